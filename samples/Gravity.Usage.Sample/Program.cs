@@ -1,0 +1,13 @@
+using Gravity.Usage;
+using Microsoft.Extensions.DependencyInjection;
+var services = new ServiceCollection().AddUsageBilling(u => u.UseSqlite("Data Source=/tmp/smoke.db").AddMeter("api_calls")).BuildServiceProvider();
+var meter = services.GetRequiredService<UsageMeter>();
+var sw = System.Diagnostics.Stopwatch.StartNew();
+var tasks = Enumerable.Range(0, 64).Select(async c => { for (int i = 0; i < 2000; i++) await meter.IncrementAsync("acct_" + (i % 100), 1, "api_calls"); }).ToArray();
+await Task.WhenAll(tasks);
+Console.WriteLine($"{64*2000/sw.Elapsed.TotalSeconds:F0}/s");
+Console.WriteLine(await meter.IncrementAsync("a", idempotencyKey: "k1"));
+Console.WriteLine(await meter.IncrementAsync("a", idempotencyKey: "k1"));
+var s = await meter.GetAsync("acct_1", DateTimeOffset.MinValue.AddYears(2000), DateTimeOffset.MaxValue.AddYears(-10));
+foreach (var m in s.Meters) Console.WriteLine($"{m.Meter} {m.Quantity}");
+await services.DisposeAsync();

@@ -1,0 +1,87 @@
+using Gravity.Usage;
+using Gravity.Usage.Internal;
+using Gravity.Usage.Sqlite;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Configures usage billing inside <see cref="UsageBillingServiceCollectionExtensions.AddUsageBilling(IServiceCollection, Action{UsageBillingBuilder})"/>.</summary>
+public sealed class UsageBillingBuilder
+{
+    internal UsageBillingBuilder(IServiceCollection services)
+    {
+        Services = services;
+    }
+
+    /// <summary>Gets the service collection, for provider packages that add their own store.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Changes the counting options (bucket size, limits, queue).</summary>
+    /// <param name="configure">Changes the options; they are validated when the application starts.</param>
+    /// <returns>This builder.</returns>
+    public UsageBillingBuilder Configure(Action<UsageBillingOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>Declares a meter; increments on undeclared meters are rejected. Declaring a meter again updates it.</summary>
+    /// <param name="name">The meter's name: 1 to 100 characters, no surrounding white space or control characters.</param>
+    /// <param name="configure">Sets how the meter is billed, such as its Stripe event name.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The name breaks the rule in the message.</exception>
+    public UsageBillingBuilder AddMeter(string name, Action<MeterOptions>? configure = null)
+    {
+        UsageRules.ValidateMeterName(name, nameof(name));
+        Services.Configure<UsageBillingOptions>(options =>
+        {
+            if (!options.Meters.TryGetValue(name, out var meter))
+            {
+                options.Meters[name] = meter = new MeterOptions();
+            }
+
+            configure?.Invoke(meter);
+        });
+        return this;
+    }
+
+    /// <summary>Keeps the ledger in a SQLite file (the default, next to the application, when no store is chosen).</summary>
+    /// <param name="connectionString">A Microsoft.Data.Sqlite connection string, such as <c>Data Source=usage.db</c>.</param>
+    /// <returns>This builder.</returns>
+    public UsageBillingBuilder UseSqlite(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return UseSqlite(options => options.ConnectionString = connectionString);
+    }
+
+    /// <summary>Keeps the ledger in a SQLite file, configured in full.</summary>
+    /// <param name="configure">Sets the file, table prefix and schema handling; validated when the application starts.</param>
+    /// <returns>This builder.</returns>
+    public UsageBillingBuilder UseSqlite(Action<SqliteUsageStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        AddSqliteOptions(Services).Configure(configure);
+        return UseStore(CreateSqliteStore);
+    }
+
+    /// <summary>Keeps the ledger in a store of the host's own; the last store chosen wins.</summary>
+    /// <param name="factory">Creates the store once, as a singleton.</param>
+    /// <returns>This builder.</returns>
+    public UsageBillingBuilder UseStore(Func<IServiceProvider, IUsageStore> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.Replace(ServiceDescriptor.Singleton(factory));
+        return this;
+    }
+
+    internal static OptionsBuilder<SqliteUsageStoreOptions> AddSqliteOptions(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteUsageStoreOptions>, SqliteUsageStoreOptionsValidator>());
+        return services.AddOptions<SqliteUsageStoreOptions>().ValidateOnStart();
+    }
+
+    internal static SqliteUsageStore CreateSqliteStore(IServiceProvider services) =>
+        new(services.GetRequiredService<IOptions<SqliteUsageStoreOptions>>().Value, services.GetService<TimeProvider>());
+}

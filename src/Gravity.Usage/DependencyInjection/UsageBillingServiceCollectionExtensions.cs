@@ -1,0 +1,58 @@
+using Gravity.Usage;
+using Gravity.Usage.Internal;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers usage billing: <see cref="UsageMeter"/> and its <see cref="IUsageStore"/>.</summary>
+public static class UsageBillingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers usage billing with its defaults: a SQLite file next to the application and the <c>usage</c> meter.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddUsageBilling(this IServiceCollection services) => services.AddUsageBilling(_ => { });
+
+    /// <summary>Registers usage billing and configures it. Calling it again adds no services twice; its configuration is added.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Chooses the store, declares meters and sets options.</param>
+    /// <returns>The service collection.</returns>
+    /// <example>
+    /// <code>
+    /// services.AddUsageBilling(usage => usage
+    ///     .UseSqlite("Data Source=usage.db")
+    ///     .AddMeter("api_calls"));
+    /// </code>
+    /// </example>
+    public static IServiceCollection AddUsageBilling(this IServiceCollection services, Action<UsageBillingBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(new UsageBillingBuilder(services));
+        if (services.Any(d => d.ServiceType == typeof(UsageBillingMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<UsageBillingMarker>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UsageBillingOptions>, UsageBillingOptionsValidator>());
+        services.AddOptions<UsageBillingOptions>().ValidateOnStart();
+
+        // SQLite is the store unless the host chose another one.
+        UsageBillingBuilder.AddSqliteOptions(services);
+        services.TryAddSingleton<IUsageStore>(UsageBillingBuilder.CreateSqliteStore);
+        services.TryAddSingleton(sp => new UsageMeter(
+            sp.GetRequiredService<IUsageStore>(),
+            sp.GetRequiredService<IOptions<UsageBillingOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()?.CreateLogger<UsageMeter>()));
+        return services;
+    }
+
+    /// <summary>Marks a collection in which usage billing is registered, so a second call adds nothing twice.</summary>
+    private sealed class UsageBillingMarker;
+}

@@ -1,0 +1,164 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Gravity.Usage.Internal;
+
+/// <summary>
+/// Coalesces concurrent increments into batches and hands each batch to the store as one transaction (group commit).
+/// A caller's task completes only once its batch has committed, or faults when the batch failed.
+/// </summary>
+/// <remarks>
+/// One loop drains whatever is waiting, up to the batch cap, so under no load a single increment commits at once
+/// and under load thousands share one commit. The queue is bounded: when it is full, callers wait.
+/// </remarks>
+internal sealed partial class GroupCommitWriter : IAsyncDisposable
+{
+    /// <summary>Expired idempotency keys are deleted in slices so that a prune never stalls increments for long.</summary>
+    internal const int PruneSliceSize = 5_000;
+
+    private static readonly TimeSpan s_pruneInterval = TimeSpan.FromMinutes(10);
+
+    private readonly IUsageStore _store;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly int _maxBatchSize;
+    private readonly TimeSpan _keyRetention;
+    private readonly Channel<PendingIncrement> _queue;
+    private readonly Task _loop;
+    private DateTimeOffset _nextPruneAt;
+
+    public GroupCommitWriter(IUsageStore store, UsageBillingOptions options, TimeProvider timeProvider, ILogger logger)
+    {
+        _store = store;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _maxBatchSize = options.MaxBatchSize;
+        _keyRetention = options.IdempotencyKeyRetention;
+        _nextPruneAt = timeProvider.GetUtcNow();
+        _queue = Channel.CreateBounded<PendingIncrement>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Queues an increment and completes when it is committed.</summary>
+    /// <remarks>
+    /// The token is honoured only while waiting for room in the queue: once queued, the increment will be committed,
+    /// and the task reports it, so a cancelled caller never leaves an outcome unknown.
+    /// </remarks>
+    public async Task<UsageWriteStatus> WriteAsync(UsageIncrement increment, CancellationToken cancellationToken)
+    {
+        var pending = new PendingIncrement(increment);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            try
+            {
+                await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                throw new ObjectDisposedException(nameof(UsageMeter), "The usage meter is disposed; no further increments are accepted.");
+            }
+        }
+
+        return await pending.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Stops accepting increments, commits everything already queued, then returns.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<PendingIncrement>(Math.Min(_maxBatchSize, 1024));
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < _maxBatchSize && reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            await CommitAsync(batch).ConfigureAwait(false);
+            batch.Clear();
+            await PruneIfDueAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task CommitAsync(List<PendingIncrement> batch)
+    {
+        var increments = new UsageIncrement[batch.Count];
+        for (var i = 0; i < increments.Length; i++)
+        {
+            increments[i] = batch[i].Increment;
+        }
+
+        IReadOnlyList<UsageWriteStatus> statuses;
+        try
+        {
+            statuses = await _store.WriteAsync(increments, CancellationToken.None).ConfigureAwait(false);
+            if (statuses.Count != increments.Length)
+            {
+                throw new InvalidOperationException($"The usage store returned {statuses.Count} statuses for a batch of {increments.Length} increments.");
+            }
+        }
+#pragma warning disable CA1031 // Any failure must reach the callers of this batch instead of ending the loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogCommitFailed(_logger, ex, batch.Count);
+            foreach (var pending in batch)
+            {
+                pending.TrySetException(ex);
+            }
+
+            return;
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].TrySetResult(statuses[i]);
+        }
+    }
+
+    private async Task PruneIfDueAsync()
+    {
+        var now = _timeProvider.GetUtcNow();
+        if (now < _nextPruneAt)
+        {
+            return;
+        }
+
+        try
+        {
+            var deleted = await _store.PruneIdempotencyKeysAsync(now - _keyRetention, PruneSliceSize, CancellationToken.None).ConfigureAwait(false);
+            // A full slice means more keys have expired: take the next slice after the next batch.
+            _nextPruneAt = deleted >= PruneSliceSize ? now : now + s_pruneInterval;
+        }
+#pragma warning disable CA1031 // Pruning is housekeeping: a failure is logged and tried again later.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogPruneFailed(_logger, ex);
+            _nextPruneAt = now + s_pruneInterval;
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "A batch of {Count} usage increments could not be committed; none of it was recorded and its callers were given the error.")]
+    private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Expired idempotency keys could not be pruned; trying again later.")]
+    private static partial void LogPruneFailed(ILogger logger, Exception exception);
+
+    /// <summary>An increment waiting for its batch to commit; it is its own completion source to save an allocation.</summary>
+    private sealed class PendingIncrement(UsageIncrement increment)
+        : TaskCompletionSource<UsageWriteStatus>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public UsageIncrement Increment { get; } = increment;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace Gravity.Usage.Internal;
+
+/// <summary>Checks <see cref="UsageBillingOptions"/> and lists every failure at once.</summary>
+internal sealed class UsageBillingOptionsValidator : IValidateOptions<UsageBillingOptions>
+{
+    /// <summary>Stripe refuses meter events older than 35 days, so usage older than that could never be billed.</summary>
+    private static readonly TimeSpan s_stripeBackdateLimit = TimeSpan.FromDays(35);
+
+    public ValidateOptionsResult Validate(string? name, UsageBillingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        var bucket = options.BucketSize;
+        if (bucket < TimeSpan.FromMinutes(1) || bucket > TimeSpan.FromDays(1)
+            || bucket.Ticks % TimeSpan.TicksPerSecond != 0 || TimeSpan.TicksPerDay % bucket.Ticks != 0)
+        {
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.BucketSize)} must be whole seconds, at least 1 minute and divide a day evenly; it is {bucket}."));
+        }
+
+        if (options.MaxIncrementQuantity < 1)
+        {
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxIncrementQuantity)} must be at least 1; it is {options.MaxIncrementQuantity}."));
+        }
+
+        if (options.MaxBackdate <= TimeSpan.Zero || options.MaxBackdate > s_stripeBackdateLimit)
+        {
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxBackdate)} must be positive and at most 35 days (Stripe accepts no older usage); it is {options.MaxBackdate}."));
+        }
+
+        if (options.IdempotencyKeyRetention < TimeSpan.FromHours(1))
+        {
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.IdempotencyKeyRetention)} must be at least 1 hour; it is {options.IdempotencyKeyRetention}."));
+        }
+
+        if (options.MaxBatchSize is < 1 or > 65_536)
+        {
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxBatchSize)} must be between 1 and 65536; it is {options.MaxBatchSize}."));
+        }
+
+        if (options.QueueCapacity < options.MaxBatchSize)
+        {
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.QueueCapacity)} must be at least {nameof(UsageBillingOptions.MaxBatchSize)} ({options.MaxBatchSize}); it is {options.QueueCapacity}."));
+        }
+
+        if (UsageRules.DescribeInvalidMeterName(options.DefaultMeter) is { } defaultProblem)
+        {
+            failures.Add($"{nameof(UsageBillingOptions.DefaultMeter)}: {defaultProblem}");
+        }
+
+        foreach (var (meter, meterOptions) in options.Meters)
+        {
+            if (UsageRules.DescribeInvalidMeterName(meter) is { } problem)
+            {
+                failures.Add($"{nameof(UsageBillingOptions.Meters)}: {problem}");
+            }
+
+            var eventName = meterOptions?.StripeEventName;
+            if (eventName is not null && (string.IsNullOrWhiteSpace(eventName) || eventName.Length > UsageRules.MaxMeterLength))
+            {
+                failures.Add(Invariant($"{nameof(UsageBillingOptions.Meters)}['{meter}'].{nameof(MeterOptions.StripeEventName)} must be 1 to 100 characters and not only white space; it is {eventName.Length} characters."));
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

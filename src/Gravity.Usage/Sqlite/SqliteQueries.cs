@@ -1,0 +1,73 @@
+namespace Gravity.Usage.Sqlite;
+
+/// <summary>The SQL text of the SQLite store, built once per table prefix; every value is a parameter.</summary>
+internal sealed class SqliteQueries
+{
+    public SqliteQueries(string prefix)
+    {
+        var counter = prefix + "usage_counter";
+        var keys = prefix + "usage_idempotency";
+        SchemaVersionTable = prefix + "usage_schema_version";
+
+        // The WHERE guard refuses an addition that would pass long.MaxValue: SQLite would otherwise turn the sum into a
+        // floating-point number (which the STRICT table would then reject with a less helpful error).
+        Upsert = $"""
+            INSERT INTO {counter} (account, bucket_start, meter, quantity) VALUES ($account, $bucket_start, $meter, $quantity)
+            ON CONFLICT (account, bucket_start, meter) DO UPDATE SET quantity = {counter}.quantity + excluded.quantity
+            WHERE {counter}.quantity <= 9223372036854775807 - excluded.quantity
+            """;
+        InsertKey = $"""
+            INSERT INTO {keys} (account, meter, idempotency_key, recorded_at) VALUES ($account, $meter, $key, $recorded_at)
+            ON CONFLICT (account, meter, idempotency_key) DO NOTHING
+            """;
+        DeleteKey = $"DELETE FROM {keys} WHERE account = $account AND meter = $meter AND idempotency_key = $key";
+        Totals = $"""
+            SELECT meter AS Meter, SUM(quantity) AS Quantity, SUM(reported_quantity) AS ReportedQuantity
+            FROM {counter}
+            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND (@Meter IS NULL OR meter = @Meter)
+            GROUP BY meter ORDER BY meter
+            """;
+        Series = $"""
+            SELECT bucket_start AS BucketStart, quantity AS Quantity, reported_quantity AS ReportedQuantity
+            FROM {counter}
+            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
+            ORDER BY bucket_start
+            """;
+        PruneKeys = $"""
+            DELETE FROM {keys} WHERE (account, meter, idempotency_key) IN (
+                SELECT account, meter, idempotency_key FROM {keys} WHERE recorded_at < @RecordedBefore LIMIT @MaxKeys)
+            """;
+        CurrentSchemaVersion = $"SELECT COALESCE(MAX(version), 0) FROM {SchemaVersionTable}";
+        SchemaVersionTableExists = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @Name";
+        CreateSchemaVersionTable = $"""
+            CREATE TABLE IF NOT EXISTS {SchemaVersionTable} (
+                version    INTEGER PRIMARY KEY,
+                name       TEXT    NOT NULL,
+                applied_at TEXT    NOT NULL
+            ) STRICT;
+            """;
+        RecordSchemaVersion = $"INSERT INTO {SchemaVersionTable} (version, name, applied_at) VALUES (@Version, @Name, @AppliedAt)";
+    }
+
+    public string SchemaVersionTable { get; }
+
+    public string Upsert { get; }
+
+    public string InsertKey { get; }
+
+    public string DeleteKey { get; }
+
+    public string Totals { get; }
+
+    public string Series { get; }
+
+    public string PruneKeys { get; }
+
+    public string CurrentSchemaVersion { get; }
+
+    public string SchemaVersionTableExists { get; }
+
+    public string CreateSchemaVersionTable { get; }
+
+    public string RecordSchemaVersion { get; }
+}

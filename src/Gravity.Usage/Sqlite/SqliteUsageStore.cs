@@ -1,0 +1,220 @@
+using Dapper;
+using Gravity.Usage.Internal;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Gravity.Usage.Sqlite;
+
+/// <summary>
+/// The embedded ledger: one SQLite file in write-ahead-log mode with <c>synchronous=FULL</c>, so a committed batch
+/// survives a crash or power loss. One file serves one process; use PostgreSQL when several instances share a ledger.
+/// </summary>
+/// <remarks>
+/// Writes go through one dedicated connection, one batch at a time (SQLite has a single writer anyway); reads use
+/// pooled connections and run beside writes. The schema is installed lazily on first use unless
+/// <see cref="SqliteUsageStoreOptions.PrepareSchemaIfNecessary"/> is off.
+/// </remarks>
+public sealed class SqliteUsageStore : IUsageStore, IAsyncDisposable, IDisposable
+{
+    private readonly string _connectionString;
+    private readonly string _prefix;
+    private readonly bool _prepareSchema;
+    private readonly SqliteQueries _queries;
+    private readonly TimeProvider _timeProvider;
+    private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private SqliteBatchWriter? _writer;
+    private volatile bool _schemaReady;
+    private volatile bool _disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="SqliteUsageStore"/> class. Does no I/O.</summary>
+    /// <param name="options">Where the file is and how the schema is managed; validated here, listing every failure.</param>
+    /// <param name="timeProvider">The clock that stamps schema installs; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    public SqliteUsageStore(SqliteUsageStoreOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var validation = new SqliteUsageStoreOptionsValidator().Validate(Options.DefaultName, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(SqliteUsageStoreOptions), validation.Failures);
+        }
+
+        _connectionString = new SqliteConnectionStringBuilder(options.ConnectionString)
+        {
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+        }.ToString();
+        _prefix = options.TablePrefix;
+        _prepareSchema = options.PrepareSchemaIfNecessary;
+        _queries = new SqliteQueries(_prefix);
+        _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Gets the schema version this library installs and expects.</summary>
+    public static int SchemaVersion => SqliteSchema.LatestVersion;
+
+    /// <summary>
+    /// Gets the SQL that creates the whole schema, for applying by hand (<c>sqlite3 usage.db &lt; install.sql</c>) when
+    /// <see cref="SqliteUsageStoreOptions.PrepareSchemaIfNecessary"/> is off. Running it again changes nothing.
+    /// </summary>
+    /// <param name="tablePrefix">The same <see cref="SqliteUsageStoreOptions.TablePrefix"/> the store uses.</param>
+    /// <returns>The script text.</returns>
+    /// <exception cref="ArgumentException">The prefix is not a safe identifier.</exception>
+    public static string GetInstallScript(string tablePrefix = "")
+    {
+        if (!Sql.SqlIdentifier.IsSafe(tablePrefix, allowEmpty: true))
+        {
+            throw new ArgumentException(Sql.SqlIdentifier.DescribeRule(nameof(tablePrefix)), nameof(tablePrefix));
+        }
+
+        return SqliteSchema.GetInstallScript(tablePrefix);
+    }
+
+    /// <inheritdoc />
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        await _schemaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_schemaReady)
+            {
+                return;
+            }
+
+            using var connection = new SqliteConnection(_connectionString);
+            connection.Open();
+            if (_prepareSchema)
+            {
+                SqliteSchema.Install(connection, _queries, _prefix, _timeProvider);
+            }
+            else
+            {
+                SqliteSchema.Verify(connection, _queries);
+            }
+
+            _schemaReady = true;
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<UsageWriteStatus>> WriteAsync(IReadOnlyList<UsageIncrement> increments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(increments);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            cancellationToken.ThrowIfCancellationRequested();
+            var writer = _writer ??= SqliteBatchWriter.Open(_connectionString, _queries);
+            try
+            {
+                return writer.Write(increments);
+            }
+            catch
+            {
+                // After a failed commit (disk full, I/O error) the connection may be unusable: start afresh next time.
+                ResetWriter();
+                throw;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        using var connection = new SqliteConnection(_connectionString);
+        var rows = await connection.QueryAsync<MeterUsage>(new CommandDefinition(
+            _queries.Totals,
+            new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.AsList();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentNullException.ThrowIfNull(meter);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        using var connection = new SqliteConnection(_connectionString);
+        var rows = await connection.QueryAsync<(long BucketStart, long Quantity, long ReportedQuantity)>(new CommandDefinition(
+            _queries.Series,
+            new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.Select(r => new UsageBucket(UnixTime.FromSeconds(r.BucketStart), r.Quantity, r.ReportedQuantity)).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxKeys, 1);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var writer = _writer ??= SqliteBatchWriter.Open(_connectionString, _queries);
+            return await writer.Connection.ExecuteAsync(new CommandDefinition(
+                _queries.PruneKeys,
+                new { RecordedBefore = recordedBefore.ToUnixTimeMilliseconds(), MaxKeys = maxKeys },
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Waits for a write in progress, then closes the store's connections. Later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <returns>A task that completes when the store is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _disposed = true;
+            ResetWriter();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        // Pooled connections keep the file open; release them so the file can be moved or deleted.
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    /// <summary>Waits for a write in progress, then closes the store's connections.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private void ResetWriter()
+    {
+        _writer?.Dispose();
+        _writer = null;
+    }
+}

@@ -1,0 +1,199 @@
+using System.Globalization;
+using Gravity.Usage.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Gravity.Usage;
+
+/// <summary>
+/// Counts what accounts use and reads it back. Increments from all threads are group-committed: each call's task
+/// completes once its increment is durable in the <see cref="IUsageStore"/>.
+/// </summary>
+/// <remarks>
+/// Register it with <c>services.AddUsageBilling()</c> and inject it, or create one per store. Disposing the meter
+/// commits everything already queued, then rejects further increments with <see cref="ObjectDisposedException"/>.
+/// </remarks>
+public sealed class UsageMeter : IAsyncDisposable, IDisposable
+{
+    private readonly IUsageStore _store;
+    private readonly UsageBillingOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly GroupCommitWriter _writer;
+    private readonly long _bucketTicks;
+    private int _disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="UsageMeter"/> class.</summary>
+    /// <param name="store">The ledger the meter writes to and reads from.</param>
+    /// <param name="options">The counting options; validated here, listing every failure.</param>
+    /// <param name="timeProvider">The clock that stamps increments; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="logger">Where commit failures are logged; nothing is logged when <see langword="null"/>.</param>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    public UsageMeter(IUsageStore store, IOptions<UsageBillingOptions> options, TimeProvider? timeProvider = null, ILogger<UsageMeter>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        var value = options.Value;
+        var validation = new UsageBillingOptionsValidator().Validate(Options.DefaultName, value);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(UsageBillingOptions), validation.Failures);
+        }
+
+        _store = store;
+        _options = value;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _bucketTicks = value.BucketSize.Ticks;
+        _writer = new GroupCommitWriter(store, value, _timeProvider, (ILogger?)logger ?? NullLogger.Instance);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="quantity"/> to an account's usage of a meter. The task completes once the increment is
+    /// committed (durable), together with every other increment that arrived meanwhile.
+    /// </summary>
+    /// <param name="account">The host application's customer id: 1 to 200 characters, not only white space.</param>
+    /// <param name="quantity">How much was used: at least 1 and at most <see cref="UsageBillingOptions.MaxIncrementQuantity"/>.</param>
+    /// <param name="meter">A declared meter; <see cref="UsageBillingOptions.DefaultMeter"/> when <see langword="null"/>.</param>
+    /// <param name="idempotencyKey">
+    /// An optional key (1 to 255 characters), such as a request id: however often an increment with the same key
+    /// arrives for this account and meter within <see cref="UsageBillingOptions.IdempotencyKeyRetention"/>, it counts once.
+    /// </param>
+    /// <param name="timestamp">
+    /// When the usage happened; now when <see langword="null"/>. At most 5 minutes ahead of the clock and at most
+    /// <see cref="UsageBillingOptions.MaxBackdate"/> behind it.
+    /// </param>
+    /// <param name="cancellationToken">
+    /// Cancels the wait for room in the queue when it is full. Once queued, the increment is committed and the task
+    /// reports it, so the outcome is never left unknown.
+    /// </param>
+    /// <returns><see cref="IncrementOutcome.Recorded"/>, or <see cref="IncrementOutcome.Duplicate"/> when the key was already counted.</returns>
+    /// <exception cref="ArgumentException">An argument breaks a rule named in the message; nothing was recorded.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The quantity or timestamp is out of range, or the counter would overflow; nothing was recorded.
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The meter is disposed.</exception>
+    /// <remarks>
+    /// If the store cannot commit the batch, the task faults with the store's exception and none of the batch was
+    /// recorded; retrying with the same idempotency key is always safe.
+    /// </remarks>
+    public async Task<IncrementOutcome> IncrementAsync(
+        string account,
+        long quantity = 1,
+        string? meter = null,
+        string? idempotencyKey = null,
+        DateTimeOffset? timestamp = null,
+        CancellationToken cancellationToken = default)
+    {
+        var increment = CreateIncrement(account, quantity, meter, idempotencyKey, timestamp);
+        var status = await _writer.WriteAsync(increment, cancellationToken).ConfigureAwait(false);
+        return status switch
+        {
+            UsageWriteStatus.Recorded => IncrementOutcome.Recorded,
+            UsageWriteStatus.Duplicate => IncrementOutcome.Duplicate,
+            UsageWriteStatus.WouldOverflow => throw new ArgumentOutOfRangeException(
+                nameof(quantity),
+                quantity,
+                string.Create(CultureInfo.InvariantCulture, $"Adding {quantity} to the counter of account '{increment.Account}', meter '{increment.Meter}', bucket {increment.BucketStart:O} would exceed {long.MaxValue}; nothing was recorded.")),
+            _ => throw new InvalidOperationException($"The usage store returned an unknown status {status}."),
+        };
+    }
+
+    /// <summary>Reads an account's usage per meter over the buckets that start in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    /// <param name="account">The account.</param>
+    /// <param name="from">The inclusive start of the period.</param>
+    /// <param name="to">The exclusive end of the period; not before <paramref name="from"/>.</param>
+    /// <param name="meter">One declared meter to read, or <see langword="null"/> for all of them.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The usage per meter, counted and already reported. It includes every increment whose task has completed.</returns>
+    /// <exception cref="ArgumentException">An argument breaks a rule named in the message.</exception>
+    public async Task<UsageSummary> GetAsync(string account, DateTimeOffset from, DateTimeOffset to, string? meter = null, CancellationToken cancellationToken = default)
+    {
+        UsageRules.ValidateAccount(account);
+        ValidatePeriod(from, to);
+        if (meter is not null)
+        {
+            ValidateDeclaredMeter(meter);
+        }
+
+        var totals = await _store.GetTotalsAsync(account, from, to, meter, cancellationToken).ConfigureAwait(false);
+        return new UsageSummary(account, from, to, totals);
+    }
+
+    /// <summary>Reads an account's usage of one meter per bucket over the buckets that start in [<paramref name="from"/>, <paramref name="to"/>), for charts.</summary>
+    /// <param name="account">The account.</param>
+    /// <param name="from">The inclusive start of the period.</param>
+    /// <param name="to">The exclusive end of the period; not before <paramref name="from"/>.</param>
+    /// <param name="meter">A declared meter; <see cref="UsageBillingOptions.DefaultMeter"/> when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The buckets that hold usage, in time order; buckets with no usage are absent.</returns>
+    /// <exception cref="ArgumentException">An argument breaks a rule named in the message.</exception>
+    public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset from, DateTimeOffset to, string? meter = null, CancellationToken cancellationToken = default)
+    {
+        UsageRules.ValidateAccount(account);
+        ValidatePeriod(from, to);
+        meter ??= _options.DefaultMeter;
+        ValidateDeclaredMeter(meter);
+        return _store.GetSeriesAsync(account, meter, from, to, cancellationToken);
+    }
+
+    /// <summary>Commits every queued increment, then rejects further ones. Does not dispose the store.</summary>
+    /// <returns>A task that completes when the queue is drained.</returns>
+    public ValueTask DisposeAsync()
+    {
+        return Interlocked.Exchange(ref _disposed, 1) == 0 ? _writer.DisposeAsync() : ValueTask.CompletedTask;
+    }
+
+    /// <summary>Commits every queued increment, then rejects further ones; blocks until the queue is drained.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private UsageIncrement CreateIncrement(string account, long quantity, string? meter, string? idempotencyKey, DateTimeOffset? timestamp)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        UsageRules.ValidateAccount(account);
+        if (quantity < 1 || quantity > _options.MaxIncrementQuantity)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(quantity),
+                quantity,
+                string.Create(CultureInfo.InvariantCulture, $"A quantity must be at least 1 and at most {_options.MaxIncrementQuantity} (MaxIncrementQuantity)."));
+        }
+
+        meter ??= _options.DefaultMeter;
+        ValidateDeclaredMeter(meter);
+        UsageRules.ValidateIdempotencyKey(idempotencyKey);
+
+        var now = _timeProvider.GetUtcNow();
+        var at = timestamp?.ToUniversalTime() ?? now;
+        if (at > now + UsageBillingOptions.MaxFutureSkew)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timestamp), at, "A timestamp may lie at most 5 minutes ahead of the clock.");
+        }
+
+        if (at < now - _options.MaxBackdate)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(timestamp),
+                at,
+                string.Create(CultureInfo.InvariantCulture, $"A timestamp may lie at most {_options.MaxBackdate.TotalDays:0.##} days in the past (MaxBackdate)."));
+        }
+
+        var bucketStart = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % _bucketTicks), TimeSpan.Zero);
+        return new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now);
+    }
+
+    private void ValidateDeclaredMeter(string meter)
+    {
+        if (!_options.IsDeclared(meter))
+        {
+            throw new ArgumentException($"'{meter}' is not a declared meter; declare it with AddMeter(\"{meter}\") when registering usage billing.", nameof(meter));
+        }
+    }
+
+    private static void ValidatePeriod(DateTimeOffset from, DateTimeOffset to)
+    {
+        if (to < from)
+        {
+            throw new ArgumentException($"The end of the period ({to:O}) must not lie before its start ({from:O}).", nameof(to));
+        }
+    }
+}
