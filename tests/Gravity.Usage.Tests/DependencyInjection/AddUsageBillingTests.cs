@@ -1,0 +1,123 @@
+using Gravity.Usage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace Gravity.Usage.Tests.DependencyInjection;
+
+public sealed class AddUsageBillingTests
+{
+    [Test]
+    public async Task AddUsageBilling_NoArguments_UsesSqliteFileNextToTheApp()
+    {
+        await using var provider = new ServiceCollection().AddUsageBilling().BuildServiceProvider();
+
+        Assert.That(provider.GetRequiredService<IUsageStore>(), Is.InstanceOf<SqliteUsageStore>());
+        var sqlite = provider.GetRequiredService<IOptions<SqliteUsageStoreOptions>>().Value;
+        Assert.That(sqlite.ConnectionString, Does.Contain(Path.Combine(AppContext.BaseDirectory, SqliteUsageStoreOptions.DefaultFileName)));
+        Assert.That(provider.GetRequiredService<IOptions<UsageBillingOptions>>().Value.IsDeclared("usage"), Is.True);
+    }
+
+    [Test]
+    public void AddUsageBilling_Twice_RegistersEachServiceOnce()
+    {
+        var services = new ServiceCollection()
+            .AddUsageBilling(u => u.AddMeter("api_calls"))
+            .AddUsageBilling(u => u.AddMeter("tokens"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(services.Count(d => d.ServiceType == typeof(UsageMeter)), Is.EqualTo(1));
+            Assert.That(services.Count(d => d.ServiceType == typeof(IUsageStore)), Is.EqualTo(1));
+            Assert.That(services.Count(d => d.ServiceType == typeof(IValidateOptions<UsageBillingOptions>)), Is.EqualTo(1));
+        });
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<IOptions<UsageBillingOptions>>().Value;
+        Assert.That(options.Meters.Keys, Is.EquivalentTo(new[] { "api_calls", "tokens" }));
+    }
+
+    [Test]
+    public async Task AddUsageBilling_UseStore_ReplacesSqliteWhateverTheOrder()
+    {
+        var custom = Mock.Of<IUsageStore>();
+        var services = new ServiceCollection()
+            .AddUsageBilling()
+            .AddUsageBilling(u => u.UseStore(_ => custom));
+        await using var provider = services.BuildServiceProvider();
+
+        Assert.That(provider.GetRequiredService<IUsageStore>(), Is.SameAs(custom));
+        Assert.That(services.Count(d => d.ServiceType == typeof(IUsageStore)), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task AddUsageBilling_UseSqlite_ConfiguresTheFile()
+    {
+        await using var provider = new ServiceCollection()
+            .AddUsageBilling(u => u.UseSqlite(o =>
+            {
+                o.ConnectionString = "Data Source=ledger.db";
+                o.TablePrefix = "app_";
+            }))
+            .BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<SqliteUsageStoreOptions>>().Value;
+        Assert.That((options.ConnectionString, options.TablePrefix), Is.EqualTo(("Data Source=ledger.db", "app_")));
+    }
+
+    [Test]
+    public async Task AddUsageBilling_InvalidOptions_ResolvingTheMeterListsEveryFailure()
+    {
+        await using var provider = new ServiceCollection()
+            .AddUsageBilling(u => u.Configure(o =>
+            {
+                o.BucketSize = TimeSpan.FromMinutes(7);
+                o.MaxBatchSize = 0;
+            }))
+            .BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<UsageMeter>());
+        Assert.That(ex!.Failures.Count(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task AddUsageBilling_UnsafeTablePrefix_ResolvingTheStoreFails()
+    {
+        await using var provider = new ServiceCollection()
+            .AddUsageBilling(u => u.UseSqlite(o => o.TablePrefix = "x; drop"))
+            .BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IUsageStore>());
+        Assert.That(ex!.Message, Does.Contain("TablePrefix"));
+    }
+
+    [TestCase("")]
+    [TestCase(" api")]
+    [TestCase("api\u0000")]
+    public void AddMeter_BadName_ThrowsNamingName(string name)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddUsageBilling(u => u.AddMeter(name)));
+        Assert.That(ex!.ParamName, Is.EqualTo("name"));
+    }
+
+    [Test]
+    public async Task AddUsageBilling_HostTimeProvider_IsUsed()
+    {
+        var clock = TestClock.At(TestClock.Now);
+        var written = new List<UsageIncrement>();
+        var store = new Mock<IUsageStore>();
+        store.Setup(s => s.WriteAsync(It.IsAny<IReadOnlyList<UsageIncrement>>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((IReadOnlyList<UsageIncrement> batch, CancellationToken _) =>
+            {
+                written.AddRange(batch);
+                return batch.Select(_ => UsageWriteStatus.Recorded).ToArray();
+            });
+        await using var provider = new ServiceCollection()
+            .AddSingleton(clock)
+            .AddUsageBilling(u => u.UseStore(_ => store.Object))
+            .BuildServiceProvider();
+
+        await provider.GetRequiredService<UsageMeter>().IncrementAsync("acct");
+
+        Assert.That(written.Single().RecordedAt, Is.EqualTo(TestClock.Now));
+    }
+}

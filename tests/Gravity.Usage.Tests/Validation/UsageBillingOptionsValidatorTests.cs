@@ -1,0 +1,60 @@
+using Gravity.Usage.Internal;
+
+namespace Gravity.Usage.Tests.Validation;
+
+public sealed class UsageBillingOptionsValidatorTests
+{
+    private readonly UsageBillingOptionsValidator _validator = new();
+
+    [Test]
+    public void Validate_Defaults_Succeeds()
+    {
+        Assert.That(_validator.Validate(null, new UsageBillingOptions()).Succeeded, Is.True);
+    }
+
+    [TestCase(1)]
+    [TestCase(15)]
+    [TestCase(60)]
+    [TestCase(1440)]
+    public void Validate_BucketThatDividesADay_Succeeds(int minutes)
+    {
+        var options = new UsageBillingOptions { BucketSize = TimeSpan.FromMinutes(minutes) };
+        Assert.That(_validator.Validate(null, options).Succeeded, Is.True);
+    }
+
+    [TestCase(7 * 60)]
+    [TestCase(30)]
+    [TestCase(61.5)]
+    [TestCase(2 * 86400)]
+    public void Validate_BadBucket_FailsNamingBucketSize(double seconds)
+    {
+        var options = new UsageBillingOptions { BucketSize = TimeSpan.FromSeconds(seconds) };
+        var result = _validator.Validate(null, options);
+        Assert.That(result.Failures, Has.One.Contains("BucketSize"));
+    }
+
+    [Test]
+    public void Validate_EverythingWrong_ListsEveryFailure()
+    {
+        var options = new UsageBillingOptions
+        {
+            BucketSize = TimeSpan.FromMinutes(7),
+            MaxIncrementQuantity = 0,
+            MaxBackdate = TimeSpan.FromDays(36),
+            IdempotencyKeyRetention = TimeSpan.FromMinutes(5),
+            MaxBatchSize = 0,
+            QueueCapacity = -1,
+            DefaultMeter = " ",
+        };
+        options.Meters["bad\nname"] = new MeterOptions();
+        options.Meters["ok"] = new MeterOptions { StripeEventName = new string('e', 101) };
+
+        var failures = _validator.Validate(null, options).Failures!.ToList();
+
+        Assert.That(failures, Has.Count.EqualTo(9));
+        foreach (var name in new[] { "BucketSize", "MaxIncrementQuantity", "MaxBackdate", "IdempotencyKeyRetention", "MaxBatchSize", "QueueCapacity", "DefaultMeter", "Meters", "StripeEventName" })
+        {
+            Assert.That(failures, Has.Some.Contains(name), name);
+        }
+    }
+}
