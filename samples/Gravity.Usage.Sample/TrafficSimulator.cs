@@ -1,0 +1,43 @@
+namespace Gravity.Usage.Sample;
+
+/// <summary>Plays the host application: concurrent requests that each record usage, some of them retried.</summary>
+internal static class TrafficSimulator
+{
+    /// <summary>What the simulation did, to compare with what the ledger says.</summary>
+    public sealed record Result(long Recorded, long Duplicates, TimeSpan Elapsed);
+
+    public static async Task<Result> RunAsync(UsageMeter meter, IReadOnlyList<string> accounts, SampleOptions options)
+    {
+        long recorded = 0, duplicates = 0;
+        var perCaller = options.Increments / options.Concurrency;
+        var remainder = options.Increments % options.Concurrency;
+        var started = TimeProvider.System.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async caller =>
+        {
+            var random = new Random(caller);
+            var count = perCaller + (caller < remainder ? 1 : 0);
+            for (var i = 0; i < count; i++)
+            {
+                var account = accounts[random.Next(accounts.Count)];
+                var requestId = $"req-{caller}-{i}";
+                // Every request is an API call; one in four also consumes tokens.
+                await meter.IncrementAsync(account, 1, "api_calls", idempotencyKey: requestId);
+                if (random.Next(4) == 0)
+                {
+                    await meter.IncrementAsync(account, random.Next(100, 2_000), "tokens", idempotencyKey: requestId);
+                }
+
+                Interlocked.Increment(ref recorded);
+
+                // Clients retry: the same request id again is recognised and not counted twice.
+                if (random.Next(20) == 0
+                    && await meter.IncrementAsync(account, 1, "api_calls", idempotencyKey: requestId) == IncrementOutcome.Duplicate)
+                {
+                    Interlocked.Increment(ref duplicates);
+                }
+            }
+        }));
+
+        return new Result(recorded, duplicates, TimeProvider.System.GetElapsedTime(started));
+    }
+}
