@@ -1,1 +1,248 @@
-Console.WriteLine("placeholder");
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Gravity.Usage.Benchmarks;
+
+/// <summary>
+/// Prints durable increments/s and latency for (a) one transaction per increment, (b) group commit and (c) group
+/// commit with idempotency keys, then GetAsync latency on a big file, with the targets of the issue. Progress goes to
+/// stderr, results to stdout. Exits 1 when a file does not hold what was acknowledged; missed targets are only reported.
+/// </summary>
+internal static class Program
+{
+    private const double TargetGroupCommitPerSecond = 200_000;
+    private const double TargetGroupCommitRatio = 50;
+    private const double TargetKeyedPerSecond = 50_000;
+    private const double TargetGetP99Micros = 2_000;
+    private const int TargetCallers = 64;
+
+    private static readonly (WriteMode Mode, string Label, IReadOnlyList<int> Callers)[] Cases =
+    [
+        (WriteMode.Naive, "(a) naive: 1 transaction per increment", BenchOptions.NaiveCallers),
+        (WriteMode.GroupCommit, "(b) group commit", BenchOptions.GroupCommitCallers),
+        (WriteMode.GroupCommitWithKeys, "(c) group commit + idempotency key", BenchOptions.GroupCommitCallers),
+    ];
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (!BenchOptions.TryParse(args, out var options, out var error))
+        {
+            if (!string.IsNullOrEmpty(error))
+            {
+                await Console.Error.WriteLineAsync(error);
+            }
+
+            await Console.Error.WriteLineAsync(BenchOptions.Usage);
+            return string.IsNullOrEmpty(error) ? 0 : 2;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var progress = Console.Error;
+        Console.WriteLine("## Gravity.Usage benchmarks");
+        Console.WriteLine();
+        Console.WriteLine(Conditions.Describe(options));
+
+        var failures = new List<string>();
+        var increments = await RunIncrementsAsync(options, progress, clock, failures);
+        var (fixture, reads) = await RunReadsAsync(options, progress, clock, failures);
+
+        Console.WriteLine();
+        Console.WriteLine("### Durable increments");
+        Console.WriteLine();
+        Console.Write(IncrementTable(increments));
+        Console.WriteLine();
+        Console.WriteLine("- Latency runs from the call to its acknowledgement (the increment is committed). avg batch = increments per commit; commit µs = time the store spends per commit (SQL + fsync); spread = (max - min) / median of the rounds' increments/s.");
+        Console.WriteLine("- The writer commits back to back, so increments/s ≈ avg batch x 1,000,000 / commit µs: with one increment in flight per caller, a row is bound by how many callers share each fsync.");
+        Console.WriteLine("- (c) starts every round with an empty key table; a ledger that keeps IdempotencyKeyRetention (7 days) of keys inserts into a bigger, colder index.");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- * (a) was run up to {BenchOptions.NaiveCallers[^1]} callers; rows beyond it are compared with (a) at {BenchOptions.NaiveCallers[^1]}."));
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"### Reads: one account-month ({fixture.Rows:N0}-row file, {fixture.Accounts:N0} accounts x {fixture.BucketsPerAccount:N0} hourly buckets, {options.ReadSamples:N0} random reads per round, one at a time)"));
+        Console.WriteLine();
+        Console.Write(ReadTable(fixture, reads));
+        Console.WriteLine();
+        Console.WriteLine("### Targets (informational)");
+        Console.WriteLine();
+        foreach (var line in Targets(options, fixture, increments, reads))
+        {
+            Console.WriteLine(line);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total run time: {clock.Elapsed.TotalSeconds:0} s."));
+        if (failures.Count == 0)
+        {
+            Console.WriteLine("Correctness: every file held exactly the increments acknowledged; every read returned the generated total.");
+            return 0;
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"!!! CORRECTNESS FAILURE ({failures.Count}): these results are worthless !!!"));
+        foreach (var failure in failures)
+        {
+            Console.WriteLine("!!! " + failure);
+        }
+
+        return 1;
+    }
+
+    private static async Task<List<CaseResult>> RunIncrementsAsync(BenchOptions options, TextWriter progress, Stopwatch clock, List<string> failures)
+    {
+        var rounds = Cases.SelectMany(c => c.Callers.Select(callers => (c.Mode, c.Label, Callers: callers, Rounds: new List<IncrementRound>()))).ToList();
+
+        // Rounds are interleaved across cases, so a noisy minute on the shared machine hits one round of many cases
+        // rather than every round of one case; the median then discards it.
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            foreach (var (mode, label, callers, results) in rounds)
+            {
+                // Garbage from the previous round should not be collected in this one.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                var result = await IncrementBenchmark.RunRoundAsync(mode, callers, options);
+                results.Add(result);
+                await progress.WriteLineAsync(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"[{clock.Elapsed.TotalSeconds,5:0}s] {label}, {callers} callers, round {round}/{options.Rounds}: {result.PerSecond:N0}/s, p50 {result.Latency.P50Micros:N0} µs, p99 {result.Latency.P99Micros:N0} µs, batch {result.AverageBatch:0.0}"));
+                if (result.Failure is { } failure)
+                {
+                    failures.Add(string.Create(CultureInfo.InvariantCulture, $"{label}, {callers} callers, round {round}: {failure}"));
+                    await progress.WriteLineAsync("!!! CORRECTNESS FAILURE: " + failures[^1]);
+                }
+            }
+        }
+
+        return rounds.Select(r => new CaseResult(
+            r.Mode,
+            r.Label,
+            r.Callers,
+            Median(r.Rounds.Select(x => x.PerSecond)),
+            Spread(r.Rounds.Select(x => x.PerSecond)),
+            Median(r.Rounds.Select(x => x.Latency.P50Micros)),
+            Median(r.Rounds.Select(x => x.Latency.P99Micros)),
+            Median(r.Rounds.Select(x => x.AverageBatch)),
+            Median(r.Rounds.Select(x => x.AverageCommitMicros)))).ToList();
+    }
+
+    private static async Task<(ReadFixture Fixture, ReadResults Results)> RunReadsAsync(BenchOptions options, TextWriter progress, Stopwatch clock, List<string> failures)
+    {
+        var fixture = await ReadFixture.OpenOrBuildAsync(options.ReadAccounts, options.ReadBucketsPerAccount, progress);
+        var benchmark = new ReadBenchmark(fixture, options.ReadSamples);
+        var raw = new List<ReadRound>();
+        var library = new List<ReadRound>();
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            raw.Add(await benchmark.RunRawSqlRoundAsync(round));
+            library.Add(await benchmark.RunLibraryRoundAsync(round));
+            await progress.WriteLineAsync(string.Create(
+                CultureInfo.InvariantCulture,
+                $"[{clock.Elapsed.TotalSeconds,5:0}s] reads, round {round}/{options.Rounds}: GetAsync p50 {library[^1].Latency.P50Micros:N0} µs, p99 {library[^1].Latency.P99Micros:N0} µs; raw SQL p99 {raw[^1].Latency.P99Micros:N0} µs"));
+        }
+
+        foreach (var failure in raw.Concat(library).Select(r => r.Failure).OfType<string>())
+        {
+            failures.Add("read: " + failure);
+            await progress.WriteLineAsync("!!! CORRECTNESS FAILURE: read: " + failure);
+        }
+
+        return (fixture, new ReadResults(Summarize(raw), Summarize(library)));
+
+        static LatencySummary Summarize(List<ReadRound> rounds) => new(
+            rounds[0].Latency.Count,
+            Median(rounds.Select(r => r.Latency.P50Micros)),
+            Median(rounds.Select(r => r.Latency.P99Micros)),
+            Median(rounds.Select(r => r.Latency.MaxMicros)));
+    }
+
+    private static ResultTable IncrementTable(List<CaseResult> results)
+    {
+        var table = new ResultTable("case", "callers", "increments/s", "spread", "p50 µs", "p99 µs", "avg batch", "commit µs", "vs (a)");
+        foreach (var result in results)
+        {
+            var (naive, starred) = NaiveFor(results, result.Callers);
+            var ratio = naive is null ? double.NaN : result.PerSecond / naive.PerSecond;
+            table.Add(
+                result.Label,
+                result.Callers.ToString(CultureInfo.InvariantCulture),
+                ResultTable.Count(result.PerSecond),
+                double.IsNaN(result.Spread) ? "-" : result.Spread.ToString("0%", CultureInfo.InvariantCulture),
+                ResultTable.Micros(result.P50Micros),
+                ResultTable.Micros(result.P99Micros),
+                result.AverageBatch.ToString("0.0", CultureInfo.InvariantCulture),
+                ResultTable.Micros(result.CommitMicros),
+                ResultTable.Ratio(ratio) + (starred && result.Mode != WriteMode.Naive ? "*" : string.Empty));
+        }
+
+        return table;
+    }
+
+    private static ResultTable ReadTable(ReadFixture fixture, ReadResults reads)
+    {
+        var table = new ResultTable("read", "rows in file", "p50 µs", "p99 µs", "max µs", "p99 vs raw SQL");
+        var rows = ResultTable.Count(fixture.Rows);
+        table.Add("raw SQL SUM, fresh pooled connection", rows, ResultTable.Micros(reads.Raw.P50Micros), ResultTable.Micros(reads.Raw.P99Micros), ResultTable.Micros(reads.Raw.MaxMicros), "1.0x");
+        table.Add(
+            "UsageMeter.GetAsync (library)",
+            rows,
+            ResultTable.Micros(reads.Library.P50Micros),
+            ResultTable.Micros(reads.Library.P99Micros),
+            ResultTable.Micros(reads.Library.MaxMicros),
+            ResultTable.Ratio(reads.Library.P99Micros / reads.Raw.P99Micros));
+        return table;
+    }
+
+    private static IEnumerable<string> Targets(BenchOptions options, ReadFixture fixture, List<CaseResult> results, ReadResults reads)
+    {
+        var naive = results.Single(r => r.Mode == WriteMode.Naive && r.Callers == TargetCallers);
+        var group = results.Single(r => r.Mode == WriteMode.GroupCommit && r.Callers == TargetCallers);
+        var keyed = results.Single(r => r.Mode == WriteMode.GroupCommitWithKeys && r.Callers == TargetCallers);
+        var ratio = group.PerSecond / naive.PerSecond;
+        yield return Target(group.PerSecond >= TargetGroupCommitPerSecond, $"(b) at {TargetCallers} callers >= 200,000/s: {group.PerSecond:N0}/s");
+        yield return Target(ratio >= TargetGroupCommitRatio, $"(b) at {TargetCallers} callers >= 50x (a): {ratio:N0}x");
+        yield return Target(keyed.PerSecond >= TargetKeyedPerSecond, $"(c) at {TargetCallers} callers >= 50,000/s: {keyed.PerSecond:N0}/s");
+        yield return Reached(results, WriteMode.GroupCommit, TargetGroupCommitPerSecond, "(b)");
+        yield return Reached(results, WriteMode.GroupCommitWithKeys, TargetKeyedPerSecond, "(c)");
+        var quickNote = options.Quick ? $" (quick mode: {fixture.Rows:N0}-row file, not the 10,000,000 of the target)" : string.Empty;
+        yield return Target(reads.Library.P99Micros < TargetGetP99Micros, $"GetAsync p99 < 2 ms: {reads.Library.P99Micros / 1_000:0.00} ms{quickNote}");
+
+        static string Target(bool met, string text) => (met ? "- PASS " : "- MISS ") + text;
+    }
+
+    /// <summary>Where a mode first reaches a throughput target: context for a target missed at 64 callers.</summary>
+    private static string Reached(List<CaseResult> results, WriteMode mode, double perSecond, string label)
+    {
+        var first = results.Where(r => r.Mode == mode && r.PerSecond >= perSecond).MinBy(r => r.Callers);
+        return first is null
+            ? string.Create(CultureInfo.InvariantCulture, $"- note: {label} stays below {perSecond:N0}/s at every caller count measured")
+            : string.Create(CultureInfo.InvariantCulture, $"- note: {label} first reaches {perSecond:N0}/s at {first.Callers} callers ({first.PerSecond:N0}/s, avg batch {first.AverageBatch:0})");
+    }
+
+    /// <summary>The naive result to compare with: same callers, or the most callers it was run with (starred).</summary>
+    private static (CaseResult? Naive, bool Starred) NaiveFor(List<CaseResult> results, int callers)
+    {
+        var naive = results.Where(r => r.Mode == WriteMode.Naive).ToList();
+        var same = naive.Find(r => r.Callers == callers);
+        return same is not null ? (same, false) : (naive.MaxBy(r => r.Callers), true);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Where(v => !double.IsNaN(v)).Order().ToList();
+        if (sorted.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var middle = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static double Spread(IEnumerable<double> values)
+    {
+        var list = values.ToList();
+        return list.Count < 2 ? double.NaN : (list.Max() - list.Min()) / Median(list);
+    }
+
+    private sealed record CaseResult(WriteMode Mode, string Label, int Callers, double PerSecond, double Spread, double P50Micros, double P99Micros, double AverageBatch, double CommitMicros);
+
+    private sealed record ReadResults(LatencySummary Raw, LatencySummary Library);
+}

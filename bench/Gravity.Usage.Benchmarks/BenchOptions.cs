@@ -1,0 +1,92 @@
+using System.Globalization;
+
+namespace Gravity.Usage.Benchmarks;
+
+/// <summary>What one run measures and for how long; parsed from the command line.</summary>
+internal sealed record BenchOptions
+{
+    public const string Usage = """
+        Usage: dotnet run -c Release --project bench/Gravity.Usage.Benchmarks -- [options]
+
+          --quick        1 round of 1 s per case and a 1-million-row read file: finishes in under a minute
+          --rounds N     rounds per case; the table shows the median of the rounds (default 3, quick 1)
+          --seconds S    measured seconds per round, after a warm-up (default 3, quick 1)
+          --help         show this text
+        """;
+
+    /// <summary>The callers of the naive baseline: enough to show that it does not scale, in bounded time.</summary>
+    public static readonly IReadOnlyList<int> NaiveCallers = [1, 8, 64];
+
+    /// <summary>The callers of the group-commit cases: beyond 64, more callers share each commit.</summary>
+    public static readonly IReadOnlyList<int> GroupCommitCallers = [1, 8, 64, 256, 1024];
+
+    public bool Quick { get; init; }
+
+    public int Rounds { get; init; } = 3;
+
+    public TimeSpan Measured { get; init; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>Accounts in the read file; every account has <see cref="ReadBucketsPerAccount"/> hourly counters.</summary>
+    public int ReadAccounts { get; init; } = 1_000;
+
+    public int ReadBucketsPerAccount { get; init; } = 10_000;
+
+    /// <summary>Timed reads per round, after as many untimed ones as warm-up.</summary>
+    public int ReadSamples { get; init; } = 2_000;
+
+    public long ReadRows => (long)ReadAccounts * ReadBucketsPerAccount;
+
+    public static bool TryParse(string[] args, out BenchOptions options, out string? error)
+    {
+        options = new BenchOptions();
+        error = null;
+        int? rounds = null;
+        double? seconds = null;
+        var quick = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--rounds" when i + 1 < args.Length
+                    && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var r) && r is >= 1 and <= 50:
+                    rounds = r;
+                    i++;
+                    break;
+                case "--seconds" when i + 1 < args.Length
+                    && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s is >= 0.2 and <= 600:
+                    seconds = s;
+                    i++;
+                    break;
+                case "--help" or "-h":
+                    error = string.Empty;
+                    return false;
+                default:
+                    error = $"Unknown or invalid argument '{args[i]}' (--rounds takes 1 to 50, --seconds 0.2 to 600).";
+                    return false;
+            }
+        }
+
+        if (quick)
+        {
+            // A smaller read file (1,000 x 1,000 rows) keeps generation and the row-count check to a few seconds.
+            options = options with { Quick = true, Rounds = 1, Measured = TimeSpan.FromSeconds(1), Warmup = TimeSpan.FromSeconds(0.25), ReadBucketsPerAccount = 1_000 };
+        }
+
+        if (rounds is { } roundCount)
+        {
+            options = options with { Rounds = roundCount };
+        }
+
+        if (seconds is { } measured)
+        {
+            options = options with { Measured = TimeSpan.FromSeconds(measured) };
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using Gravity.Usage.Sqlite;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Gravity.Usage.Benchmarks;
+
+/// <summary>The three ways of writing increments that the benchmark compares.</summary>
+internal enum WriteMode
+{
+    /// <summary>(a) one transaction per increment.</summary>
+    Naive,
+
+    /// <summary>(b) <see cref="UsageMeter.IncrementAsync"/> over a <see cref="SqliteUsageStore"/>.</summary>
+    GroupCommit,
+
+    /// <summary>(c) as (b), with a unique idempotency key on every increment.</summary>
+    GroupCommitWithKeys,
+}
+
+/// <summary>What one round of one case measured.</summary>
+/// <param name="PerSecond">Increments acknowledged inside the window, per second.</param>
+/// <param name="Latency">Latency of those increments.</param>
+/// <param name="AverageBatch">Increments per commit inside the window; 1 for the naive baseline.</param>
+/// <param name="AverageCommitMicros">Time the store spent per commit (SQL + fsync); NaN for the naive baseline.</param>
+/// <param name="Acknowledged">Every increment acknowledged in the round, warm-up included.</param>
+/// <param name="Failure">Why the file does not hold what was acknowledged, or <see langword="null"/> when it does.</param>
+internal sealed record IncrementRound(double PerSecond, LatencySummary Latency, double AverageBatch, double AverageCommitMicros, long Acknowledged, string? Failure);
+
+/// <summary>
+/// Runs one round of one (mode, callers) case on a fresh temp file: callers loop on increments until the window
+/// closes, then the file is checked against what was acknowledged.
+/// </summary>
+internal static class IncrementBenchmark
+{
+    private const int Seed = 20_240_601;
+
+    /// <summary>acct_0000 … acct_0999, made once so that callers allocate no account strings.</summary>
+    private static readonly string[] Accounts =
+        [.. Enumerable.Range(0, 1_000).Select(i => "acct_" + i.ToString("D4", CultureInfo.InvariantCulture))];
+
+    public static async Task<IncrementRound> RunRoundAsync(WriteMode mode, int callers, BenchOptions options)
+    {
+        using var database = TempDatabase.Create();
+        IncrementRound round;
+        await using (var store = new SqliteUsageStore(new SqliteUsageStoreOptions { ConnectionString = database.ConnectionString }))
+        {
+            // Every mode gets its schema (and WAL) from the library, so all three write the same kind of file.
+            await store.EnsureSchemaAsync();
+            round = mode == WriteMode.Naive
+                ? await RunNaiveAsync(database, callers, options)
+                : await RunGroupCommitAsync(store, withKeys: mode == WriteMode.GroupCommitWithKeys, callers, options);
+        }
+
+        return round with { Failure = Verify(database, mode, round.Acknowledged) };
+    }
+
+    private static async Task<IncrementRound> RunNaiveAsync(TempDatabase database, int callers, BenchOptions options)
+    {
+        var naive = new NaiveBaseline(database.ConnectionString, TimeProvider.System);
+        var window = MeasurementWindow.StartingAfter(options.Warmup, options.Measured);
+
+        // The naive increment completes synchronously, so each caller's loop stays on its own long-running thread.
+        var (latency, acknowledged) = await RunCallersAsync(
+            callers,
+            window,
+            (caller, sequence, account) => naive.IncrementAsync(account),
+            loop => Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap());
+        var perSecond = latency.Count / window.Length.TotalSeconds;
+        return new IncrementRound(perSecond, latency, 1, double.NaN, acknowledged, null);
+    }
+
+    private static async Task<IncrementRound> RunGroupCommitAsync(SqliteUsageStore store, bool withKeys, int callers, BenchOptions options)
+    {
+        var counting = new CountingUsageStore(store);
+
+        // Disposing the meter at the end commits whatever is still queued: nothing, as every caller awaited its last increment.
+        await using var meter = new UsageMeter(counting, Options.Create(new UsageBillingOptions()));
+        var window = MeasurementWindow.StartingAfter(options.Warmup, options.Measured);
+        counting.Window = window;
+        var (latency, acknowledged) = await RunCallersAsync(
+            callers,
+            window,
+            withKeys
+                ? (caller, sequence, account) => meter.IncrementAsync(account, idempotencyKey: IdempotencyKey(caller, sequence))
+                : (caller, sequence, account) => meter.IncrementAsync(account),
+            Task.Run);
+
+        var perSecond = latency.Count / window.Length.TotalSeconds;
+        var batches = counting.Batches;
+        var averageBatch = batches == 0 ? double.NaN : (double)counting.Increments / batches;
+        var averageCommit = batches == 0 ? double.NaN : LatencyRecorder.ToMicros(counting.WriteTicks) / batches;
+        return new IncrementRound(perSecond, latency, averageBatch, averageCommit, acknowledged, null);
+    }
+
+    /// <summary>Request-id-like keys, unique within a round (every round has a fresh file).</summary>
+    private static string IdempotencyKey(int caller, long sequence) =>
+        string.Create(CultureInfo.InvariantCulture, $"req-{caller}-{sequence}");
+
+    /// <summary>
+    /// Starts the callers together and waits for all of them. Each one increments a pseudo-random account, waits for
+    /// the acknowledgement, and records the latency of those acknowledged inside the window; it stops at the first
+    /// acknowledgement after the window.
+    /// </summary>
+    private static async Task<(LatencySummary Latency, long Acknowledged)> RunCallersAsync(
+        int callers,
+        MeasurementWindow window,
+        Func<int, long, string, Task<IncrementOutcome>> increment,
+        Func<Func<Task<long>>, Task<long>> start)
+    {
+        var recorders = new LatencyRecorder[callers];
+        var loops = new Task<long>[callers];
+        for (var i = 0; i < callers; i++)
+        {
+            var caller = i;
+            var recorder = recorders[i] = new LatencyRecorder();
+            loops[i] = start(() => CallerLoopAsync(caller, window, increment, recorder));
+        }
+
+        var acknowledged = await Task.WhenAll(loops);
+        return (LatencyRecorder.Summarize(recorders), acknowledged.Sum());
+    }
+
+    private static async Task<long> CallerLoopAsync(int caller, MeasurementWindow window, Func<int, long, string, Task<IncrementOutcome>> increment, LatencyRecorder recorder)
+    {
+        var random = new Random(Seed + caller);
+        long acknowledged = 0;
+        while (true)
+        {
+            var account = Accounts[random.Next(Accounts.Length)];
+            var started = Stopwatch.GetTimestamp();
+            var outcome = await increment(caller, acknowledged, account);
+            var finished = Stopwatch.GetTimestamp();
+            if (outcome != IncrementOutcome.Recorded)
+            {
+                throw new InvalidOperationException($"Caller {caller}: increment {acknowledged} came back {outcome}, expected Recorded.");
+            }
+
+            acknowledged++;
+            if (window.Contains(finished))
+            {
+                recorder.Record(finished - started);
+            }
+            else if (finished > window.End)
+            {
+                return acknowledged;
+            }
+        }
+    }
+
+    /// <summary>A benchmark that loses data is worthless: the file must hold exactly what was acknowledged.</summary>
+    private static string? Verify(TempDatabase database, WriteMode mode, long acknowledged)
+    {
+        using var connection = new SqliteConnection(database.ConnectionString + ";Pooling=False");
+        connection.Open();
+        var counted = Scalar(connection, "SELECT COALESCE(SUM(quantity), 0) FROM usage_counter");
+        if (counted != acknowledged)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{mode}: the counters sum to {counted:N0} but {acknowledged:N0} increments were acknowledged.");
+        }
+
+        var keys = Scalar(connection, "SELECT COUNT(*) FROM usage_idempotency");
+        var expectedKeys = mode == WriteMode.GroupCommitWithKeys ? acknowledged : 0;
+        return keys == expectedKeys
+            ? null
+            : string.Create(CultureInfo.InvariantCulture, $"{mode}: {keys:N0} idempotency keys are stored but {expectedKeys:N0} were expected.");
+    }
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+}
