@@ -55,13 +55,26 @@ internal sealed class SqliteBatchWriter : IDisposable
         _deleteKey.Transaction = transaction;
 
         var counters = new Dictionary<CounterKey, CounterDelta>();
+        List<(int Index, KeyRef Key)>? repeatsInBatch = null;
+        Dictionary<KeyRef, int>? keyOwners = null;
         for (var i = 0; i < increments.Count; i++)
         {
             var increment = increments[i];
-            if (increment.IdempotencyKey is { } key && !InsertKey(increment, key))
+            if (increment.IdempotencyKey is { } key)
             {
-                statuses[i] = UsageWriteStatus.Duplicate;
-                continue;
+                var keyRef = new KeyRef(increment.Account, increment.Meter, key);
+                if (!InsertKey(increment, key))
+                {
+                    statuses[i] = UsageWriteStatus.Duplicate;
+                    if (keyOwners is not null && keyOwners.ContainsKey(keyRef))
+                    {
+                        (repeatsInBatch ??= []).Add((i, keyRef));
+                    }
+
+                    continue;
+                }
+
+                (keyOwners ??= [])[keyRef] = i;
             }
 
             var counter = new CounterKey(increment.Account, increment.Meter, increment.BucketStart.ToUnixTimeSeconds());
@@ -83,15 +96,19 @@ internal sealed class SqliteBatchWriter : IDisposable
             // The folded sum does not fit: add the increments one at a time so that only those that overflow are refused.
             foreach (var index in delta.Indexes)
             {
-                var increment = increments[index];
-                if (!Upsert(counter, increment.Quantity))
-                {
-                    statuses[index] = UsageWriteStatus.WouldOverflow;
-                    if (increment.IdempotencyKey is { } key)
-                    {
-                        DeleteKey(increment, key);
-                    }
-                }
+                ApplyAlone(increments[index], ref statuses[index]);
+            }
+        }
+
+        // A repeat of a key is a duplicate only if the key's first use in this batch was counted. When that first use
+        // was refused for overflow, its key was released, and the repeat is a first use in its own right.
+        foreach (var (index, keyRef) in repeatsInBatch ?? [])
+        {
+            if (statuses[keyOwners![keyRef]] == UsageWriteStatus.WouldOverflow && InsertKey(increments[index], keyRef.Key))
+            {
+                keyOwners[keyRef] = index;
+                statuses[index] = UsageWriteStatus.Recorded;
+                ApplyAlone(increments[index], ref statuses[index]);
             }
         }
 
@@ -105,6 +122,20 @@ internal sealed class SqliteBatchWriter : IDisposable
         _insertKey.Dispose();
         _deleteKey.Dispose();
         Connection.Dispose();
+    }
+
+    /// <summary>Adds one increment on its own; when it would overflow, refuses it and releases its idempotency key.</summary>
+    private void ApplyAlone(UsageIncrement increment, ref UsageWriteStatus status)
+    {
+        var counter = new CounterKey(increment.Account, increment.Meter, increment.BucketStart.ToUnixTimeSeconds());
+        if (!Upsert(counter, increment.Quantity))
+        {
+            status = UsageWriteStatus.WouldOverflow;
+            if (increment.IdempotencyKey is { } key)
+            {
+                DeleteKey(increment, key);
+            }
+        }
     }
 
     private bool InsertKey(UsageIncrement increment, string key)
@@ -147,6 +178,8 @@ internal sealed class SqliteBatchWriter : IDisposable
     }
 
     private readonly record struct CounterKey(string Account, string Meter, long BucketStart);
+
+    private readonly record struct KeyRef(string Account, string Meter, string Key);
 
     /// <summary>The increments of one batch that fall on the same counter, folded into one addition.</summary>
     private sealed class CounterDelta

@@ -22,10 +22,18 @@ internal sealed class SqliteQueries
             """;
         DeleteKey = $"DELETE FROM {keys} WHERE account = $account AND meter = $meter AND idempotency_key = $key";
         Totals = $"""
-            SELECT meter AS Meter, SUM(quantity) AS Quantity, SUM(reported_quantity) AS ReportedQuantity
+            SELECT meter, SUM(quantity), SUM(reported_quantity)
             FROM {counter}
-            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND (@Meter IS NULL OR meter = @Meter)
+            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To
             GROUP BY meter ORDER BY meter
+            """;
+
+        // A statement of its own for one meter: without GROUP BY, SQLite needs no temporary sort.
+        MeterTotals = $"""
+            SELECT meter, SUM(quantity), SUM(reported_quantity)
+            FROM {counter}
+            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
+            HAVING COUNT(*) > 0
             """;
         Series = $"""
             SELECT bucket_start AS BucketStart, quantity AS Quantity, reported_quantity AS ReportedQuantity
@@ -58,6 +66,8 @@ internal sealed class SqliteQueries
     public string DeleteKey { get; }
 
     public string Totals { get; }
+
+    public string MeterTotals { get; }
 
     public string Series { get; }
 

@@ -142,11 +142,11 @@ public sealed class SqliteUsageStore : IUsageStore, IAsyncDisposable, IDisposabl
         ArgumentNullException.ThrowIfNull(account);
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         using var connection = new SqliteConnection(_connectionString);
-        var rows = await connection.QueryAsync<MeterUsage>(new CommandDefinition(
-            _queries.Totals,
+        var rows = await connection.QueryAsync<(string Meter, long Quantity, long ReportedQuantity)>(new CommandDefinition(
+            meter is null ? _queries.Totals : _queries.MeterTotals,
             new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return rows.AsList();
+        return rows.Select(r => new MeterUsage(r.Meter, r.Quantity, r.ReportedQuantity)).ToList();
     }
 
     /// <inheritdoc />
