@@ -1,0 +1,53 @@
+namespace Gravity.Usage;
+
+/// <summary>
+/// One delivery of usage to the billing back end: the usage an account added to a meter's bucket since the previous
+/// report of that bucket. Reports are never rewritten: late usage in a reported bucket makes a further report.
+/// </summary>
+public sealed record UsageReport
+{
+    /// <summary>Gets the report's id in the store.</summary>
+    public required long Id { get; init; }
+
+    /// <summary>
+    /// Gets the deterministic identifier sent as Stripe's <c>identifier</c> and <c>Idempotency-Key</c>; derived from
+    /// the account, meter, bucket and the quantity reported before, so the same usage can never get two identifiers.
+    /// </summary>
+    public required string Identifier { get; init; }
+
+    /// <summary>Gets the account whose usage this is.</summary>
+    public required string Account { get; init; }
+
+    /// <summary>Gets the meter.</summary>
+    public required string Meter { get; init; }
+
+    /// <summary>Gets the start of the bucket the usage belongs to; sent as the event's timestamp.</summary>
+    public required DateTimeOffset BucketStart { get; init; }
+
+    /// <summary>Gets the usage reported: the counter's growth since the bucket's previous report.</summary>
+    public required long Quantity { get; init; }
+
+    /// <summary>Gets where the report stands.</summary>
+    public required UsageReportStatus Status { get; init; }
+
+    /// <summary>Gets how many delivery attempts were started.</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>Gets when the report is next due for delivery (pending reports).</summary>
+    public DateTimeOffset NextAttemptAt { get; init; }
+
+    /// <summary>Gets when delivery was first attempted, or <see langword="null"/> when it never was.</summary>
+    public DateTimeOffset? FirstAttemptAt { get; init; }
+
+    /// <summary>Gets why the last attempt failed, why the report was skipped, or why it is parked; never a secret.</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>Gets the billing back end's request id of the last answer (Stripe's <c>Request-Id</c>), for support.</summary>
+    public string? LastRequestId { get; init; }
+
+    /// <summary>Gets when the report was closed.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Gets when the billing back end accepted the report.</summary>
+    public DateTimeOffset? SentAt { get; init; }
+}
