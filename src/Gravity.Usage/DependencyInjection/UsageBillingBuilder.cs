@@ -76,6 +76,38 @@ public sealed class UsageBillingBuilder
         return this;
     }
 
+    /// <summary>Changes how usage reports are closed and delivered.</summary>
+    /// <param name="configure">Changes the options; they are validated when the application starts.</param>
+    /// <returns>This builder.</returns>
+    public UsageBillingBuilder ConfigureReporting(Action<UsageReportingOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>Delivers usage reports to a billing back end of the host's own; the last sink chosen wins.</summary>
+    /// <param name="factory">Creates the sink once, as a singleton.</param>
+    /// <returns>This builder.</returns>
+    public UsageBillingBuilder UseSink(Func<IServiceProvider, IUsageSink> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.Replace(ServiceDescriptor.Singleton(factory));
+        return this;
+    }
+
+    /// <summary>
+    /// Looks accounts up in the host's own account table instead of the built-in mapping; the last resolver chosen wins.
+    /// </summary>
+    /// <param name="factory">Creates the resolver once, as a singleton.</param>
+    /// <returns>This builder.</returns>
+    public UsageBillingBuilder UseAccountResolver(Func<IServiceProvider, IUsageAccountResolver> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.Replace(ServiceDescriptor.Singleton(factory));
+        return this;
+    }
+
     internal static OptionsBuilder<SqliteUsageStoreOptions> AddSqliteOptions(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteUsageStoreOptions>, SqliteUsageStoreOptionsValidator>());

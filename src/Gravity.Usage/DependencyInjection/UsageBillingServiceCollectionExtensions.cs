@@ -45,12 +45,33 @@ public static class UsageBillingServiceCollectionExtensions
         // SQLite is the store unless the host chose another one.
         UsageBillingBuilder.AddSqliteOptions(services);
         services.TryAddSingleton<IUsageStore>(UsageBillingBuilder.CreateSqliteStore);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UsageReportingOptions>, UsageReportingOptionsValidator>());
+        services.AddOptions<UsageReportingOptions>().ValidateOnStart();
+        services.TryAddSingleton(sp => StoreAs<IUsageReportStore>(sp, "keep usage reports"));
+        services.TryAddSingleton(sp => StoreAs<IUsageAccountStore>(sp, "keep the account mapping"));
+        services.TryAddSingleton<IUsageAccountResolver>(sp => new StoreAccountResolver(sp.GetRequiredService<IUsageAccountStore>()));
+        services.TryAddSingleton(sp => new UsageReporter(
+            sp.GetRequiredService<IUsageReportStore>(),
+            sp.GetService<IUsageSink>() ?? throw new InvalidOperationException("Usage reporting needs a sink: call UseStripe(...) or UseSink(...) in AddUsageBilling."),
+            sp.GetRequiredService<IUsageAccountResolver>(),
+            sp.GetRequiredService<IOptions<UsageBillingOptions>>(),
+            sp.GetRequiredService<IOptions<UsageReportingOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()?.CreateLogger<UsageReporter>()));
+        services.TryAddSingleton<IUsageReporter>(sp => sp.GetRequiredService<UsageReporter>());
         services.TryAddSingleton(sp => new UsageMeter(
             sp.GetRequiredService<IUsageStore>(),
             sp.GetRequiredService<IOptions<UsageBillingOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger<UsageMeter>()));
         return services;
+    }
+
+    private static T StoreAs<T>(IServiceProvider services, string purpose)
+        where T : class
+    {
+        var store = services.GetRequiredService<IUsageStore>();
+        return store as T ?? throw new InvalidOperationException($"The usage store {store.GetType().Name} does not {purpose}: implement {typeof(T).Name} on it, or register one.");
     }
 
     /// <summary>Marks a collection in which usage billing is registered, so a second call adds nothing twice.</summary>

@@ -14,12 +14,13 @@ namespace Gravity.Usage.Sqlite;
 /// pooled connections and run beside writes. The schema is installed lazily on first use unless
 /// <see cref="SqliteUsageStoreOptions.PrepareSchemaIfNecessary"/> is off.
 /// </remarks>
-public sealed class SqliteUsageStore : IUsageStore, IAsyncDisposable, IDisposable
+public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable
 {
     private readonly string _connectionString;
     private readonly string _prefix;
     private readonly bool _prepareSchema;
     private readonly SqliteQueries _queries;
+    private readonly SqliteReportQueries _reportQueries;
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -49,6 +50,7 @@ public sealed class SqliteUsageStore : IUsageStore, IAsyncDisposable, IDisposabl
         _prefix = options.TablePrefix;
         _prepareSchema = options.PrepareSchemaIfNecessary;
         _queries = new SqliteQueries(_prefix);
+        _reportQueries = new SqliteReportQueries(_prefix);
         _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
@@ -112,40 +114,17 @@ public sealed class SqliteUsageStore : IUsageStore, IAsyncDisposable, IDisposabl
     public async Task<IReadOnlyList<UsageWriteStatus>> WriteAsync(IReadOnlyList<UsageIncrement> increments, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(increments);
-        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            cancellationToken.ThrowIfCancellationRequested();
-            var writer = _writer ??= SqliteBatchWriter.Open(_connectionString, _queries);
-            try
-            {
-                return writer.Write(increments);
-            }
-            catch
-            {
-                // After a failed commit (disk full, I/O error) the connection may be unusable: start afresh next time.
-                ResetWriter();
-                throw;
-            }
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        return await RunWriteAsync(writer => writer.Write(increments), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
-        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        using var connection = new SqliteConnection(_connectionString);
-        var rows = await connection.QueryAsync<(string Meter, long Quantity, long ReportedQuantity)>(new CommandDefinition(
+        var rows = await QueryAsync<(string Meter, long Quantity, long ReportedQuantity)>(
             meter is null ? _queries.Totals : _queries.MeterTotals,
             new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
+            cancellationToken).ConfigureAwait(false);
         return rows.Select(r => new MeterUsage(r.Meter, r.Quantity, r.ReportedQuantity)).ToList();
     }
 
@@ -154,34 +133,22 @@ public sealed class SqliteUsageStore : IUsageStore, IAsyncDisposable, IDisposabl
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(meter);
-        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        using var connection = new SqliteConnection(_connectionString);
-        var rows = await connection.QueryAsync<(long BucketStart, long Quantity, long ReportedQuantity)>(new CommandDefinition(
+        var rows = await QueryAsync<(long BucketStart, long Quantity, long ReportedQuantity)>(
             _queries.Series,
             new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
+            cancellationToken).ConfigureAwait(false);
         return rows.Select(r => new UsageBucket(UnixTime.FromSeconds(r.BucketStart), r.Quantity, r.ReportedQuantity)).ToList();
     }
 
     /// <inheritdoc />
-    public async Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default)
+    public Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxKeys, 1);
-        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var writer = _writer ??= SqliteBatchWriter.Open(_connectionString, _queries);
-            return await writer.Connection.ExecuteAsync(new CommandDefinition(
+        return RunWriteAsync(
+            writer => writer.Connection.Execute(
                 _queries.PruneKeys,
-                new { RecordedBefore = recordedBefore.ToUnixTimeMilliseconds(), MaxKeys = maxKeys },
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+                new { RecordedBefore = recordedBefore.ToUnixTimeMilliseconds(), MaxKeys = maxKeys }),
+            cancellationToken);
     }
 
     /// <summary>Waits for a write in progress, then closes the store's connections. Later calls throw <see cref="ObjectDisposedException"/>.</summary>
@@ -211,6 +178,44 @@ public sealed class SqliteUsageStore : IUsageStore, IAsyncDisposable, IDisposabl
 
     /// <summary>Waits for a write in progress, then closes the store's connections.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Runs a write on the store's one write connection, one at a time: SQLite has a single writer, and queueing
+    /// here is cheaper than waiting on its busy handler.
+    /// </summary>
+    private async Task<T> RunWriteAsync<T>(Func<SqliteBatchWriter, T> write, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            cancellationToken.ThrowIfCancellationRequested();
+            var writer = _writer ??= SqliteBatchWriter.Open(_connectionString, _queries);
+            try
+            {
+                return write(writer);
+            }
+            catch
+            {
+                // After a failed commit (disk full, I/O error) the connection may be unusable: start afresh next time.
+                ResetWriter();
+                throw;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object parameters, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        using var connection = new SqliteConnection(_connectionString);
+        var rows = await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.AsList();
+    }
 
     private void ResetWriter()
     {

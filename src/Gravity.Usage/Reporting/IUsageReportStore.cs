@@ -1,0 +1,56 @@
+namespace Gravity.Usage;
+
+/// <summary>
+/// The usage-report outbox kept beside the ledger: closing counters into reports, claiming due reports for delivery
+/// and recording the outcome. Implemented by the SQLite and PostgreSQL stores; used by <see cref="UsageReporter"/>.
+/// </summary>
+/// <remarks>
+/// Closing moves a counter's growth into a report and advances its <c>reported_quantity</c> in one transaction, so
+/// usage is never reported twice nor skipped. Claims carry a lease (owner and expiry): any number of reporters may
+/// run, and the reports of one that died are claimed again once its lease expires.
+/// </remarks>
+public interface IUsageReportStore
+{
+    /// <summary>Finds counters that hold usage not yet moved into a report.</summary>
+    /// <param name="bucketsStartingBefore">Only buckets that start before this instant.</param>
+    /// <param name="account">Only this account, or every account when <see langword="null"/>.</param>
+    /// <param name="limit">The most counters returned.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The counters, oldest bucket first.</returns>
+    Task<IReadOnlyList<UnreportedUsage>> GetUnreportedAsync(DateTimeOffset bucketsStartingBefore, string? account, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Closes counters in one transaction: for each whose quantity exceeds its reported quantity, inserts a report of
+    /// the difference (pending, or skipped with a reason) and sets its reported quantity to its quantity.
+    /// </summary>
+    /// <param name="closings">The counters to close and whether their usage is billed.</param>
+    /// <param name="now">The time the reports are created at and first due.</param>
+    /// <param name="cancellationToken">Cancels the close before it commits.</param>
+    /// <returns>The reports created; counters with nothing new are left out.</returns>
+    Task<IReadOnlyList<UsageReport>> CloseAsync(IReadOnlyList<ReportClosing> closings, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Claims pending reports that are due and not leased by another reporter, counting an attempt for each.</summary>
+    /// <param name="claim">Who claims, until when, how many, and for which account.</param>
+    /// <param name="cancellationToken">Cancels the claim before it commits.</param>
+    /// <returns>The claimed reports.</returns>
+    Task<IReadOnlyList<UsageReport>> ClaimDueAsync(ReportClaim claim, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the outcome of a delivery attempt and releases the lease, if the claim is still the caller's.</summary>
+    /// <param name="completion">The outcome.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns><see langword="false"/> when the report was no longer pending under the caller's lease.</returns>
+    Task<bool> CompleteAsync(ReportCompletion completion, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists reports, oldest first.</summary>
+    /// <param name="query">Which reports.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The reports.</returns>
+    Task<IReadOnlyList<UsageReport>> ListReportsAsync(UsageReportQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes failed or unknown reports pending again, due now, with their attempts reset; sent and skipped reports are never touched.</summary>
+    /// <param name="query">Which reports; only failed and unknown ones among them are re-driven.</param>
+    /// <param name="now">The time they become due.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>How many reports were re-driven.</returns>
+    Task<int> RedriveAsync(UsageReportQuery query, DateTimeOffset now, CancellationToken cancellationToken = default);
+}

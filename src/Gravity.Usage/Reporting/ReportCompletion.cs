@@ -1,0 +1,18 @@
+namespace Gravity.Usage;
+
+/// <summary>The outcome of one delivery attempt.</summary>
+/// <param name="Id">The report.</param>
+/// <param name="Owner">The claim's owner; the outcome is recorded only while the report is still pending under it.</param>
+/// <param name="Status">The new status: sent, pending (retry), failed or unknown.</param>
+/// <param name="Now">When the outcome happened.</param>
+/// <param name="Error">Why the attempt failed, or <see langword="null"/>.</param>
+/// <param name="RequestId">The back end's request id, or <see langword="null"/>.</param>
+/// <param name="NextAttemptAt">When a pending report is due again; ignored for other statuses.</param>
+public sealed record ReportCompletion(
+    long Id,
+    string Owner,
+    UsageReportStatus Status,
+    DateTimeOffset Now,
+    string? Error = null,
+    string? RequestId = null,
+    DateTimeOffset? NextAttemptAt = null);

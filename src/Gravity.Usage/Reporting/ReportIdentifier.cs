@@ -1,0 +1,24 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Gravity.Usage;
+
+/// <summary>Derives a report's identifier from what it reports, so the same usage always gets the same identifier.</summary>
+internal static class ReportIdentifier
+{
+    /// <summary>
+    /// "gu_" and 40 hex digits (160 bits) of SHA-256 over the account, meter, bucket and the quantity reported before:
+    /// within Stripe's 100 characters whatever the account's length. Fields are length-prefixed so that no two
+    /// different inputs can run together into the same text.
+    /// </summary>
+    public static string Create(string account, string meter, long bucketStartSeconds, long reportedBefore)
+    {
+        var text = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{account.Length}:{account}|{meter.Length}:{meter}|{bucketStartSeconds}|{reportedBefore}");
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        return "gu_" + Convert.ToHexStringLower(hash[..20]);
+    }
+}

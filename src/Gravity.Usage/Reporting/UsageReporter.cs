@@ -1,0 +1,342 @@
+using System.Collections.Concurrent;
+using Gravity.Usage.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Gravity.Usage;
+
+/// <summary>
+/// Closes counters into reports (the outbox) and delivers them through an <see cref="IUsageSink"/>, so that every unit
+/// reaches the billing back end exactly once across retries, crashes, restarts and concurrent runs.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Close: each counter's growth becomes a report with a deterministic identifier, and its reported quantity advances
+/// in the same transaction. Usage of non-billable accounts becomes a skipped report that is never sent.
+/// </para>
+/// <para>
+/// Deliver: due reports are claimed under a lease, sent with their identifier as the idempotency key, and marked
+/// sent. Transient failures are retried with growing, jittered delays across runs; permanent failures are parked as
+/// failed until re-driven; a report still unanswered after <see cref="UsageReportingOptions.SafeResendWindow"/> is
+/// parked as unknown rather than risk a second charge.
+/// </para>
+/// </remarks>
+public sealed partial class UsageReporter : IUsageReporter
+{
+    private static readonly TimeSpan s_stripeAgeMargin = TimeSpan.FromHours(1);
+
+    private readonly IUsageReportStore _store;
+    private readonly IUsageSink _sink;
+    private readonly IUsageAccountResolver _accounts;
+    private readonly UsageBillingOptions _billing;
+    private readonly UsageReportingOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+
+    /// <summary>Initializes a new instance of the <see cref="UsageReporter"/> class.</summary>
+    /// <param name="store">The outbox.</param>
+    /// <param name="sink">Where reports are delivered.</param>
+    /// <param name="accounts">How accounts are billed.</param>
+    /// <param name="billing">The counting options (bucket size, meters and their event names).</param>
+    /// <param name="options">The reporting options; validated here, listing every failure.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="logger">Where runs and failures are logged; nothing is logged when <see langword="null"/>.</param>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    public UsageReporter(
+        IUsageReportStore store,
+        IUsageSink sink,
+        IUsageAccountResolver accounts,
+        IOptions<UsageBillingOptions> billing,
+        IOptions<UsageReportingOptions> options,
+        TimeProvider? timeProvider = null,
+        ILogger<UsageReporter>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(accounts);
+        ArgumentNullException.ThrowIfNull(billing);
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfInvalid(new UsageBillingOptionsValidator().Validate(Options.DefaultName, billing.Value), typeof(UsageBillingOptions));
+        ThrowIfInvalid(new UsageReportingOptionsValidator().Validate(Options.DefaultName, options.Value), typeof(UsageReportingOptions));
+        _store = store;
+        _sink = sink;
+        _accounts = accounts;
+        _billing = billing.Value;
+        _options = options.Value;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <inheritdoc />
+    public Task<ReportRun> ReportAsync(CancellationToken cancellationToken = default) =>
+        RunAsync(account: null, _options.IncludeOpenBuckets, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ReportRun> ReportAccountAsync(string account, CancellationToken cancellationToken = default)
+    {
+        UsageRules.ValidateAccount(account);
+        return RunAsync(account, includeOpenBuckets: true, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<UsageReport>> ListReportsAsync(UsageReportQuery query, CancellationToken cancellationToken = default)
+    {
+        ValidateQuery(query);
+        return _store.ListReportsAsync(query, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> RedriveAsync(UsageReportQuery query, CancellationToken cancellationToken = default)
+    {
+        ValidateQuery(query);
+        var count = await _store.RedriveAsync(query, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        LogRedriven(_logger, count);
+        return count;
+    }
+
+    private async Task<ReportRun> RunAsync(string? account, bool includeOpenBuckets, CancellationToken cancellationToken)
+    {
+        var tally = new RunTally();
+        var accounts = new ConcurrentDictionary<string, Task<UsageAccount?>>(StringComparer.Ordinal);
+        await CloseAsync(account, includeOpenBuckets, accounts, tally, cancellationToken).ConfigureAwait(false);
+        await DeliverAsync(account, accounts, tally, cancellationToken).ConfigureAwait(false);
+        var run = tally.ToRun();
+        LogRun(_logger, run.Closed, run.Sent, run.Skipped, run.Failed, run.WaitingForRetry, run.Unknown);
+        return run;
+    }
+
+    private async Task CloseAsync(string? account, bool includeOpenBuckets, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, RunTally tally, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        var bucketTicks = _billing.BucketSize.Ticks;
+        var before = includeOpenBuckets
+            ? now + UsageBillingOptions.MaxFutureSkew + _billing.BucketSize
+            : new DateTimeOffset(now.UtcTicks - (now.UtcTicks % bucketTicks), TimeSpan.Zero);
+        while (true)
+        {
+            var open = await _store.GetUnreportedAsync(before, account, _options.CloseSliceSize, cancellationToken).ConfigureAwait(false);
+            if (open.Count == 0)
+            {
+                return;
+            }
+
+            var closings = new List<ReportClosing>(open.Count);
+            foreach (var usage in open)
+            {
+                var billing = await ResolveAsync(accounts, usage.Account, cancellationToken).ConfigureAwait(false);
+                closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, SkipReason(billing, usage.BucketStart)));
+            }
+
+            var reports = await _store.CloseAsync(closings, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            tally.Closed(reports);
+            if (reports.Count == 0)
+            {
+                return; // Everything found was closed meanwhile by a concurrent run.
+            }
+        }
+    }
+
+    private string? SkipReason(UsageAccount? billing, DateTimeOffset bucketStart)
+    {
+        if (billing is null)
+        {
+            return null; // Unknown accounts are billed: their reports fail loudly until mapped, rather than lose revenue.
+        }
+
+        if (!billing.Billable)
+        {
+            return "The account is not billable.";
+        }
+
+        return billing.BillableSince is { } since && bucketStart + _billing.BucketSize <= since
+            ? "The usage predates the account becoming billable."
+            : null;
+    }
+
+    private async Task DeliverAsync(string? account, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, RunTally tally, CancellationToken cancellationToken)
+    {
+        var owner = Guid.NewGuid().ToString("N");
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken };
+        while (true)
+        {
+            var now = _timeProvider.GetUtcNow();
+            var claimed = await _store.ClaimDueAsync(
+                new ReportClaim(owner, now, now + _options.LeaseDuration, _options.DeliveryBatchSize, account),
+                cancellationToken).ConfigureAwait(false);
+            if (claimed.Count == 0)
+            {
+                return;
+            }
+
+            await Parallel.ForEachAsync(
+                claimed,
+                parallel,
+                async (report, ct) => await DeliverOneAsync(report, owner, accounts, tally, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeliverOneAsync(UsageReport report, string owner, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, RunTally tally, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        if (report.Attempts > 1 && report.FirstAttemptAt is { } first && now - first > _options.SafeResendWindow)
+        {
+            await ParkAsync(report, owner, UsageReportStatus.Unknown, $"No answer since the first attempt at {first:O}; Stripe may have forgotten the identifier, so resending could bill twice. Reconcile against Stripe's totals, then re-drive or leave it.", tally).ConfigureAwait(false);
+            return;
+        }
+
+        if (report.BucketStart < now - UsageReportingOptions.StripeMaxEventAge + s_stripeAgeMargin)
+        {
+            await ParkAsync(report, owner, UsageReportStatus.Failed, $"The usage of {report.BucketStart:O} is older than Stripe accepts (35 days); bill it by other means.", tally).ConfigureAwait(false);
+            return;
+        }
+
+        DeliveryResult result;
+        try
+        {
+            var billing = await ResolveAsync(accounts, report.Account, cancellationToken).ConfigureAwait(false) ?? new UsageAccount(report.Account);
+            result = await _sink.DeliverAsync(new UsageDelivery(report, EventName(report.Meter), billing), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Hand the report back at once instead of waiting for the lease to expire; the outcome of a request in
+            // flight is unknown, and the same identifier makes the next attempt safe.
+            await _store.CompleteAsync(new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now, NextAttemptAt: now), CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+#pragma warning disable CA1031 // A sink's unexpected error is a transient failure of this report, not of the run.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogSinkError(_logger, ex, report.Identifier);
+            result = DeliveryResult.Transient($"{ex.GetType().Name}: {ex.Message}");
+        }
+
+        await RecordAsync(report, owner, result, tally).ConfigureAwait(false);
+    }
+
+    private async Task RecordAsync(UsageReport report, string owner, DeliveryResult result, RunTally tally)
+    {
+        var now = _timeProvider.GetUtcNow();
+        switch (result.Outcome)
+        {
+            case DeliveryOutcome.Delivered:
+                if (await _store.CompleteAsync(new ReportCompletion(report.Id, owner, UsageReportStatus.Sent, now, RequestId: result.RequestId), CancellationToken.None).ConfigureAwait(false))
+                {
+                    tally.Sent();
+                }
+
+                break;
+            case DeliveryOutcome.Permanent:
+                await ParkAsync(report, owner, UsageReportStatus.Failed, result.Error ?? "Refused by the billing back end.", tally, result.RequestId).ConfigureAwait(false);
+                break;
+            default:
+                var next = now + RetryDelay(report.Attempts, result.RetryAfter);
+                if (await _store.CompleteAsync(new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now, result.Error, result.RequestId, next), CancellationToken.None).ConfigureAwait(false))
+                {
+                    tally.WaitingForRetry();
+                    LogRetry(_logger, report.Identifier, report.Attempts, next, result.Error);
+                }
+
+                break;
+        }
+    }
+
+    private async Task ParkAsync(UsageReport report, string owner, UsageReportStatus status, string reason, RunTally tally, string? requestId = null)
+    {
+        var now = _timeProvider.GetUtcNow();
+        if (await _store.CompleteAsync(new ReportCompletion(report.Id, owner, status, now, reason, requestId), CancellationToken.None).ConfigureAwait(false))
+        {
+            tally.Parked(report with { Status = status, LastError = reason, LastRequestId = requestId ?? report.LastRequestId });
+            LogParked(_logger, report.Identifier, report.Account, report.Meter, status, reason);
+        }
+    }
+
+    private TimeSpan RetryDelay(int attempts, TimeSpan? retryAfter)
+    {
+        var exponent = Math.Min(Math.Max(attempts - 1, 0), 20);
+        var delay = TimeSpan.FromTicks(Math.Min(_options.RetryBaseDelay.Ticks * (1L << exponent), _options.RetryMaxDelay.Ticks));
+        // 75-100% jitter spreads the retries of many reports that failed together.
+#pragma warning disable CA5394 // Jitter needs no cryptographic randomness.
+        delay *= 0.75 + (Random.Shared.NextDouble() * 0.25);
+#pragma warning restore CA5394
+        return retryAfter is { } wait && wait > delay ? wait : delay;
+    }
+
+    private string EventName(string meter) =>
+        _billing.Meters.TryGetValue(meter, out var options) && options.StripeEventName is { } name ? name : meter;
+
+    private Task<UsageAccount?> ResolveAsync(ConcurrentDictionary<string, Task<UsageAccount?>> accounts, string account, CancellationToken cancellationToken) =>
+        accounts.GetOrAdd(account, a => _accounts.ResolveAsync(a, cancellationToken));
+
+    private static void ValidateQuery(UsageReportQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "A report query's Limit must be at least 1.");
+        }
+    }
+
+    private static void ThrowIfInvalid(ValidateOptionsResult result, Type optionsType)
+    {
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, optionsType, result.Failures);
+        }
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Usage report run: {Closed} closed, {Sent} sent, {Skipped} skipped, {Failed} failed, {WaitingForRetry} waiting for retry, {Unknown} parked as unknown.")]
+    private static partial void LogRun(ILogger logger, int closed, int sent, int skipped, int failed, int waitingForRetry, int unknown);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Usage report {Identifier} failed transiently (attempt {Attempts}); next attempt at {NextAttemptAt:O}: {Error}")]
+    private static partial void LogRetry(ILogger logger, string identifier, int attempts, DateTimeOffset nextAttemptAt, string? error);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "Usage report {Identifier} of account {Account}, meter {Meter} parked as {Status}: {Reason}")]
+    private static partial void LogParked(ILogger logger, string identifier, string account, string meter, UsageReportStatus status, string reason);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "The usage sink threw while delivering report {Identifier}; it will be retried.")]
+    private static partial void LogSinkError(ILogger logger, Exception exception, string identifier);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "{Count} usage reports re-driven.")]
+    private static partial void LogRedriven(ILogger logger, int count);
+
+    /// <summary>Counts of one run, updated by concurrent deliveries.</summary>
+    private sealed class RunTally
+    {
+        private readonly ConcurrentQueue<UsageReport> _failures = new();
+        private int _closed;
+        private int _sent;
+        private int _skipped;
+        private int _failed;
+        private int _waiting;
+        private int _unknown;
+
+        public void Closed(IReadOnlyList<UsageReport> reports)
+        {
+            Interlocked.Add(ref _closed, reports.Count);
+            Interlocked.Add(ref _skipped, reports.Count(r => r.Status == UsageReportStatus.Skipped));
+        }
+
+        public void Sent() => Interlocked.Increment(ref _sent);
+
+        public void WaitingForRetry() => Interlocked.Increment(ref _waiting);
+
+        public void Parked(UsageReport report)
+        {
+            Interlocked.Increment(ref report.Status == UsageReportStatus.Unknown ? ref _unknown : ref _failed);
+            _failures.Enqueue(report);
+        }
+
+        public ReportRun ToRun() => new()
+        {
+            Closed = _closed,
+            Sent = _sent,
+            Skipped = _skipped,
+            Failed = _failed,
+            WaitingForRetry = _waiting,
+            Unknown = _unknown,
+            Failures = [.. _failures],
+        };
+    }
+}

@@ -1,0 +1,53 @@
+using Gravity.Usage.Internal;
+
+namespace Gravity.Usage.Sqlite;
+
+/// <summary>A report as stored: instants as Unix seconds (buckets) or milliseconds, the status as text.</summary>
+internal sealed class ReportRow
+{
+    public long Id { get; set; }
+
+    public string Identifier { get; set; } = string.Empty;
+
+    public string Account { get; set; } = string.Empty;
+
+    public string Meter { get; set; } = string.Empty;
+
+    public long BucketStart { get; set; }
+
+    public long Quantity { get; set; }
+
+    public string Status { get; set; } = string.Empty;
+
+    public long Attempts { get; set; }
+
+    public long NextAttemptAt { get; set; }
+
+    public long? FirstAttemptAt { get; set; }
+
+    public string? LastError { get; set; }
+
+    public string? LastRequestId { get; set; }
+
+    public long CreatedAt { get; set; }
+
+    public long? SentAt { get; set; }
+
+    public UsageReport ToReport() => new()
+    {
+        Id = Id,
+        Identifier = Identifier,
+        Account = Account,
+        Meter = Meter,
+        BucketStart = UnixTime.FromSeconds(BucketStart),
+        Quantity = Quantity,
+        Status = ReportStatusText.Parse(Status),
+        Attempts = checked((int)Attempts),
+        NextAttemptAt = DateTimeOffset.FromUnixTimeMilliseconds(NextAttemptAt),
+        FirstAttemptAt = FirstAttemptAt is { } first ? DateTimeOffset.FromUnixTimeMilliseconds(first) : null,
+        LastError = LastError,
+        LastRequestId = LastRequestId,
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt),
+        SentAt = SentAt is { } sent ? DateTimeOffset.FromUnixTimeMilliseconds(sent) : null,
+    };
+}
