@@ -16,7 +16,7 @@ public sealed class PublicApiConventionTests
     [Test]
     public void PublicTypes_LiveInAllowedNamespaces()
     {
-        var allowed = new[] { "Gravity.Usage", "Gravity.Usage.Sqlite", "Microsoft.Extensions.DependencyInjection" };
+        var allowed = new[] { "Gravity.Usage", "Gravity.Usage.Sqlite", "Gravity.Usage.Stripe", "Microsoft.Extensions.DependencyInjection" };
         Assert.That(s_publicTypes.Select(t => t.Namespace).Distinct(), Is.SubsetOf(allowed));
     }
 
