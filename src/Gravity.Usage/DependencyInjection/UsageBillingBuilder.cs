@@ -1,7 +1,9 @@
 using Gravity.Usage;
 using Gravity.Usage.Internal;
 using Gravity.Usage.Sqlite;
+using Gravity.Usage.Stripe;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -84,6 +86,23 @@ public sealed class UsageBillingBuilder
         ArgumentNullException.ThrowIfNull(configure);
         Services.Configure(configure);
         return this;
+    }
+
+    /// <summary>
+    /// Delivers usage reports to Stripe: Billing Meter events by default, or legacy usage records when
+    /// <see cref="StripeOptions.Api"/> says so. The options, the API key above all, are validated when the application starts.
+    /// </summary>
+    /// <param name="configure">Sets the API key and, optionally, the API, version, retries and rate.</param>
+    /// <returns>This builder.</returns>
+    public UsageBillingBuilder UseStripe(Action<StripeOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StripeOptions>, StripeOptionsValidator>());
+        Services.AddOptions<StripeOptions>().Configure(configure).ValidateOnStart();
+        return UseSink(sp => StripeSinks.Create(
+            sp.GetRequiredService<IOptions<StripeOptions>>().Value,
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()));
     }
 
     /// <summary>Delivers usage reports to a billing back end of the host's own; the last sink chosen wins.</summary>
