@@ -11,6 +11,7 @@ internal static class TrafficSimulator
         long recorded = 0, duplicates = 0;
         var perCaller = options.Increments / options.Concurrency;
         var remainder = options.Increments % options.Concurrency;
+        var runId = Guid.NewGuid().ToString("N")[..8]; // request ids are unique per run, as a host's would be
         var started = TimeProvider.System.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async caller =>
         {
@@ -19,7 +20,7 @@ internal static class TrafficSimulator
             for (var i = 0; i < count; i++)
             {
                 var account = accounts[random.Next(accounts.Count)];
-                var requestId = $"req-{caller}-{i}";
+                var requestId = $"req-{runId}-{caller}-{i}";
                 // Every request is an API call; one in four also consumes tokens.
                 await meter.IncrementAsync(account, 1, "api_calls", idempotencyKey: requestId);
                 if (random.Next(4) == 0)

@@ -1,0 +1,211 @@
+using System.Text.Json;
+using Gravity.Usage.Testing.Internal;
+using Gravity.Usage.Testing.Tests.Support;
+
+namespace Gravity.Usage.Testing.Tests;
+
+/// <summary>
+/// Checks the stand-in against reference/stripe-openapi-usage-subset.json: every route it serves is in the subset
+/// with the same method; the parameters it accepts are the subset's; the required parameters are exactly the ones it
+/// rejects as missing; and its success answers match the response schemas.
+/// </summary>
+public sealed class ConformanceTests
+{
+    private const string Form = "application/x-www-form-urlencoded";
+    private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_790_000_600);
+    private static readonly long Hour = 1_789_999_200; // the hour holding Now
+    private JsonElement _spec;
+
+    /// <summary>
+    /// A valid request per route that sends the parameters the subset defines: every one, except pagination cursors where
+    /// two exclude each other or the cursor depends on another parameter (cursors are covered by the list tests).
+    /// </summary>
+    private static readonly Dictionary<string, (string Path, string Parameters)> Samples = new()
+    {
+        ["POST /v1/billing/meters"] = ("/v1/billing/meters", "display_name=Tokens&event_name=tokens&default_aggregation[formula]=sum&customer_mapping[type]=by_id&customer_mapping[event_payload_key]=stripe_customer_id&value_settings[event_payload_key]=value&event_time_window=hour&expand[0]=x"),
+        ["GET /v1/billing/meters"] = ("/v1/billing/meters", "status=active&limit=5&ending_before=mtr_1&expand[0]=data"),
+        ["GET /v1/billing/meters/{id}"] = ("/v1/billing/meters/mtr_1", "expand[0]=x"),
+        ["POST /v1/billing/meters/{id}"] = ("/v1/billing/meters/mtr_1", "display_name=Renamed&expand[0]=x"),
+        ["POST /v1/billing/meters/{id}/deactivate"] = ("/v1/billing/meters/mtr_1/deactivate", "expand[0]=x"),
+        ["POST /v1/billing/meters/{id}/reactivate"] = ("/v1/billing/meters/mtr_1/reactivate", "expand[0]=x"),
+        ["GET /v1/billing/meters/{id}/event_summaries"] = ("/v1/billing/meters/mtr_1/event_summaries", $"customer=cus_1&start_time={Hour}&end_time={Hour + 7200}&value_grouping_window=hour&limit=5&expand[0]=x"),
+        ["POST /v1/billing/meter_events"] = ("/v1/billing/meter_events", "event_name=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=3&identifier=evt-2&timestamp=1790000000&expand[0]=x"),
+        ["POST /v1/billing/meter_event_adjustments"] = ("/v1/billing/meter_event_adjustments", "event_name=api_calls&type=cancel&cancel[identifier]=evt-1&expand[0]=x"),
+        ["POST /v1/subscription_items/{subscription_item}/usage_records"] = ("/v1/subscription_items/si_1/usage_records", "quantity=3&timestamp=now&action=increment&expand[0]=x"),
+        ["GET /v1/subscription_items/{subscription_item}/usage_record_summaries"] = ("/v1/subscription_items/si_1/usage_record_summaries", "limit=3&starting_after=sis_si_1_0&expand[0]=x"),
+    };
+
+    /// <summary>
+    /// Optional in the v1 subset but rejected when missing, and why. <c>cancel</c>: <c>type=cancel</c> (its only value)
+    /// needs <c>cancel[identifier]</c>; the v2 spec of the same endpoint marks <c>cancel</c> required.
+    /// </summary>
+    private static readonly Dictionary<(string Route, string Param), string> RequiredBeyondTheSubset = new()
+    {
+        [("POST /v1/billing/meter_event_adjustments", "cancel")] = "cancel[identifier]",
+    };
+
+    public static IEnumerable<string> RouteNames => StripeStandIn.SupportedRoutes;
+
+    [OneTimeSetUp]
+    public void LoadSpec()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(SharedReference.Require("stripe-openapi-usage-subset.json")));
+        _spec = document.RootElement.Clone();
+    }
+
+    [Test]
+    public void Every_served_route_exists_in_the_subset_with_the_same_method()
+    {
+        var paths = _spec.GetProperty("paths");
+        Assert.Multiple(() =>
+        {
+            foreach (var route in StripeStandIn.SupportedRoutes)
+            {
+                var (method, template) = Split(route);
+                Assert.That(paths.TryGetProperty(template, out var item), Is.True, $"{template} is not in the subset");
+                if (item.ValueKind == JsonValueKind.Object)
+                {
+                    Assert.That(item.TryGetProperty(method.ToLowerInvariant(), out _), Is.True, $"{route}: the subset has no {method}");
+                }
+            }
+        });
+    }
+
+    [Test]
+    public void The_samples_cover_every_route()
+    {
+        Assert.That(Samples.Keys, Is.EquivalentTo(StripeStandIn.SupportedRoutes));
+        Assert.That(Routes.All.Select(r => $"{r.Method} {r.Template}"), Is.EquivalentTo(StripeStandIn.SupportedRoutes));
+    }
+
+    [TestCaseSource(nameof(RouteNames))]
+    public void Accepted_parameters_are_the_subsets(string route)
+    {
+        var definition = Routes.All.Single(r => $"{r.Method} {r.Template}" == route);
+        var specParameters = SpecParameters(route);
+
+        Assert.That(definition.Parameters.Select(p => p.Name), Is.EquivalentTo(specParameters.Keys), "top-level parameters");
+        foreach (var parameter in definition.Parameters.Where(p => p.Shape == ParamShape.Hash))
+        {
+            var schema = SchemaCheck.Resolve(_spec, specParameters[parameter.Name].Schema);
+            Assert.That(parameter.Keys, Is.EquivalentTo(schema.GetProperty("properties").EnumerateObject().Select(p => p.Name)), $"keys of {parameter.Name}");
+        }
+    }
+
+    [TestCaseSource(nameof(RouteNames))]
+    public async Task Required_parameters_are_exactly_the_ones_rejected_when_missing(string route)
+    {
+        var (method, _) = Split(route);
+        var (path, parameters) = Samples[route];
+        var pairs = parameters.Split('&');
+
+        var (status, baseline) = await SendAsync(route, method, path, parameters);
+        Assert.That(status, Is.EqualTo(200), $"the full sample is accepted: {baseline}");
+
+        foreach (var (name, (required, _)) in SpecParameters(route))
+        {
+            var without = string.Join('&', pairs.Where(p => TopLevelName(p) != name));
+            (status, var json) = await SendAsync(route, method, path, without);
+            var error = status == 200 ? default : json.GetProperty("error");
+            var code = status == 200 ? null : error.TryGetProperty("code", out var c) ? c.GetString() : null;
+            var param = status == 200 ? null : error.TryGetProperty("param", out var p) ? p.GetString() : null;
+
+            if (required)
+            {
+                Assert.That((status, code, param), Is.EqualTo((400, "parameter_missing", name)), $"{route} without required '{name}': {json}");
+            }
+            else if (RequiredBeyondTheSubset.TryGetValue((route, name), out var reported))
+            {
+                Assert.That((status, code, param), Is.EqualTo((400, "parameter_missing", reported)), $"{route} without '{name}': {json}");
+            }
+            else
+            {
+                Assert.That(status, Is.EqualTo(200), $"{route} without optional '{name}' is still accepted: {json}");
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(RouteNames))]
+    public async Task Success_answers_match_the_response_schema(string route)
+    {
+        var (method, template) = Split(route);
+        var (path, parameters) = Samples[route];
+
+        var (status, json) = await SendAsync(route, method, path, parameters);
+
+        Assert.That(status, Is.EqualTo(200), json.ToString());
+        var schema = _spec.GetProperty("paths").GetProperty(template).GetProperty(method.ToLowerInvariant())
+            .GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        Assert.That(SchemaCheck.Validate(_spec, json, schema), Is.Empty, json.ToString());
+    }
+
+    [Test]
+    public async Task Errors_match_the_error_schema()
+    {
+        var (status, json) = await SendAsync("POST /v1/billing/meter_events", "POST", "/v1/billing/meter_events", "event_name=api_calls");
+
+        Assert.That(status, Is.EqualTo(400));
+        Assert.That(SchemaCheck.Validate(_spec, json, _spec.GetProperty("components").GetProperty("schemas").GetProperty("error")), Is.Empty, json.ToString());
+    }
+
+    /// <summary>The route's parameters in the subset: form body properties (POST) or query parameters (GET), with whether they are required.</summary>
+    private Dictionary<string, (bool Required, JsonElement Schema)> SpecParameters(string route)
+    {
+        var (method, template) = Split(route);
+        var operation = _spec.GetProperty("paths").GetProperty(template).GetProperty(method.ToLowerInvariant());
+        var result = new Dictionary<string, (bool, JsonElement)>(StringComparer.Ordinal);
+        if (method == "GET")
+        {
+            foreach (var parameter in operation.GetProperty("parameters").EnumerateArray().Where(p => p.GetProperty("in").GetString() == "query"))
+            {
+                var required = parameter.TryGetProperty("required", out var r) && r.GetBoolean();
+                result[parameter.GetProperty("name").GetString()!] = (required, parameter.GetProperty("schema"));
+            }
+
+            return result;
+        }
+
+        var schema = operation.GetProperty("requestBody").GetProperty("content").GetProperty(Form).GetProperty("schema");
+        var requiredNames = schema.TryGetProperty("required", out var names) ? names.EnumerateArray().Select(n => n.GetString()!).ToHashSet() : [];
+        foreach (var property in schema.GetProperty("properties").EnumerateObject())
+        {
+            result[property.Name] = (requiredNames.Contains(property.Name), property.Value);
+        }
+
+        return result;
+    }
+
+    /// <summary>Sends one request to a fresh stand-in holding cus_1, meter mtr_1 (api_calls) with event evt-1, and legacy item si_1.</summary>
+    private static async Task<(int Status, JsonElement Json)> SendAsync(string route, string method, string path, string parameters)
+    {
+        await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new ManualTimeProvider(Now) });
+        stripe.AddCustomer("cus_1");
+        stripe.AddMeter("api_calls", id: "mtr_1");
+        stripe.AddLegacySubscriptionItem("cus_1", Now.AddDays(-10), Now.AddDays(20), "si_1");
+        using var client = stripe.CreateClient();
+        client.DefaultRequestHeaders.Add("Stripe-Version", route.Contains("subscription_items", StringComparison.Ordinal) ? "2025-02-24.acacia" : "2026-10-28.endive");
+        using (var arrange = await client.PostAsync("v1/billing/meter_events", new StringContent("event_name=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=1&identifier=evt-1", System.Text.Encoding.UTF8, Form)))
+        {
+            Assert.That((int)arrange.StatusCode, Is.EqualTo(200));
+        }
+
+        using var response = method == "GET"
+            ? await client.GetAsync(path.TrimStart('/') + "?" + parameters)
+            : await client.PostAsync(path.TrimStart('/'), new StringContent(parameters, System.Text.Encoding.UTF8, Form));
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return ((int)response.StatusCode, document.RootElement.Clone());
+    }
+
+    private static string TopLevelName(string pair)
+    {
+        var key = Uri.UnescapeDataString(pair.Split('=')[0]);
+        var bracket = key.IndexOf('[', StringComparison.Ordinal);
+        return bracket < 0 ? key : key[..bracket];
+    }
+
+    private static (string Method, string Template) Split(string route)
+    {
+        var space = route.IndexOf(' ', StringComparison.Ordinal);
+        return (route[..space], route[(space + 1)..]);
+    }
+}
