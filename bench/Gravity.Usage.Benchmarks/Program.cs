@@ -45,6 +45,7 @@ internal static class Program
         var failures = new List<string>();
         var increments = await RunIncrementsAsync(options, progress, clock, failures);
         var (fixture, reads) = await RunReadsAsync(options, progress, clock, failures);
+        var (delivery, calls) = await RunReportingAsync(options, progress, clock, failures);
 
         Console.WriteLine();
         Console.WriteLine("### Durable increments");
@@ -60,9 +61,13 @@ internal static class Program
         Console.WriteLine();
         Console.Write(ReadTable(fixture, reads));
         Console.WriteLine();
+        Console.WriteLine("### Reporting to Stripe (the stand-in over loopback HTTP)");
+        Console.WriteLine();
+        Console.Write(ReportingTable(delivery, calls));
+        Console.WriteLine();
         Console.WriteLine("### Targets (informational)");
         Console.WriteLine();
-        foreach (var line in Targets(options, fixture, increments, reads))
+        foreach (var line in Targets(options, fixture, increments, reads).Concat(ReportingTargets(delivery, calls)))
         {
             Console.WriteLine(line);
         }
@@ -121,6 +126,41 @@ internal static class Program
             Median(r.Rounds.Select(x => x.Latency.P99Micros)),
             Median(r.Rounds.Select(x => x.AverageBatch)),
             Median(r.Rounds.Select(x => x.AverageCommitMicros)))).ToList();
+    }
+
+    private static async Task<(ReportingBenchmark.DeliveryResult Delivery, ReportingBenchmark.CallsResult Calls)> RunReportingAsync(BenchOptions options, TextWriter progress, Stopwatch clock, List<string> failures)
+    {
+        var reports = options.Quick ? 2_000 : 10_000;
+        var delivery = await ReportingBenchmark.RunDeliveryAsync(reports, limit: 500, latency: TimeSpan.FromMilliseconds(20));
+        await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0}s] reporting: {delivery.Reports:N0} reports in {delivery.Seconds:0.0} s, {delivery.PerSecond:N0}/s"));
+        var increments = options.Quick ? 100_000 : 1_000_000;
+        var calls = await ReportingBenchmark.RunCallsPerIncrementsAsync(increments, accounts: 1_000, callers: 64);
+        await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0}s] reporting: {calls.Increments:N0} increments, {calls.StripeCalls:N0} Stripe calls"));
+        foreach (var failure in new[] { delivery.Failure, calls.Failure }.OfType<string>())
+        {
+            failures.Add("reporting: " + failure);
+        }
+
+        return (delivery, calls);
+    }
+
+    private static string ReportingTable(ReportingBenchmark.DeliveryResult delivery, ReportingBenchmark.CallsResult calls) => string.Create(CultureInfo.InvariantCulture, $"""
+        | measure | figure |
+        | :------ | -----: |
+        | reports delivered ({delivery.Reports:N0} pending, 20 ms added per answer, limit {delivery.Limit:N0}/s) | {delivery.PerSecond:N0}/s in {delivery.Seconds:0.0} s |
+        | ratio to the limit | {delivery.PerSecond / delivery.Limit:P0} |
+        | busiest 1-second window at Stripe | {delivery.PeakPerSecond:N0} requests |
+        | 429 answers / meter-event requests | {delivery.TooManyRequests:N0} / {delivery.MeterEventRequests:N0} |
+        | Stripe calls for {calls.Increments:N0} increments over {calls.Accounts:N0} accounts in one bucket | {calls.StripeCalls:N0} ({calls.Increments / Math.Max(calls.StripeCalls, 1):N0} increments per call; increments took {calls.IncrementSeconds:0.0} s) |
+
+        """);
+
+    private static IEnumerable<string> ReportingTargets(ReportingBenchmark.DeliveryResult delivery, ReportingBenchmark.CallsResult calls)
+    {
+        var ratio = delivery.PerSecond / delivery.Limit;
+        yield return string.Create(CultureInfo.InvariantCulture, $"- {(ratio >= 0.9 ? "PASS" : "MISS")} reports delivered >= 90% of the 500/s limit: {ratio:P0}");
+        yield return string.Create(CultureInfo.InvariantCulture, $"- {(delivery.TooManyRequests == 0 ? "PASS" : "MISS")} no 429 answers: {delivery.TooManyRequests}");
+        yield return string.Create(CultureInfo.InvariantCulture, $"- {(calls.StripeCalls == calls.Accounts ? "PASS" : "MISS")} one Stripe call per account, meter and bucket: {calls.StripeCalls:N0} calls for {calls.Accounts:N0} accounts");
     }
 
     private static async Task<(ReadFixture Fixture, ReadResults Results)> RunReadsAsync(BenchOptions options, TextWriter progress, Stopwatch clock, List<string> failures)

@@ -15,6 +15,16 @@ public sealed record UsageReport
     /// </summary>
     public required string Identifier { get; init; }
 
+    /// <summary>Gets how many times the report was re-driven after failing for good or being parked.</summary>
+    public int RedriveCount { get; init; }
+
+    /// <summary>
+    /// Gets the idempotency key to send: the identifier, suffixed once the report was re-driven. Stripe replays the
+    /// stored answer of a key for 24 hours, so a report refused for good (and then fixed) needs a fresh key to be
+    /// processed again; the unchanged identifier still lets Stripe drop a meter event it already has.
+    /// </summary>
+    public string IdempotencyKey => RedriveCount == 0 ? Identifier : $"{Identifier}-r{RedriveCount}";
+
     /// <summary>Gets the account whose usage this is.</summary>
     public required string Account { get; init; }
 

@@ -21,6 +21,8 @@ internal sealed class ReportRow
 
     public long Attempts { get; set; }
 
+    public long RedriveCount { get; set; }
+
     public long NextAttemptAt { get; set; }
 
     public long? FirstAttemptAt { get; set; }
@@ -43,6 +45,7 @@ internal sealed class ReportRow
         Quantity = Quantity,
         Status = ReportStatusText.Parse(Status),
         Attempts = checked((int)Attempts),
+        RedriveCount = checked((int)RedriveCount),
         NextAttemptAt = DateTimeOffset.FromUnixTimeMilliseconds(NextAttemptAt),
         FirstAttemptAt = FirstAttemptAt is { } first ? DateTimeOffset.FromUnixTimeMilliseconds(first) : null,
         LastError = LastError,

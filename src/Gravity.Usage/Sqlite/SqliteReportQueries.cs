@@ -6,7 +6,7 @@ internal sealed class SqliteReportQueries
     /// <summary>Report columns under the names of <see cref="ReportRow"/>.</summary>
     private const string ReportColumns = """
         id AS Id, identifier AS Identifier, account AS Account, meter AS Meter, bucket_start AS BucketStart,
-        quantity AS Quantity, status AS Status, attempts AS Attempts, next_attempt_at AS NextAttemptAt,
+        quantity AS Quantity, status AS Status, attempts AS Attempts, redrive_count AS RedriveCount, next_attempt_at AS NextAttemptAt,
         first_attempt_at AS FirstAttemptAt, last_error AS LastError, last_request_id AS LastRequestId,
         created_at AS CreatedAt, sent_at AS SentAt
         """;
@@ -68,6 +68,7 @@ internal sealed class SqliteReportQueries
             """;
         Redrive = $"""
             UPDATE {report} SET status = 'pending', next_attempt_at = @Now, attempts = 0, first_attempt_at = NULL,
+                redrive_count = redrive_count + 1,
                 lease_owner = NULL, lease_expires_at = NULL
             WHERE status IN ('failed', 'unknown') AND id > @AfterId AND (@Status IS NULL OR status = @Status)
               AND (@Account IS NULL OR account = @Account) AND (@Id IS NULL OR id = @Id)

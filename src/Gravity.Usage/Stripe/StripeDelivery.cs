@@ -21,7 +21,7 @@ internal static partial class StripeDelivery
     {
         try
         {
-            var response = await client.PostFormAsync(path, form, report.Identifier, apiVersion, cancellationToken).ConfigureAwait(false);
+            var response = await client.PostFormAsync(path, form, report.IdempotencyKey, apiVersion, cancellationToken).ConfigureAwait(false);
             LogDelivered(logger, report.Identifier, report.Account, report.Meter, path, response.RequestId, response.IdempotentReplayed, response.Attempts);
             return DeliveryResult.Delivered(response.RequestId);
         }

@@ -56,7 +56,7 @@ public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
                 $"Account '{report.Account}' has no legacy Stripe subscription item for meter '{report.Meter}'; add it to the account's SubscriptionItems with IUsageAccountStore.SaveAccountAsync or the account resolver."));
         }
 
-        if (!StripeClient.IsValidKey(report.Identifier, StripeClient.MaxIdempotencyKeyLength))
+        if (!StripeClient.IsValidKey(report.IdempotencyKey, StripeClient.MaxIdempotencyKeyLength))
         {
             return Task.FromResult(StripeDelivery.Unsendable(_logger, report, "The report identifier must be 1 to 255 visible ASCII characters to be a Stripe idempotency key."));
         }

@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS {prefix}usage_report (
     quantity         INTEGER NOT NULL CHECK (quantity > 0),
     status           TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'skipped', 'unknown')),
     attempts         INTEGER NOT NULL DEFAULT 0,
+    redrive_count    INTEGER NOT NULL DEFAULT 0,  -- suffixes the Idempotency-Key after a re-drive
     next_attempt_at  INTEGER NOT NULL,          -- Unix milliseconds
     first_attempt_at INTEGER,                   -- Unix milliseconds
     last_error       TEXT,
