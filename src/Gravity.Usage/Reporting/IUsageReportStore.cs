@@ -35,11 +35,14 @@ public interface IUsageReportStore
     /// <returns>The claimed reports.</returns>
     Task<IReadOnlyList<UsageReport>> ClaimDueAsync(ReportClaim claim, CancellationToken cancellationToken = default);
 
-    /// <summary>Records the outcome of a delivery attempt and releases the lease, if the claim is still the caller's.</summary>
-    /// <param name="completion">The outcome.</param>
-    /// <param name="cancellationToken">Cancels the write.</param>
-    /// <returns><see langword="false"/> when the report was no longer pending under the caller's lease.</returns>
-    Task<bool> CompleteAsync(ReportCompletion completion, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Records the outcomes of delivery attempts in one transaction and releases their leases; each outcome is recorded
+    /// only if its report is still pending under the caller's claim.
+    /// </summary>
+    /// <param name="completions">The outcomes.</param>
+    /// <param name="cancellationToken">Cancels the write before it commits.</param>
+    /// <returns>Per outcome, in order: <see langword="false"/> when the report was no longer pending under the caller's lease.</returns>
+    Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<ReportCompletion> completions, CancellationToken cancellationToken = default);
 
     /// <summary>Lists reports, oldest first.</summary>
     /// <param name="query">Which reports.</param>

@@ -169,26 +169,39 @@ public sealed partial class UsageReporter : IUsageReporter
                 return;
             }
 
-            await Parallel.ForEachAsync(
-                claimed,
-                parallel,
-                async (report, ct) => await DeliverOneAsync(report, owner, accounts, tally, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            var attempts = new ConcurrentDictionary<long, Attempt>();
+            try
+            {
+                await Parallel.ForEachAsync(
+                    claimed,
+                    parallel,
+                    async (report, ct) => attempts[report.Id] = await AttemptAsync(report, owner, accounts, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Outcomes are recorded per claimed batch, in one transaction rather than one fsync per report; a crash
+                // before this point only means the delivered reports are sent again, and Stripe drops them by identifier.
+                // Reports a cancelled run did not finish are handed back at once instead of waiting for their lease.
+                var finished = claimed.Select(r => attempts.TryGetValue(r.Id, out var attempt)
+                    ? attempt
+                    : new Attempt(r, new ReportCompletion(r.Id, owner, UsageReportStatus.Pending, now, NextAttemptAt: now)));
+                await RecordAsync(finished.ToList(), tally).ConfigureAwait(false);
+            }
         }
     }
 
-    private async Task DeliverOneAsync(UsageReport report, string owner, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, RunTally tally, CancellationToken cancellationToken)
+    /// <summary>Decides what becomes of one claimed report: park it without sending, or send it and judge the answer.</summary>
+    private async Task<Attempt> AttemptAsync(UsageReport report, string owner, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
         if (report.Attempts > 1 && report.FirstAttemptAt is { } first && now - first > _options.SafeResendWindow)
         {
-            await ParkAsync(report, owner, UsageReportStatus.Unknown, $"No answer since the first attempt at {first:O}; Stripe may have forgotten the identifier, so resending could bill twice. Reconcile against Stripe's totals, then re-drive or leave it.", tally).ConfigureAwait(false);
-            return;
+            return Park(report, owner, now, UsageReportStatus.Unknown, $"No answer since the first attempt at {first:O}; Stripe may have forgotten the identifier, so resending could bill twice. Reconcile against Stripe's totals, then re-drive or leave it.");
         }
 
         if (report.BucketStart < now - UsageReportingOptions.StripeMaxEventAge + s_stripeAgeMargin)
         {
-            await ParkAsync(report, owner, UsageReportStatus.Failed, $"The usage of {report.BucketStart:O} is older than Stripe accepts (35 days); bill it by other means.", tally).ConfigureAwait(false);
-            return;
+            return Park(report, owner, now, UsageReportStatus.Failed, $"The usage of {report.BucketStart:O} is older than Stripe accepts (35 days); bill it by other means.");
         }
 
         DeliveryResult result;
@@ -199,9 +212,6 @@ public sealed partial class UsageReporter : IUsageReporter
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Hand the report back at once instead of waiting for the lease to expire; the outcome of a request in
-            // flight is unknown, and the same identifier makes the next attempt safe.
-            await _store.CompleteAsync(new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now, NextAttemptAt: now), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 #pragma warning disable CA1031 // A sink's unexpected error is a transient failure of this report, not of the run.
@@ -212,43 +222,43 @@ public sealed partial class UsageReporter : IUsageReporter
             result = DeliveryResult.Transient($"{ex.GetType().Name}: {ex.Message}");
         }
 
-        await RecordAsync(report, owner, result, tally).ConfigureAwait(false);
+        now = _timeProvider.GetUtcNow();
+        return result.Outcome switch
+        {
+            DeliveryOutcome.Delivered => new Attempt(report, new ReportCompletion(report.Id, owner, UsageReportStatus.Sent, now, RequestId: result.RequestId)),
+            DeliveryOutcome.Permanent => Park(report, owner, now, UsageReportStatus.Failed, result.Error ?? "Refused by the billing back end.", result.RequestId),
+            _ => new Attempt(report, new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now, result.Error, result.RequestId, now + RetryDelay(report.Attempts, result.RetryAfter))),
+        };
     }
 
-    private async Task RecordAsync(UsageReport report, string owner, DeliveryResult result, RunTally tally)
+    private static Attempt Park(UsageReport report, string owner, DateTimeOffset now, UsageReportStatus status, string reason, string? requestId = null) =>
+        new(report, new ReportCompletion(report.Id, owner, status, now, reason, requestId));
+
+    private async Task RecordAsync(IReadOnlyList<Attempt> attempts, RunTally tally)
     {
-        var now = _timeProvider.GetUtcNow();
-        switch (result.Outcome)
+        var applied = await _store.CompleteAsync(attempts.Select(a => a.Completion).ToList(), CancellationToken.None).ConfigureAwait(false);
+        for (var i = 0; i < attempts.Count; i++)
         {
-            case DeliveryOutcome.Delivered:
-                if (await _store.CompleteAsync(new ReportCompletion(report.Id, owner, UsageReportStatus.Sent, now, RequestId: result.RequestId), CancellationToken.None).ConfigureAwait(false))
-                {
+            var (report, completion) = attempts[i];
+            if (!applied[i])
+            {
+                continue; // The lease expired and another reporter took the report over.
+            }
+
+            switch (completion.Status)
+            {
+                case UsageReportStatus.Sent:
                     tally.Sent();
-                }
-
-                break;
-            case DeliveryOutcome.Permanent:
-                await ParkAsync(report, owner, UsageReportStatus.Failed, result.Error ?? "Refused by the billing back end.", tally, result.RequestId).ConfigureAwait(false);
-                break;
-            default:
-                var next = now + RetryDelay(report.Attempts, result.RetryAfter);
-                if (await _store.CompleteAsync(new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now, result.Error, result.RequestId, next), CancellationToken.None).ConfigureAwait(false))
-                {
+                    break;
+                case UsageReportStatus.Pending when completion.Error is not null:
                     tally.WaitingForRetry();
-                    LogRetry(_logger, report.Identifier, report.Attempts, next, result.Error);
-                }
-
-                break;
-        }
-    }
-
-    private async Task ParkAsync(UsageReport report, string owner, UsageReportStatus status, string reason, RunTally tally, string? requestId = null)
-    {
-        var now = _timeProvider.GetUtcNow();
-        if (await _store.CompleteAsync(new ReportCompletion(report.Id, owner, status, now, reason, requestId), CancellationToken.None).ConfigureAwait(false))
-        {
-            tally.Parked(report with { Status = status, LastError = reason, LastRequestId = requestId ?? report.LastRequestId });
-            LogParked(_logger, report.Identifier, report.Account, report.Meter, status, reason);
+                    LogRetry(_logger, report.Identifier, report.Attempts, completion.NextAttemptAt!.Value, completion.Error);
+                    break;
+                case UsageReportStatus.Failed or UsageReportStatus.Unknown:
+                    tally.Parked(report with { Status = completion.Status, LastError = completion.Error, LastRequestId = completion.RequestId ?? report.LastRequestId });
+                    LogParked(_logger, report.Identifier, report.Account, report.Meter, completion.Status, completion.Error!);
+                    break;
+            }
         }
     }
 
@@ -300,6 +310,9 @@ public sealed partial class UsageReporter : IUsageReporter
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "{Count} usage reports re-driven.")]
     private static partial void LogRedriven(ILogger logger, int count);
+
+    /// <summary>A claimed report and what is to be recorded of its attempt.</summary>
+    private readonly record struct Attempt(UsageReport Report, ReportCompletion Completion);
 
     /// <summary>Counts of one run, updated by concurrent deliveries.</summary>
     private sealed class RunTally

@@ -52,22 +52,29 @@ public sealed partial class SqliteUsageStore
     }
 
     /// <inheritdoc />
-    public Task<bool> CompleteAsync(ReportCompletion completion, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<ReportCompletion> completions, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(completion);
-        return RunWriteAsync(
-            writer => writer.Connection.Execute(
-                _reportQueries.Complete,
-                new
-                {
-                    completion.Id,
-                    completion.Owner,
-                    Status = ReportStatusText.Format(completion.Status),
-                    Now = completion.Now.ToUnixTimeMilliseconds(),
-                    completion.Error,
-                    completion.RequestId,
-                    NextAttemptAt = completion.NextAttemptAt?.ToUnixTimeMilliseconds(),
-                }) == 1,
+        ArgumentNullException.ThrowIfNull(completions);
+        return RunWriteAsync<IReadOnlyList<bool>>(
+            writer =>
+            {
+                using var transaction = writer.Connection.BeginTransaction(deferred: false);
+                var applied = completions.Select(completion => writer.Connection.Execute(
+                    _reportQueries.Complete,
+                    new
+                    {
+                        completion.Id,
+                        completion.Owner,
+                        Status = ReportStatusText.Format(completion.Status),
+                        Now = completion.Now.ToUnixTimeMilliseconds(),
+                        completion.Error,
+                        completion.RequestId,
+                        NextAttemptAt = completion.NextAttemptAt?.ToUnixTimeMilliseconds(),
+                    },
+                    transaction) == 1).ToList();
+                transaction.Commit();
+                return applied;
+            },
             cancellationToken);
     }
 
