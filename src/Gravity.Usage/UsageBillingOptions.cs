@@ -20,7 +20,8 @@ public sealed class UsageBillingOptions
 
     /// <summary>Gets or sets how far in the past an increment's timestamp may lie.</summary>
     /// <value>
-    /// The default value is 30 days. It must be positive and at most 35 days, the oldest usage Stripe accepts.
+    /// The default value is 30 days. It must be positive and at most 34 days: Stripe accepts no usage older than 35
+    /// days, and a day is kept for reporting it.
     /// </value>
     public TimeSpan MaxBackdate { get; set; } = TimeSpan.FromDays(30);
 

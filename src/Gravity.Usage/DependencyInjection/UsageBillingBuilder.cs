@@ -134,5 +134,8 @@ public sealed class UsageBillingBuilder
     }
 
     internal static SqliteUsageStore CreateSqliteStore(IServiceProvider services) =>
-        new(services.GetRequiredService<IOptions<SqliteUsageStoreOptions>>().Value, services.GetService<TimeProvider>());
+        new(
+            services.GetRequiredService<IOptions<SqliteUsageStoreOptions>>().Value,
+            services.GetService<TimeProvider>(),
+            services.GetRequiredService<IOptions<UsageBillingOptions>>().Value.BucketSize);
 }

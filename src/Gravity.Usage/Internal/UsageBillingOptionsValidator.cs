@@ -6,8 +6,11 @@ namespace Gravity.Usage.Internal;
 /// <summary>Checks <see cref="UsageBillingOptions"/> and lists every failure at once.</summary>
 internal sealed class UsageBillingOptionsValidator : IValidateOptions<UsageBillingOptions>
 {
-    /// <summary>Stripe refuses meter events older than 35 days, so usage older than that could never be billed.</summary>
-    private static readonly TimeSpan s_stripeBackdateLimit = TimeSpan.FromDays(35);
+    /// <summary>
+    /// Stripe refuses meter events older than 35 days; a day of that is kept for reporting, so that backdated usage can
+    /// still be delivered after it is recorded.
+    /// </summary>
+    private static readonly TimeSpan s_backdateLimit = TimeSpan.FromDays(34);
 
     public ValidateOptionsResult Validate(string? name, UsageBillingOptions options)
     {
@@ -25,9 +28,9 @@ internal sealed class UsageBillingOptionsValidator : IValidateOptions<UsageBilli
             failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxIncrementQuantity)} must be at least 1; it is {options.MaxIncrementQuantity}."));
         }
 
-        if (options.MaxBackdate <= TimeSpan.Zero || options.MaxBackdate > s_stripeBackdateLimit)
+        if (options.MaxBackdate <= TimeSpan.Zero || options.MaxBackdate > s_backdateLimit)
         {
-            failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxBackdate)} must be positive and at most 35 days (Stripe accepts no older usage); it is {options.MaxBackdate}."));
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxBackdate)} must be positive and at most 34 days (Stripe accepts no usage older than 35 days, and reporting needs time); it is {options.MaxBackdate}."));
         }
 
         if (options.IdempotencyKeyRetention < TimeSpan.FromHours(1))

@@ -4,5 +4,16 @@ namespace Gravity.Usage;
 /// <param name="Account">The account.</param>
 /// <param name="Meter">The meter.</param>
 /// <param name="BucketStart">The start of the bucket.</param>
+/// <param name="BucketEnd">The end of the bucket: usage of buckets that ended before an account became billable is skipped.</param>
 /// <param name="SkipReason">Why the usage is not billed (the report is then skipped), or <see langword="null"/> to bill it.</param>
-public readonly record struct ReportClosing(string Account, string Meter, DateTimeOffset BucketStart, string? SkipReason);
+/// <param name="ApplyStoredPlan">
+/// Decide billing inside the close transaction from the store's own account mapping instead of <paramref name="SkipReason"/>,
+/// so that a plan change saved meanwhile is never overtaken.
+/// </param>
+public readonly record struct ReportClosing(
+    string Account,
+    string Meter,
+    DateTimeOffset BucketStart,
+    DateTimeOffset BucketEnd,
+    string? SkipReason,
+    bool ApplyStoredPlan = false);

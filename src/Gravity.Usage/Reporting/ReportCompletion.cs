@@ -8,6 +8,10 @@ namespace Gravity.Usage;
 /// <param name="Error">Why the attempt failed, or <see langword="null"/>.</param>
 /// <param name="RequestId">The back end's request id, or <see langword="null"/>.</param>
 /// <param name="NextAttemptAt">When a pending report is due again; ignored for other statuses.</param>
+/// <param name="NotAttempted">
+/// The claim is handed back without anything having been sent (a cancelled run): the attempt the claim counted is
+/// taken back, so a report that never left the ledger is never parked as unknown.
+/// </param>
 public sealed record ReportCompletion(
     long Id,
     string Owner,
@@ -15,4 +19,5 @@ public sealed record ReportCompletion(
     DateTimeOffset Now,
     string? Error = null,
     string? RequestId = null,
-    DateTimeOffset? NextAttemptAt = null);
+    DateTimeOffset? NextAttemptAt = null,
+    bool NotAttempted = false);

@@ -34,6 +34,9 @@ public sealed partial class UsageReporter : IUsageReporter
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
+    /// <summary>The built-in mapping lives in the store, which then decides billing inside the close transaction.</summary>
+    private readonly bool _decidesPlanInStore;
+
     /// <summary>Initializes a new instance of the <see cref="UsageReporter"/> class.</summary>
     /// <param name="store">The outbox.</param>
     /// <param name="sink">Where reports are delivered.</param>
@@ -66,6 +69,7 @@ public sealed partial class UsageReporter : IUsageReporter
         _options = options.Value;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _decidesPlanInStore = accounts is StoreAccountResolver;
     }
 
     /// <inheritdoc />
@@ -98,63 +102,59 @@ public sealed partial class UsageReporter : IUsageReporter
     private async Task<ReportRun> RunAsync(string? account, bool includeOpenBuckets, CancellationToken cancellationToken)
     {
         var tally = new RunTally();
-        var accounts = new ConcurrentDictionary<string, Task<UsageAccount?>>(StringComparer.Ordinal);
-        await CloseAsync(account, includeOpenBuckets, accounts, tally, cancellationToken).ConfigureAwait(false);
-        await DeliverAsync(account, accounts, tally, cancellationToken).ConfigureAwait(false);
+        await CloseAsync(account, includeOpenBuckets, tally, cancellationToken).ConfigureAwait(false);
+        await DeliverAsync(account, tally, cancellationToken).ConfigureAwait(false);
         var run = tally.ToRun();
         LogRun(_logger, run.Closed, run.Sent, run.Skipped, run.Failed, run.WaitingForRetry, run.Unknown);
         return run;
     }
 
-    private async Task CloseAsync(string? account, bool includeOpenBuckets, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, RunTally tally, CancellationToken cancellationToken)
+    private async Task CloseAsync(string? account, bool includeOpenBuckets, RunTally tally, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
         var bucketTicks = _billing.BucketSize.Ticks;
         var before = includeOpenBuckets
             ? now + UsageBillingOptions.MaxFutureSkew + _billing.BucketSize
             : new DateTimeOffset(now.UtcTicks - (now.UtcTicks % bucketTicks), TimeSpan.Zero);
+
+        // Each counter is closed at most once per run: usage that keeps arriving in an open bucket waits for the next
+        // run instead of keeping this one going, one small report at a time.
+        var closedThisRun = new HashSet<UnreportedUsage>();
         while (true)
         {
-            var open = await _store.GetUnreportedAsync(before, account, _options.CloseSliceSize, cancellationToken).ConfigureAwait(false);
+            var open = (await _store.GetUnreportedAsync(before, account, _options.CloseSliceSize + closedThisRun.Count, cancellationToken).ConfigureAwait(false))
+                .Where(closedThisRun.Add)
+                .Take(_options.CloseSliceSize)
+                .ToList();
             if (open.Count == 0)
             {
                 return;
             }
 
             var closings = new List<ReportClosing>(open.Count);
+            var plans = new Dictionary<string, UsageAccount?>(StringComparer.Ordinal);
             foreach (var usage in open)
             {
-                var billing = await ResolveAsync(accounts, usage.Account, cancellationToken).ConfigureAwait(false);
-                closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, SkipReason(billing, usage.BucketStart)));
+                var bucketEnd = usage.BucketStart + _billing.BucketSize;
+                if (_decidesPlanInStore)
+                {
+                    closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, bucketEnd, null, ApplyStoredPlan: true));
+                    continue;
+                }
+
+                if (!plans.TryGetValue(usage.Account, out var plan))
+                {
+                    plans[usage.Account] = plan = await _accounts.ResolveAsync(usage.Account, cancellationToken).ConfigureAwait(false);
+                }
+
+                closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, bucketEnd, BillingPlan.SkipReason(plan, bucketEnd)));
             }
 
-            var reports = await _store.CloseAsync(closings, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            tally.Closed(reports);
-            if (reports.Count == 0)
-            {
-                return; // Everything found was closed meanwhile by a concurrent run.
-            }
+            tally.Closed(await _store.CloseAsync(closings, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false));
         }
     }
 
-    private string? SkipReason(UsageAccount? billing, DateTimeOffset bucketStart)
-    {
-        if (billing is null)
-        {
-            return null; // Unknown accounts are billed: their reports fail loudly until mapped, rather than lose revenue.
-        }
-
-        if (!billing.Billable)
-        {
-            return "The account is not billable.";
-        }
-
-        return billing.BillableSince is { } since && bucketStart + _billing.BucketSize <= since
-            ? "The usage predates the account becoming billable."
-            : null;
-    }
-
-    private async Task DeliverAsync(string? account, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, RunTally tally, CancellationToken cancellationToken)
+    private async Task DeliverAsync(string? account, RunTally tally, CancellationToken cancellationToken)
     {
         var owner = Guid.NewGuid().ToString("N");
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken };
@@ -169,13 +169,15 @@ public sealed partial class UsageReporter : IUsageReporter
                 return;
             }
 
+            var accounts = new ConcurrentDictionary<string, Task<UsageAccount?>>(StringComparer.Ordinal);
+            var started = new ConcurrentDictionary<long, bool>();
             var attempts = new ConcurrentDictionary<long, Attempt>();
             try
             {
                 await Parallel.ForEachAsync(
                     claimed,
                     parallel,
-                    async (report, ct) => attempts[report.Id] = await AttemptAsync(report, owner, accounts, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                    async (report, ct) => attempts[report.Id] = await AttemptAsync(report, owner, accounts, started, ct).ConfigureAwait(false)).ConfigureAwait(false);
             }
             finally
             {
@@ -184,14 +186,14 @@ public sealed partial class UsageReporter : IUsageReporter
                 // Reports a cancelled run did not finish are handed back at once instead of waiting for their lease.
                 var finished = claimed.Select(r => attempts.TryGetValue(r.Id, out var attempt)
                     ? attempt
-                    : new Attempt(r, new ReportCompletion(r.Id, owner, UsageReportStatus.Pending, now, NextAttemptAt: now)));
+                    : new Attempt(r, AttemptKind.HandedBack, new ReportCompletion(r.Id, owner, UsageReportStatus.Pending, now, NextAttemptAt: now, NotAttempted: !started.ContainsKey(r.Id))));
                 await RecordAsync(finished.ToList(), tally).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>Decides what becomes of one claimed report: park it without sending, or send it and judge the answer.</summary>
-    private async Task<Attempt> AttemptAsync(UsageReport report, string owner, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, CancellationToken cancellationToken)
+    private async Task<Attempt> AttemptAsync(UsageReport report, string owner, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, ConcurrentDictionary<long, bool> started, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
         if (report.Attempts > 1 && report.FirstAttemptAt is { } first && now - first > _options.SafeResendWindow)
@@ -207,7 +209,8 @@ public sealed partial class UsageReporter : IUsageReporter
         DeliveryResult result;
         try
         {
-            var billing = await ResolveAsync(accounts, report.Account, cancellationToken).ConfigureAwait(false) ?? new UsageAccount(report.Account);
+            var billing = await accounts.GetOrAdd(report.Account, a => _accounts.ResolveAsync(a, cancellationToken)).ConfigureAwait(false) ?? new UsageAccount(report.Account);
+            started[report.Id] = true;
             result = await _sink.DeliverAsync(new UsageDelivery(report, EventName(report.Meter), billing), cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -225,36 +228,36 @@ public sealed partial class UsageReporter : IUsageReporter
         now = _timeProvider.GetUtcNow();
         return result.Outcome switch
         {
-            DeliveryOutcome.Delivered => new Attempt(report, new ReportCompletion(report.Id, owner, UsageReportStatus.Sent, now, RequestId: result.RequestId)),
+            DeliveryOutcome.Delivered => new Attempt(report, AttemptKind.Sent, new ReportCompletion(report.Id, owner, UsageReportStatus.Sent, now, RequestId: result.RequestId)),
             DeliveryOutcome.Permanent => Park(report, owner, now, UsageReportStatus.Failed, result.Error ?? "Refused by the billing back end.", result.RequestId),
-            _ => new Attempt(report, new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now, result.Error, result.RequestId, now + RetryDelay(report.Attempts, result.RetryAfter))),
+            _ => new Attempt(report, AttemptKind.Retry, new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now, result.Error ?? "Not accepted this time.", result.RequestId, now + RetryDelay(report.Attempts, result.RetryAfter))),
         };
     }
 
     private static Attempt Park(UsageReport report, string owner, DateTimeOffset now, UsageReportStatus status, string reason, string? requestId = null) =>
-        new(report, new ReportCompletion(report.Id, owner, status, now, reason, requestId));
+        new(report, AttemptKind.Parked, new ReportCompletion(report.Id, owner, status, now, reason, requestId));
 
     private async Task RecordAsync(IReadOnlyList<Attempt> attempts, RunTally tally)
     {
         var applied = await _store.CompleteAsync(attempts.Select(a => a.Completion).ToList(), CancellationToken.None).ConfigureAwait(false);
         for (var i = 0; i < attempts.Count; i++)
         {
-            var (report, completion) = attempts[i];
+            var (report, kind, completion) = attempts[i];
             if (!applied[i])
             {
                 continue; // The lease expired and another reporter took the report over.
             }
 
-            switch (completion.Status)
+            switch (kind)
             {
-                case UsageReportStatus.Sent:
+                case AttemptKind.Sent:
                     tally.Sent();
                     break;
-                case UsageReportStatus.Pending when completion.Error is not null:
+                case AttemptKind.Retry:
                     tally.WaitingForRetry();
                     LogRetry(_logger, report.Identifier, report.Attempts, completion.NextAttemptAt!.Value, completion.Error);
                     break;
-                case UsageReportStatus.Failed or UsageReportStatus.Unknown:
+                case AttemptKind.Parked:
                     tally.Parked(report with { Status = completion.Status, LastError = completion.Error, LastRequestId = completion.RequestId ?? report.LastRequestId });
                     LogParked(_logger, report.Identifier, report.Account, report.Meter, completion.Status, completion.Error!);
                     break;
@@ -275,9 +278,6 @@ public sealed partial class UsageReporter : IUsageReporter
 
     private string EventName(string meter) =>
         _billing.Meters.TryGetValue(meter, out var options) && options.StripeEventName is { } name ? name : meter;
-
-    private Task<UsageAccount?> ResolveAsync(ConcurrentDictionary<string, Task<UsageAccount?>> accounts, string account, CancellationToken cancellationToken) =>
-        accounts.GetOrAdd(account, a => _accounts.ResolveAsync(a, cancellationToken));
 
     private static void ValidateQuery(UsageReportQuery query)
     {
@@ -311,8 +311,17 @@ public sealed partial class UsageReporter : IUsageReporter
     [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "{Count} usage reports re-driven.")]
     private static partial void LogRedriven(ILogger logger, int count);
 
+    /// <summary>What became of a claimed report in this run.</summary>
+    private enum AttemptKind
+    {
+        Sent,
+        Retry,
+        Parked,
+        HandedBack,
+    }
+
     /// <summary>A claimed report and what is to be recorded of its attempt.</summary>
-    private readonly record struct Attempt(UsageReport Report, ReportCompletion Completion);
+    private readonly record struct Attempt(UsageReport Report, AttemptKind Kind, ReportCompletion Completion);
 
     /// <summary>Counts of one run, updated by concurrent deliveries.</summary>
     private sealed class RunTally

@@ -39,7 +39,7 @@ public sealed class UsageReportingOptions
     public TimeSpan SafeResendWindow { get; set; } = TimeSpan.FromHours(20);
 
     /// <summary>Gets or sets the wait before the first retry of a report after a transient failure; it doubles with each attempt.</summary>
-    /// <value>The default value is 30 seconds.</value>
+    /// <value>The default value is 30 seconds. At least 1 second.</value>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the longest wait between retries of a report.</summary>

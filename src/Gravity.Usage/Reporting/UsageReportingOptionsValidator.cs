@@ -17,7 +17,7 @@ internal sealed class UsageReportingOptionsValidator : IValidateOptions<UsageRep
         Check(
             options.SafeResendWindow >= TimeSpan.FromHours(1) && options.SafeResendWindow <= TimeSpan.FromHours(23),
             $"{nameof(options.SafeResendWindow)} must be between 1 and 23 hours (Stripe forgets identifiers after about 24 hours); it is {options.SafeResendWindow}.");
-        Check(options.RetryBaseDelay > TimeSpan.Zero, $"{nameof(options.RetryBaseDelay)} must be positive; it is {options.RetryBaseDelay}.");
+        Check(options.RetryBaseDelay >= TimeSpan.FromSeconds(1), $"{nameof(options.RetryBaseDelay)} must be at least 1 second; it is {options.RetryBaseDelay}.");
         Check(options.RetryMaxDelay >= options.RetryBaseDelay, $"{nameof(options.RetryMaxDelay)} must be at least {nameof(options.RetryBaseDelay)}; it is {options.RetryMaxDelay}.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 

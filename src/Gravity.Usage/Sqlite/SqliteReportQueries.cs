@@ -53,6 +53,8 @@ internal sealed class SqliteReportQueries
             """;
         Complete = $"""
             UPDATE {report} SET status = @Status,
+                attempts = attempts - @NotAttempted,
+                first_attempt_at = CASE WHEN @NotAttempted = 1 AND attempts = 1 THEN NULL ELSE first_attempt_at END,
                 last_error = COALESCE(@Error, CASE WHEN @Status = 'sent' THEN NULL ELSE last_error END),
                 last_request_id = COALESCE(@RequestId, last_request_id),
                 next_attempt_at = COALESCE(@NextAttemptAt, next_attempt_at),
@@ -73,6 +75,7 @@ internal sealed class SqliteReportQueries
             WHERE status IN ('failed', 'unknown') AND id > @AfterId AND (@Status IS NULL OR status = @Status)
               AND (@Account IS NULL OR account = @Account) AND (@Id IS NULL OR id = @Id)
             """;
+        GetPlan = $"SELECT billable AS Billable, billable_since AS BillableSince FROM {account} WHERE account = @Account";
         GetAccount = $"""
             SELECT account AS Account, stripe_customer_id AS StripeCustomerId, billable AS Billable, billable_since AS BillableSince
             FROM {account} WHERE account = @Account
@@ -105,6 +108,8 @@ internal sealed class SqliteReportQueries
     public string List { get; }
 
     public string Redrive { get; }
+
+    public string GetPlan { get; }
 
     public string GetAccount { get; }
 

@@ -6,9 +6,6 @@ namespace Gravity.Usage.Sqlite;
 /// <summary>The built-in account mapping on SQLite.</summary>
 public sealed partial class SqliteUsageStore
 {
-    /// <summary>Why usage closed while an account was free is skipped.</summary>
-    internal const string NotBillableReason = "The account was not billable when this usage was recorded.";
-
     /// <inheritdoc />
     public async Task SaveAccountAsync(UsageAccount account, CancellationToken cancellationToken = default)
     {
@@ -26,8 +23,13 @@ public sealed partial class SqliteUsageStore
                 // billed, usage of a paid period always is.
                 if (previous is not null && previous.Billable != account.Billable)
                 {
+                    var oldPlan = new UsageAccount(account.Account) { Billable = previous.Billable, BillableSince = UnixTimeOrNull(previous.BillableSince) };
                     var open = connection.Query<(string Account, string Meter, long BucketStart)>(_reportQueries.UnreportedOfAccount, new { account.Account }, transaction)
-                        .Select(c => new ReportClosing(c.Account, c.Meter, UnixTime.FromSeconds(c.BucketStart), previous.Billable ? null : NotBillableReason));
+                        .Select(c =>
+                        {
+                            var bucketStart = UnixTime.FromSeconds(c.BucketStart);
+                            return new ReportClosing(c.Account, c.Meter, bucketStart, bucketStart + _bucketSize, BillingPlan.SkipReason(oldPlan, bucketStart + _bucketSize));
+                        });
                     CloseCounters(connection, transaction, open, now);
                 }
 

@@ -70,6 +70,7 @@ public sealed partial class SqliteUsageStore
                         completion.Error,
                         completion.RequestId,
                         NextAttemptAt = completion.NextAttemptAt?.ToUnixTimeMilliseconds(),
+                        NotAttempted = completion.NotAttempted ? 1 : 0,
                     },
                     transaction) == 1).ToList();
                 transaction.Commit();
@@ -121,6 +122,9 @@ public sealed partial class SqliteUsageStore
                 continue;
             }
 
+            var skipReason = closing.ApplyStoredPlan
+                ? BillingPlan.SkipReason(StoredPlan(connection, transaction, closing.Account), closing.BucketEnd)
+                : closing.SkipReason;
             var row = connection.QuerySingle<ReportRow>(
                 _reportQueries.InsertReport,
                 new
@@ -130,8 +134,8 @@ public sealed partial class SqliteUsageStore
                     closing.Meter,
                     BucketStart = bucketStart,
                     Quantity = current.Quantity - current.ReportedQuantity,
-                    Status = ReportStatusText.Format(closing.SkipReason is null ? UsageReportStatus.Pending : UsageReportStatus.Skipped),
-                    closing.SkipReason,
+                    Status = ReportStatusText.Format(skipReason is null ? UsageReportStatus.Pending : UsageReportStatus.Skipped),
+                    SkipReason = skipReason,
                     Now = now.ToUnixTimeMilliseconds(),
                 },
                 transaction);
@@ -143,5 +147,12 @@ public sealed partial class SqliteUsageStore
         }
 
         return reports;
+    }
+
+    /// <summary>The account's plan as stored now, read inside the caller's transaction.</summary>
+    private UsageAccount? StoredPlan(SqliteConnection connection, SqliteTransaction transaction, string account)
+    {
+        var plan = connection.QueryFirstOrDefault<(bool Billable, long? BillableSince)?>(_reportQueries.GetPlan, new { Account = account }, transaction);
+        return plan is { } p ? new UsageAccount(account) { Billable = p.Billable, BillableSince = UnixTimeOrNull(p.BillableSince) } : null;
     }
 }

@@ -22,6 +22,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     private readonly SqliteQueries _queries;
     private readonly SqliteReportQueries _reportQueries;
     private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _bucketSize;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteBatchWriter? _writer;
@@ -30,9 +31,13 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
 
     /// <summary>Initializes a new instance of the <see cref="SqliteUsageStore"/> class. Does no I/O.</summary>
     /// <param name="options">Where the file is and how the schema is managed; validated here, listing every failure.</param>
-    /// <param name="timeProvider">The clock that stamps schema installs; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock that stamps schema installs and account changes; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="bucketSize">
+    /// The meter's <see cref="UsageBillingOptions.BucketSize"/> (one hour when <see langword="null"/>): when an account's
+    /// plan changes, it tells which buckets ended before the account became billable.
+    /// </param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public SqliteUsageStore(SqliteUsageStoreOptions options, TimeProvider? timeProvider = null)
+    public SqliteUsageStore(SqliteUsageStoreOptions options, TimeProvider? timeProvider = null, TimeSpan? bucketSize = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var validation = new SqliteUsageStoreOptionsValidator().Validate(Options.DefaultName, options);
@@ -52,6 +57,8 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         _queries = new SqliteQueries(_prefix);
         _reportQueries = new SqliteReportQueries(_prefix);
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _bucketSize = bucketSize ?? new UsageBillingOptions().BucketSize;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_bucketSize, TimeSpan.Zero, nameof(bucketSize));
     }
 
     /// <summary>Gets the schema version this library installs and expects.</summary>

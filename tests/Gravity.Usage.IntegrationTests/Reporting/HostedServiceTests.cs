@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using Gravity.Usage.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gravity.Usage.IntegrationTests.Reporting;
+
+/// <summary>
+/// AddUsageReportingService: runs at start and then on its interval, survives failed runs, stops promptly. Driven by
+/// hand through IHostedService (no generic host package here) on the real clock with a one-second interval.
+/// </summary>
+public sealed class HostedServiceTests : ReportingTest
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    [Test]
+    public async Task Service_SinkThrowsOnTheFirstRun_LogsItKeepsRunningAndALaterRunDelivers()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var provider = BuildProvider(logs, u => u.ConfigureReporting(o => o.RetryBaseDelay = TimeSpan.FromSeconds(1)));
+        await SeedAsync(provider);
+        Sink.ForAll(SinkAction.Throw("Stripe is down"), times: 1);
+        var runsFinishedBeforeEachCall = new ConcurrentQueue<int>();
+        Sink.Latency = () =>
+        {
+            runsFinishedBeforeEachCall.Enqueue(logs.Entries.Count(e => e.EventId == 10));
+            return Task.CompletedTask;
+        };
+        var service = provider.GetServices<IHostedService>().Single();
+
+        await service.StartAsync(CancellationToken.None);
+        await Sink.WaitForAcceptedAsync(1).WaitAsync(Patience);
+        await service.StopAsync(CancellationToken.None).WaitAsync(Patience);
+
+        var report = (await provider.GetRequiredService<IUsageReporter>().ListReportsAsync(new UsageReportQuery())).Single();
+        var entries = logs.Entries;
+        Assert.Multiple(() =>
+        {
+            Assert.That(service, Is.TypeOf<UsageReportingService>());
+            Assert.That(Sink.Calls.Select(c => (c.Identifier, c.Answer)), Is.EqualTo(new[] { (report.Identifier, SinkAnswer.Threw), (report.Identifier, SinkAnswer.Accepted) }));
+            Assert.That(runsFinishedBeforeEachCall.ElementAt(1), Is.GreaterThanOrEqualTo(1), "delivered by a later run");
+            Assert.That(report.Status, Is.EqualTo(UsageReportStatus.Sent));
+            Assert.That(Sink.Total("cus_1", Usage), Is.EqualTo(5));
+            Assert.That(
+                entries.Where(e => e.EventId == 13).Select(e => (e.Level, e.Exception?.Message)),
+                Is.EqualTo(new[] { (LogLevel.Warning, (string?)"Stripe is down") }),
+                "the sink's failure is logged");
+            Assert.That(entries.Where(e => e.EventId == 20), Is.Not.Empty, "scheduled runs are logged");
+            Assert.That(entries.Where(e => e.EventId == 21), Is.Empty, "a sink failure does not fail the run");
+            Assert.That(entries.Where(e => e.EventId == 22).Select(e => e.Category), Is.EqualTo(new[] { typeof(UsageReportingService).FullName }), "stopping is logged once");
+        });
+    }
+
+    [Test]
+    public async Task Service_ARunFails_LogsTheErrorAndTheNextRunDelivers()
+    {
+        var logs = new CapturingLoggerProvider();
+        var resolver = new FailingOnceResolver();
+        await using var provider = BuildProvider(logs, u => u.UseAccountResolver(_ => resolver));
+        await SeedAsync(provider);
+        var service = provider.GetServices<IHostedService>().Single();
+
+        await service.StartAsync(CancellationToken.None);
+        await Sink.WaitForAcceptedAsync(1).WaitAsync(Patience);
+        await service.StopAsync(CancellationToken.None).WaitAsync(Patience);
+
+        var failed = logs.Entries.Where(e => e.EventId == 21).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(failed, Has.Count.EqualTo(1));
+            Assert.That(failed[0].Level, Is.EqualTo(LogLevel.Error));
+            Assert.That(failed[0].Exception?.Message, Is.EqualTo(FailingOnceResolver.Error));
+            Assert.That(failed[0].Message, Does.Contain("00:00:01"), "names when the next run starts");
+            Assert.That(resolver.Calls, Is.GreaterThanOrEqualTo(2));
+            Assert.That(Sink.Calls.Select(c => (c.CustomerId, c.Quantity, c.Answer)), Is.EqualTo(new[] { ("cus_host", 5L, SinkAnswer.Accepted) }));
+        });
+    }
+
+    [Test]
+    public async Task StopAsync_DuringADelivery_ReturnsPromptlyAndHandsTheReportBack()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var provider = BuildProvider(logs);
+        await SeedAsync(provider);
+        Sink.ForAll(SinkAction.Block(new TaskCompletionSource().Task));
+        var service = provider.GetServices<IHostedService>().Single();
+
+        await service.StartAsync(CancellationToken.None);
+        await Sink.WaitForStartedAsync(1).WaitAsync(Patience);
+        var stopping = service.StopAsync(CancellationToken.None);
+        await stopping.WaitAsync(Patience);
+
+        var report = (await provider.GetRequiredService<IUsageReporter>().ListReportsAsync(new UsageReportQuery())).Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(stopping.IsCompletedSuccessfully, Is.True);
+            Assert.That(Sink.Calls.Select(c => c.Answer), Is.EqualTo(new[] { SinkAnswer.Cancelled }));
+            Assert.That(report.Status, Is.EqualTo(UsageReportStatus.Pending), "stays pending for the next start");
+            Assert.That(Lease(report.Id), Is.EqualTo((DBNull.Value, DBNull.Value)), "handed back, not left leased");
+            Assert.That(logs.Entries.Count(e => e.EventId == 22), Is.EqualTo(1));
+            Assert.That(logs.Entries.Where(e => e.EventId == 21), Is.Empty, "stopping is not a failed run");
+        });
+    }
+
+    [TestCase(999)]
+    [TestCase(0)]
+    [TestCase(-1000)]
+    public void AddUsageReportingService_IntervalUnderOneSecond_ThrowsNamingTheInterval(int milliseconds)
+    {
+        var services = new ServiceCollection();
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => services.AddUsageReportingService(TimeSpan.FromMilliseconds(milliseconds)));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.ParamName, Is.EqualTo("interval"));
+            Assert.That(ex.Message, Does.Contain("at least one second"));
+            Assert.That(services, Is.Empty, "nothing registered");
+        });
+    }
+
+    [Test]
+    public async Task AddUsageReportingService_CalledTwice_RegistersOneServiceWithTheLastInterval()
+    {
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddUsageBilling(u => u.UseSqlite(Database.ConnectionString).UseSink(_ => Sink))
+            .AddUsageReportingService(TimeSpan.FromSeconds(1))
+            .AddUsageReportingService(TimeSpan.FromMinutes(5));
+        await using var provider = services.BuildServiceProvider();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(provider.GetServices<IHostedService>().Count(), Is.EqualTo(1));
+            Assert.That(provider.GetRequiredService<UsageReportingSchedule>().Interval, Is.EqualTo(TimeSpan.FromMinutes(5)));
+        });
+    }
+
+    /// <summary>Usage on the real clock, with the file of this test, the test's sink and a one-second schedule.</summary>
+    private ServiceProvider BuildProvider(CapturingLoggerProvider logs, Action<UsageBillingBuilder>? configure = null) =>
+        new ServiceCollection()
+            .AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace))
+            .AddUsageBilling(u =>
+            {
+                u.UseSqlite(Database.ConnectionString).UseSink(_ => Sink);
+                configure?.Invoke(u);
+            })
+            .AddUsageReportingService(TimeSpan.FromSeconds(1))
+            .BuildServiceProvider();
+
+    /// <summary>Maps the account and records 5 units in a bucket that has ended by the real clock.</summary>
+    private static async Task SeedAsync(ServiceProvider provider)
+    {
+        await provider.GetRequiredService<IUsageAccountStore>().SaveAccountAsync(new UsageAccount("acct") { StripeCustomerId = "cus_1" });
+        var now = provider.GetRequiredService<TimeProvider>().GetUtcNow();
+        await provider.GetRequiredService<UsageMeter>().IncrementAsync("acct", 5, timestamp: now - TimeSpan.FromHours(2));
+    }
+
+    /// <summary>A host's own account table that is unavailable at first.</summary>
+    private sealed class FailingOnceResolver : IUsageAccountResolver
+    {
+        public const string Error = "The account table is unavailable.";
+
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public Task<UsageAccount?> ResolveAsync(string account, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _calls) == 1
+                ? throw new InvalidOperationException(Error)
+                : Task.FromResult<UsageAccount?>(new UsageAccount(account) { StripeCustomerId = "cus_host" });
+    }
+}
