@@ -99,9 +99,11 @@ public sealed class UsageBillingBuilder
         ArgumentNullException.ThrowIfNull(configure);
         Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StripeOptions>, StripeOptionsValidator>());
         Services.AddOptions<StripeOptions>().Configure(configure).ValidateOnStart();
+        // Pacing, back-off and request timeouts measure real network time, so they run on the system clock even when
+        // the host registers a fake TimeProvider for usage time (a clock that only moves when told would stall them).
         return UseSink(sp => StripeSinks.Create(
             sp.GetRequiredService<IOptions<StripeOptions>>().Value,
-            sp.GetService<TimeProvider>(),
+            TimeProvider.System,
             sp.GetService<ILoggerFactory>()));
     }
 

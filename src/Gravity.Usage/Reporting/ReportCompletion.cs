@@ -12,6 +12,7 @@ namespace Gravity.Usage;
 /// The claim is handed back without anything having been sent (a cancelled run): the attempt the claim counted is
 /// taken back, so a report that never left the ledger is never parked as unknown.
 /// </param>
+/// <param name="RotateIdempotencyKey">The next attempt uses a fresh idempotency key (<see cref="UsageReport.RedriveCount"/> grows).</param>
 public sealed record ReportCompletion(
     long Id,
     string Owner,
@@ -20,4 +21,5 @@ public sealed record ReportCompletion(
     string? Error = null,
     string? RequestId = null,
     DateTimeOffset? NextAttemptAt = null,
-    bool NotAttempted = false);
+    bool NotAttempted = false,
+    bool RotateIdempotencyKey = false);

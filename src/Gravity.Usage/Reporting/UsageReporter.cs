@@ -161,8 +161,9 @@ public sealed partial class UsageReporter : IUsageReporter
         while (true)
         {
             var now = _timeProvider.GetUtcNow();
+            var leaseExpiresAt = now + _options.LeaseDuration;
             var claimed = await _store.ClaimDueAsync(
-                new ReportClaim(owner, now, now + _options.LeaseDuration, _options.DeliveryBatchSize, account),
+                new ReportClaim(owner, now, leaseExpiresAt, _options.DeliveryBatchSize, account),
                 cancellationToken).ConfigureAwait(false);
             if (claimed.Count == 0)
             {
@@ -177,7 +178,7 @@ public sealed partial class UsageReporter : IUsageReporter
                 await Parallel.ForEachAsync(
                     claimed,
                     parallel,
-                    async (report, ct) => attempts[report.Id] = await AttemptAsync(report, owner, accounts, started, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                    async (report, ct) => attempts[report.Id] = await AttemptAsync(report, owner, leaseExpiresAt, accounts, started, ct).ConfigureAwait(false)).ConfigureAwait(false);
             }
             finally
             {
@@ -193,12 +194,24 @@ public sealed partial class UsageReporter : IUsageReporter
     }
 
     /// <summary>Decides what becomes of one claimed report: park it without sending, or send it and judge the answer.</summary>
-    private async Task<Attempt> AttemptAsync(UsageReport report, string owner, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, ConcurrentDictionary<long, bool> started, CancellationToken cancellationToken)
+    private async Task<Attempt> AttemptAsync(
+        UsageReport report,
+        string owner,
+        DateTimeOffset leaseExpiresAt,
+        ConcurrentDictionary<string, Task<UsageAccount?>> accounts,
+        ConcurrentDictionary<long, bool> started,
+        CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
+        if (now >= leaseExpiresAt)
+        {
+            // A slow batch outlived its lease: another reporter may own the report now, so it is not sent from here.
+            return new Attempt(report, AttemptKind.HandedBack, new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now, NextAttemptAt: now, NotAttempted: true));
+        }
+
         if (report.Attempts > 1 && report.FirstAttemptAt is { } first && now - first > _options.SafeResendWindow)
         {
-            return Park(report, owner, now, UsageReportStatus.Unknown, $"No answer since the first attempt at {first:O}; Stripe may have forgotten the identifier, so resending could bill twice. Reconcile against Stripe's totals, then re-drive or leave it.");
+            return Park(report, owner, now, UsageReportStatus.Unknown, $"Not delivered since the first attempt at {first:O} (last error: {report.LastError ?? "none"}); Stripe may have forgotten the identifier, so resending could bill twice. Reconcile against Stripe's totals, then re-drive or leave it.");
         }
 
         if (report.BucketStart < now - UsageReportingOptions.StripeMaxEventAge + s_stripeAgeMargin)
@@ -230,7 +243,15 @@ public sealed partial class UsageReporter : IUsageReporter
         {
             DeliveryOutcome.Delivered => new Attempt(report, AttemptKind.Sent, new ReportCompletion(report.Id, owner, UsageReportStatus.Sent, now, RequestId: result.RequestId)),
             DeliveryOutcome.Permanent => Park(report, owner, now, UsageReportStatus.Failed, result.Error ?? "Refused by the billing back end.", result.RequestId),
-            _ => new Attempt(report, AttemptKind.Retry, new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now, result.Error ?? "Not accepted this time.", result.RequestId, now + RetryDelay(report.Attempts, result.RetryAfter))),
+            _ => new Attempt(report, AttemptKind.Retry, new ReportCompletion(
+                report.Id,
+                owner,
+                UsageReportStatus.Pending,
+                now,
+                result.Error ?? "Not accepted this time.",
+                result.RequestId,
+                now + RetryDelay(report.Attempts, result.RetryAfter),
+                RotateIdempotencyKey: result.RotateIdempotencyKey)),
         };
     }
 

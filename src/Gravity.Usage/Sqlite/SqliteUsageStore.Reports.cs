@@ -71,6 +71,7 @@ public sealed partial class SqliteUsageStore
                         completion.RequestId,
                         NextAttemptAt = completion.NextAttemptAt?.ToUnixTimeMilliseconds(),
                         NotAttempted = completion.NotAttempted ? 1 : 0,
+                        RotateKey = completion.RotateIdempotencyKey ? 1 : 0,
                     },
                     transaction) == 1).ToList();
                 transaction.Commit();

@@ -333,6 +333,7 @@ internal sealed partial class StripeClient : IDisposable
                 Method = method,
                 Path = path,
                 IsTransient = transient,
+                IdempotentReplayed = result.Replayed,
                 RetryAfter = result.RetryAfter,
                 Attempts = attempts,
             };

@@ -33,7 +33,11 @@ internal static partial class StripeDelivery
         catch (StripeException exception) when (exception.IsTransient)
         {
             LogTransient(logger, report.Identifier, report.Account, report.Meter, exception.Method, exception.Path, exception.StatusCode, exception.Type, exception.Code, exception.RequestId, exception.Attempts, exception.Message);
-            return DeliveryResult.Transient(exception.Message, exception.RequestId, exception.RetryAfter);
+            // Stripe stores a server error its endpoint produced and replays it for the key's 24 hours. For meter events a
+            // fresh key is safe, the identifier still de-duplicates; for usage records it is not, and the report waits.
+            return identifierDeduplicated && exception.IdempotentReplayed
+                ? DeliveryResult.TransientWithFreshKey(exception.Message, exception.RequestId, exception.RetryAfter)
+                : DeliveryResult.Transient(exception.Message, exception.RequestId, exception.RetryAfter);
         }
         catch (StripeException exception)
         {

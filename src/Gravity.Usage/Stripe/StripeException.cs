@@ -65,6 +65,12 @@ public sealed class StripeException : Exception
     /// </summary>
     public bool IsTransient { get; internal init; }
 
+    /// <summary>
+    /// Gets a value indicating whether Stripe replayed the stored answer of an earlier request with the same
+    /// <c>Idempotency-Key</c> (header <c>Idempotent-Replayed: true</c>) instead of processing this one.
+    /// </summary>
+    public bool IdempotentReplayed { get; internal init; }
+
     /// <summary>Gets how long Stripe asked to wait before asking again (<c>Retry-After</c>), when it said.</summary>
     public TimeSpan? RetryAfter { get; internal init; }
 
