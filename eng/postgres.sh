@@ -26,9 +26,18 @@ gu_pg_free_port() {
     return 1
 }
 
+gu_pg_as_owner() {
+    # initdb refuses to run as root: root runs the server as the postgres user; anyone else runs it as themselves.
+    if [[ "$(id -u)" -eq 0 ]]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
 gu_pg_stop() {
     if [[ -n "${GU_PG_DIR:-}" && -d "$GU_PG_DIR" ]]; then
-        runuser -u postgres -- "$GU_PG_BIN/pg_ctl" -D "$GU_PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+        gu_pg_as_owner "$GU_PG_BIN/pg_ctl" -D "$GU_PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
         rm -rf "$GU_PG_DIR"
     fi
 }
@@ -46,21 +55,23 @@ gu_pg_start() {
         fi
     fi
 
-    if ! id postgres >/dev/null 2>&1; then
-        # initdb refuses to run as root; the package normally creates this user.
+    if [[ "$(id -u)" -eq 0 ]] && ! id postgres >/dev/null 2>&1; then
+        # The package normally creates this user.
         useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
     fi
 
     GU_PG_DIR="$(mktemp -d -t gravity-usage-pg.XXXXXX)"
-    chown postgres: "$GU_PG_DIR"
+    if [[ "$(id -u)" -eq 0 ]]; then
+        chown postgres: "$GU_PG_DIR"
+    fi
     chmod 700 "$GU_PG_DIR"
     trap gu_pg_stop EXIT
 
     local port
     port="$(gu_pg_free_port)"
-    runuser -u postgres -- "$GU_PG_BIN/initdb" -D "$GU_PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale >/dev/null
+    gu_pg_as_owner "$GU_PG_BIN/initdb" -D "$GU_PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale >/dev/null
     # fsync stays on (the default): the tests check durability as in production.
-    runuser -u postgres -- "$GU_PG_BIN/pg_ctl" -D "$GU_PG_DIR/data" -l "$GU_PG_DIR/server.log" -w -t 60 \
+    gu_pg_as_owner "$GU_PG_BIN/pg_ctl" -D "$GU_PG_DIR/data" -l "$GU_PG_DIR/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $GU_PG_DIR -c max_connections=200" start >/dev/null
     export GRAVITY_USAGE_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
     echo "PostgreSQL $("$GU_PG_BIN/postgres" --version | awk '{print $3}') started on 127.0.0.1:$port (data in $GU_PG_DIR)."
