@@ -1,0 +1,95 @@
+namespace Gravity.Usage.PostgreSql;
+
+/// <summary>The SQL text of the PostgreSQL ledger, built once per schema; every value is a parameter.</summary>
+internal sealed class PostgreSqlQueries
+{
+    public PostgreSqlQueries(string schema)
+    {
+        Schema = schema;
+        var counter = schema + ".usage_counter";
+        var keys = schema + ".usage_idempotency";
+        SchemaVersionTable = schema + ".usage_schema_version";
+
+        // One statement for the whole batch's keys: the rows it returns are the keys that were new.
+        InsertKeys = $"""
+            INSERT INTO {keys} (account, meter, idempotency_key, recorded_at)
+            SELECT * FROM unnest(@accounts::text[], @meters::text[], @keys::text[], @recorded_at::bigint[])
+            ON CONFLICT (account, meter, idempotency_key) DO NOTHING
+            RETURNING account, meter, idempotency_key
+            """;
+        DeleteKey = $"DELETE FROM {keys} WHERE account = @account AND meter = @meter AND idempotency_key = @key";
+
+        // One statement for the whole batch's counters. The WHERE guard refuses an addition that would pass
+        // long.MaxValue (PostgreSQL would fail the whole statement instead); the rows it returns were applied.
+        Upsert = $"""
+            INSERT INTO {counter} AS c (account, bucket_start, meter, quantity)
+            SELECT * FROM unnest(@accounts::text[], @bucket_starts::bigint[], @meters::text[], @quantities::bigint[])
+            ON CONFLICT (account, bucket_start, meter) DO UPDATE SET quantity = c.quantity + excluded.quantity
+            WHERE c.quantity <= 9223372036854775807 - excluded.quantity
+            RETURNING account, bucket_start, meter
+            """;
+
+        // Meters are ordered byte-wise, as on SQLite, whatever the database's collation.
+        Totals = $"""
+            SELECT meter, SUM(quantity)::bigint, SUM(reported_quantity)::bigint
+            FROM {counter}
+            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To
+            GROUP BY meter ORDER BY meter COLLATE "C"
+            """;
+        MeterTotals = $"""
+            SELECT MIN(meter), SUM(quantity)::bigint, SUM(reported_quantity)::bigint
+            FROM {counter}
+            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
+            HAVING COUNT(*) > 0
+            """;
+        Series = $"""
+            SELECT bucket_start AS BucketStart, quantity AS Quantity, reported_quantity AS ReportedQuantity
+            FROM {counter}
+            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
+            ORDER BY bucket_start
+            """;
+        PruneKeys = $"""
+            DELETE FROM {keys} WHERE (account, meter, idempotency_key) IN (
+                SELECT account, meter, idempotency_key FROM {keys} WHERE recorded_at < @RecordedBefore LIMIT @MaxKeys)
+            """;
+        CreateSchema = $"CREATE SCHEMA IF NOT EXISTS {schema}";
+        CurrentSchemaVersion = $"SELECT COALESCE(MAX(version), 0) FROM {SchemaVersionTable}";
+        SchemaVersionTableExists = "SELECT to_regclass(@Name) IS NOT NULL";
+        CreateSchemaVersionTable = $"""
+            CREATE TABLE IF NOT EXISTS {SchemaVersionTable} (
+                version    integer     PRIMARY KEY,
+                name       text        NOT NULL,
+                applied_at timestamptz NOT NULL
+            );
+            """;
+        RecordSchemaVersion = $"INSERT INTO {SchemaVersionTable} (version, name, applied_at) VALUES (@Version, @Name, @AppliedAt)";
+    }
+
+    public string Schema { get; }
+
+    public string SchemaVersionTable { get; }
+
+    public string InsertKeys { get; }
+
+    public string DeleteKey { get; }
+
+    public string Upsert { get; }
+
+    public string Totals { get; }
+
+    public string MeterTotals { get; }
+
+    public string Series { get; }
+
+    public string PruneKeys { get; }
+
+    public string CreateSchema { get; }
+
+    public string CurrentSchemaVersion { get; }
+
+    public string SchemaVersionTableExists { get; }
+
+    public string CreateSchemaVersionTable { get; }
+
+    public string RecordSchemaVersion { get; }
+}

@@ -1,0 +1,29 @@
+using Npgsql;
+
+namespace Gravity.Usage.PostgreSql;
+
+/// <summary>Where and how <see cref="PostgreSqlUsageStore"/> keeps the ledger.</summary>
+public sealed class PostgreSqlUsageStoreOptions
+{
+    /// <summary>The schema used when none is given.</summary>
+    public const string DefaultSchemaName = "gravity_usage";
+
+    /// <summary>Gets or sets the Npgsql connection string, such as <c>Host=db;Database=app;Username=app</c>.</summary>
+    /// <value>The default value is <see langword="null"/>. Either this or <see cref="DataSource"/> is required, not both.</value>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Gets or sets a data source owned by the host, which the store uses and never disposes.</summary>
+    /// <value>The default value is <see langword="null"/>: the store builds its own from <see cref="ConnectionString"/>.</value>
+    public NpgsqlDataSource? DataSource { get; set; }
+
+    /// <summary>Gets or sets the schema that holds the ledger's tables, so that several ledgers can share one database.</summary>
+    /// <value>The default value is <c>gravity_usage</c>. Letters, digits and underscores only, starting with a letter or underscore.</value>
+    public string SchemaName { get; set; } = DefaultSchemaName;
+
+    /// <summary>Gets or sets whether the store creates and upgrades its schema on first use.</summary>
+    /// <value>
+    /// The default value is <see langword="true"/>. When <see langword="false"/>, the schema must have been applied by
+    /// hand (<see cref="PostgreSqlUsageStore.GetInstallScript"/>) and the store only checks it.
+    /// </value>
+    public bool PrepareSchemaIfNecessary { get; set; } = true;
+}

@@ -1,0 +1,68 @@
+using Gravity.Usage.IntegrationTests.Infrastructure;
+
+namespace Gravity.Usage.IntegrationTests.Contract;
+
+/// <summary>
+/// One contract for every store (DESIGN §8), run unchanged against SQLite and PostgreSQL through the interfaces only:
+/// a fresh database per test, written and read as the meter and the reporter do.
+/// </summary>
+[TestFixture(typeof(SqliteStoreFixture))]
+[TestFixture(typeof(PostgreSqlStoreFixture))]
+public sealed partial class UsageStoreContractTests<TFixture>
+    where TFixture : IStoreFixture, new()
+{
+    /// <summary>The instant every test's clock starts at: 10:00 UTC, on an hour boundary.</summary>
+    private static readonly DateTimeOffset Start = new(2025, 3, 10, 10, 0, 0, TimeSpan.Zero);
+
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+
+    private const string Usage = UsageBillingOptions.DefaultMeterName;
+
+    private TFixture _fixture = default!;
+
+    private ManualTimeProvider Clock { get; set; } = null!;
+
+    private TFixture Fixture => _fixture;
+
+    /// <summary>The first store on the test's database; tests that need more create them.</summary>
+    private PersistentStore Store { get; set; } = null!;
+
+    [SetUp]
+    public async Task CreateDatabaseAsync()
+    {
+        _fixture = new TFixture();
+        await _fixture.InitializeAsync();
+        Clock = new ManualTimeProvider(Start);
+        Store = _fixture.CreateStore(Clock);
+    }
+
+    [TearDown]
+    public async Task DeleteDatabaseAsync()
+    {
+        // The fixture owns every store it created; disposing it disposes them, then deletes the database.
+        if (Store is not null)
+        {
+            await Store.DisposeAsync();
+        }
+
+        await _fixture.DisposeAsync();
+    }
+
+    private UsageIncrement Increment(string account, long quantity, string? key = null, string meter = Usage, DateTimeOffset? bucketStart = null) =>
+        new(account, meter, bucketStart ?? Start, quantity, key, Clock.GetUtcNow());
+
+    private async Task<long> TotalAsync(string account, string meter = Usage)
+    {
+        var totals = await Store.Ledger.GetTotalsAsync(account, Start.AddYears(-1), Start.AddYears(1), meter);
+        return totals.Count == 0 ? 0 : totals.Single().Quantity;
+    }
+
+    private async Task<IReadOnlyList<UsageReport>> ReportsAsync(UsageReportStatus? status = null, string? account = null) =>
+        await Store.Reports.ListReportsAsync(new UsageReportQuery { Status = status, Account = account, Limit = 100_000 });
+
+    private Task<IReadOnlyList<UsageReport>> CloseAsync(string account, string meter = Usage, DateTimeOffset? bucketStart = null, string? skipReason = null)
+    {
+        var start = bucketStart ?? Start;
+        return Store.Reports.CloseAsync([new ReportClosing(account, meter, start, start + Hour, skipReason)], Clock.GetUtcNow());
+    }
+}
