@@ -62,6 +62,7 @@ internal sealed class PostgreSqlReportQueries
         Complete = $"""
             UPDATE {report} SET status = @Status,
                 attempts = attempts - @NotAttempted,
+                redrive_count = redrive_count + @RotateKey,
                 first_attempt_at = CASE WHEN @NotAttempted = 1 AND attempts = 1 THEN NULL ELSE first_attempt_at END,
                 last_error = COALESCE(@Error::text, CASE WHEN @Status = 'sent' THEN NULL ELSE last_error END),
                 last_request_id = COALESCE(@RequestId::text, last_request_id),

@@ -76,6 +76,7 @@ public sealed partial class PostgreSqlUsageStore
                             completion.RequestId,
                             NextAttemptAt = completion.NextAttemptAt?.ToUnixTimeMilliseconds(),
                             NotAttempted = completion.NotAttempted ? 1 : 0,
+                            RotateKey = completion.RotateIdempotencyKey ? 1 : 0,
                         },
                         transaction,
                         cancellationToken: cancellationToken)).ConfigureAwait(false);
