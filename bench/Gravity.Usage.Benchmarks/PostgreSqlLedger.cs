@@ -24,7 +24,7 @@ internal sealed class PostgreSqlLedger : IAsyncDisposable
     /// <summary>Creates the schema with the library's own script (<see cref="PostgreSqlUsageStore.EnsureSchemaAsync"/>).</summary>
     public static async Task<PostgreSqlLedger> CreateAsync(string connectionString)
     {
-        var ledger = new PostgreSqlLedger(connectionString, $"gu_bench_{Guid.NewGuid():N}");
+        var ledger = new PostgreSqlLedger(connectionString, $"gub_{Guid.NewGuid():N}");
         await using var store = ledger.CreateStore();
         await store.EnsureSchemaAsync();
         return ledger;
