@@ -7,8 +7,11 @@ namespace Gravity.Usage.Benchmarks;
 /// <summary>A fresh schema on the server of GRAVITY_USAGE_POSTGRES (or --postgres) for one round; dropped on disposal.</summary>
 internal sealed class PostgreSqlLedger : IAsyncDisposable
 {
-    private PostgreSqlLedger(string connectionString, string schema)
+    private readonly bool _owned;
+
+    private PostgreSqlLedger(string connectionString, string schema, bool owned)
     {
+        _owned = owned;
         ConnectionString = connectionString;
         Schema = schema;
         DataSource = NpgsqlDataSource.Create(connectionString);
@@ -24,14 +27,14 @@ internal sealed class PostgreSqlLedger : IAsyncDisposable
     /// <summary>Creates the schema with the library's own script (<see cref="PostgreSqlUsageStore.EnsureSchemaAsync"/>).</summary>
     public static async Task<PostgreSqlLedger> CreateAsync(string connectionString)
     {
-        var ledger = new PostgreSqlLedger(connectionString, $"gub_{Guid.NewGuid():N}");
+        var ledger = new PostgreSqlLedger(connectionString, $"gub_{Guid.NewGuid():N}", owned: true);
         await using var store = ledger.CreateStore();
         await store.EnsureSchemaAsync();
         return ledger;
     }
 
-    /// <summary>Opens a ledger another process created.</summary>
-    public static PostgreSqlLedger Open(string connectionString, string schema) => new(connectionString, schema);
+    /// <summary>Opens a ledger another process created, and leaves its schema in place on disposal.</summary>
+    public static PostgreSqlLedger Open(string connectionString, string schema) => new(connectionString, schema, owned: false);
 
     public PostgreSqlUsageStore CreateStore() =>
         new(new PostgreSqlUsageStoreOptions { ConnectionString = ConnectionString, SchemaName = Schema });
@@ -44,8 +47,9 @@ internal sealed class PostgreSqlLedger : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await using (var drop = DataSource.CreateCommand($"DROP SCHEMA IF EXISTS {Schema} CASCADE"))
+        if (_owned)
         {
+            await using var drop = DataSource.CreateCommand($"DROP SCHEMA IF EXISTS {Schema} CASCADE");
             await drop.ExecuteNonQueryAsync();
         }
 
