@@ -11,6 +11,8 @@ internal sealed record BenchOptions
           --quick        1 round of 1 s per case and a 1-million-row read file: finishes in under a minute
           --rounds N     rounds per case; the table shows the median of the rounds (default 3, quick 1)
           --seconds S    measured seconds per round, after a warm-up (default 3, quick 1)
+          --postgres CS  also measure increments on PostgreSQL (an Npgsql connection string; default: GRAVITY_USAGE_POSTGRES)
+          --postgres-only  only the PostgreSQL increment table (needs a server)
           --help         show this text
         """;
 
@@ -20,7 +22,15 @@ internal sealed record BenchOptions
     /// <summary>The callers of the group-commit cases: beyond 64, more callers share each commit.</summary>
     public static readonly IReadOnlyList<int> GroupCommitCallers = [1, 8, 64, 256, 1024];
 
+    /// <summary>The callers of the group-commit cases on PostgreSQL.</summary>
+    public static readonly IReadOnlyList<int> PostgreSqlGroupCommitCallers = [1, 8, 64, 256];
+
     public bool Quick { get; init; }
+
+    /// <summary>The PostgreSQL server to measure, or <see langword="null"/> for SQLite only.</summary>
+    public string? Postgres { get; init; } = NullIfEmpty(Environment.GetEnvironmentVariable("GRAVITY_USAGE_POSTGRES"));
+
+    public bool PostgresOnly { get; init; }
 
     public int Rounds { get; init; } = 3;
 
@@ -62,6 +72,13 @@ internal sealed record BenchOptions
                     seconds = s;
                     i++;
                     break;
+                case "--postgres" when i + 1 < args.Length && !string.IsNullOrWhiteSpace(args[i + 1]):
+                    options = options with { Postgres = args[i + 1] };
+                    i++;
+                    break;
+                case "--postgres-only":
+                    options = options with { PostgresOnly = true };
+                    break;
                 case "--help" or "-h":
                     error = string.Empty;
                     return false;
@@ -87,6 +104,14 @@ internal sealed record BenchOptions
             options = options with { Measured = TimeSpan.FromSeconds(measured) };
         }
 
+        if (options.PostgresOnly && options.Postgres is null)
+        {
+            error = "--postgres-only needs --postgres or GRAVITY_USAGE_POSTGRES.";
+            return false;
+        }
+
         return true;
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -53,7 +53,49 @@ internal static class IncrementBenchmark
                 : await RunGroupCommitAsync(store, withKeys: mode == WriteMode.GroupCommitWithKeys, callers, options);
         }
 
-        return round with { Failure = Verify(database, mode, round.Acknowledged) };
+        using var connection = new SqliteConnection(database.ConnectionString + ";Pooling=False");
+        connection.Open();
+        return round with { Failure = await VerifyAsync(sql => Task.FromResult(Scalar(connection, sql.Replace("{schema}.", string.Empty, StringComparison.Ordinal))), mode, round.Acknowledged) };
+    }
+
+    /// <summary>One round of one case on PostgreSQL, in a fresh schema that is dropped afterwards.</summary>
+    public static async Task<IncrementRound> RunPostgreSqlRoundAsync(WriteMode mode, int callers, BenchOptions options, string connectionString)
+    {
+        await using var ledger = await PostgreSqlLedger.CreateAsync(connectionString);
+        IncrementRound round;
+        await using (var store = ledger.CreateStore())
+        {
+            round = mode == WriteMode.Naive
+                ? await RunPostgreSqlNaiveAsync(ledger, callers, options)
+                : await RunGroupCommitAsync(store, withKeys: mode == WriteMode.GroupCommitWithKeys, callers, options);
+        }
+
+        return round with { Failure = await VerifyAsync(ledger.ScalarAsync, mode, round.Acknowledged) };
+    }
+
+    /// <summary>
+    /// Case (b) in this process against a schema shared with other processes, over a window given as
+    /// <see cref="Stopwatch"/> timestamps (the monotonic clock, the same in every process of the machine).
+    /// </summary>
+    public static async Task<(long InWindow, long Acknowledged)> RunPostgreSqlWorkerAsync(string connectionString, string schema, int callers, MeasurementWindow window)
+    {
+        await using var ledger = PostgreSqlLedger.Open(connectionString, schema);
+        await using var store = ledger.CreateStore();
+        await using var meter = new UsageMeter(store, Options.Create(new UsageBillingOptions()));
+        var (latency, acknowledged) = await RunCallersAsync(callers, window, (caller, sequence, account) => meter.IncrementAsync(account), Task.Run);
+        return (latency.Count, acknowledged);
+    }
+
+    /// <summary>Checks that the counters of a schema sum to what was acknowledged.</summary>
+    public static async Task<string?> VerifyPostgreSqlAsync(PostgreSqlLedger ledger, long acknowledged) =>
+        await VerifyAsync(ledger.ScalarAsync, WriteMode.GroupCommit, acknowledged);
+
+    private static async Task<IncrementRound> RunPostgreSqlNaiveAsync(PostgreSqlLedger ledger, int callers, BenchOptions options)
+    {
+        var naive = new PostgreSqlNaiveBaseline(ledger, TimeProvider.System);
+        var window = MeasurementWindow.StartingAfter(options.Warmup, options.Measured);
+        var (latency, acknowledged) = await RunCallersAsync(callers, window, (caller, sequence, account) => naive.IncrementAsync(account), Task.Run);
+        return new IncrementRound(latency.Count / window.Length.TotalSeconds, latency, 1, double.NaN, acknowledged, null);
     }
 
     private static async Task<IncrementRound> RunNaiveAsync(TempDatabase database, int callers, BenchOptions options)
@@ -71,7 +113,7 @@ internal static class IncrementBenchmark
         return new IncrementRound(perSecond, latency, 1, double.NaN, acknowledged, null);
     }
 
-    private static async Task<IncrementRound> RunGroupCommitAsync(SqliteUsageStore store, bool withKeys, int callers, BenchOptions options)
+    private static async Task<IncrementRound> RunGroupCommitAsync(IUsageStore store, bool withKeys, int callers, BenchOptions options)
     {
         var counting = new CountingUsageStore(store);
 
@@ -149,18 +191,16 @@ internal static class IncrementBenchmark
         }
     }
 
-    /// <summary>A benchmark that loses data is worthless: the file must hold exactly what was acknowledged.</summary>
-    private static string? Verify(TempDatabase database, WriteMode mode, long acknowledged)
+    /// <summary>A benchmark that loses data is worthless: the ledger must hold exactly what was acknowledged.</summary>
+    private static async Task<string?> VerifyAsync(Func<string, Task<long>> scalar, WriteMode mode, long acknowledged)
     {
-        using var connection = new SqliteConnection(database.ConnectionString + ";Pooling=False");
-        connection.Open();
-        var counted = Scalar(connection, "SELECT COALESCE(SUM(quantity), 0) FROM usage_counter");
+        var counted = await scalar("SELECT COALESCE(SUM(quantity), 0) FROM {schema}.usage_counter");
         if (counted != acknowledged)
         {
             return string.Create(CultureInfo.InvariantCulture, $"{mode}: the counters sum to {counted:N0} but {acknowledged:N0} increments were acknowledged.");
         }
 
-        var keys = Scalar(connection, "SELECT COUNT(*) FROM usage_idempotency");
+        var keys = await scalar("SELECT COUNT(*) FROM {schema}.usage_idempotency");
         var expectedKeys = mode == WriteMode.GroupCommitWithKeys ? acknowledged : 0;
         return keys == expectedKeys
             ? null

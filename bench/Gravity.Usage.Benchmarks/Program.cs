@@ -15,6 +15,8 @@ internal static class Program
     private const double TargetKeyedPerSecond = 50_000;
     private const double TargetGetP99Micros = 2_000;
     private const int TargetCallers = 64;
+    private const double TargetPostgreSqlGroupCommitPerSecond = 100_000;
+    private const double TargetPostgreSqlGroupCommitRatio = 10;
 
     private static readonly (WriteMode Mode, string Label, IReadOnlyList<int> Callers)[] Cases =
     [
@@ -23,8 +25,20 @@ internal static class Program
         (WriteMode.GroupCommitWithKeys, "(c) group commit + idempotency key", BenchOptions.GroupCommitCallers),
     ];
 
+    private static readonly (WriteMode Mode, string Label, IReadOnlyList<int> Callers)[] PostgreSqlCases =
+    [
+        (WriteMode.Naive, "(a) naive: 1 transaction per increment", BenchOptions.NaiveCallers),
+        (WriteMode.GroupCommit, "(b) group commit", BenchOptions.PostgreSqlGroupCommitCallers),
+        (WriteMode.GroupCommitWithKeys, "(c) group commit + idempotency key", BenchOptions.PostgreSqlGroupCommitCallers),
+    ];
+
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == PostgreSqlTwoProcesses.WorkerFlag)
+        {
+            return await PostgreSqlTwoProcesses.RunWorkerAsync(args);
+        }
+
         if (!BenchOptions.TryParse(args, out var options, out var error))
         {
             if (!string.IsNullOrEmpty(error))
@@ -43,7 +57,37 @@ internal static class Program
         Console.WriteLine(Conditions.Describe(options));
 
         var failures = new List<string>();
-        var increments = await RunIncrementsAsync(options, progress, clock, failures);
+        if (!options.PostgresOnly)
+        {
+            await RunSqliteAsync(options, progress, clock, failures);
+        }
+
+        if (options.Postgres is { } postgres)
+        {
+            await RunPostgreSqlAsync(options, postgres, progress, clock, failures);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total run time: {clock.Elapsed.TotalSeconds:0} s."));
+        if (failures.Count == 0)
+        {
+            Console.WriteLine("Correctness: every file held exactly the increments acknowledged; every read returned the generated total.");
+            return 0;
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"!!! CORRECTNESS FAILURE ({failures.Count}): these results are worthless !!!"));
+        foreach (var failure in failures)
+        {
+            Console.WriteLine("!!! " + failure);
+        }
+
+        return 1;
+    }
+
+    private static async Task RunSqliteAsync(BenchOptions options, TextWriter progress, Stopwatch clock, List<string> failures)
+    {
+        var increments = await RunIncrementsAsync(options, Cases, (mode, callers) => IncrementBenchmark.RunRoundAsync(mode, callers, options), "SQLite", progress, clock, failures);
         var (fixture, reads) = await RunReadsAsync(options, progress, clock, failures);
         var (delivery, calls) = await RunReportingAsync(options, progress, clock, failures);
 
@@ -72,27 +116,62 @@ internal static class Program
             Console.WriteLine(line);
         }
 
-        Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total run time: {clock.Elapsed.TotalSeconds:0} s."));
-        if (failures.Count == 0)
-        {
-            Console.WriteLine("Correctness: every file held exactly the increments acknowledged; every read returned the generated total.");
-            return 0;
-        }
-
-        Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"!!! CORRECTNESS FAILURE ({failures.Count}): these results are worthless !!!"));
-        foreach (var failure in failures)
-        {
-            Console.WriteLine("!!! " + failure);
-        }
-
-        return 1;
     }
 
-    private static async Task<List<CaseResult>> RunIncrementsAsync(BenchOptions options, TextWriter progress, Stopwatch clock, List<string> failures)
+    private static async Task RunPostgreSqlAsync(BenchOptions options, string connectionString, TextWriter progress, Stopwatch clock, List<string> failures)
     {
-        var rounds = Cases.SelectMany(c => c.Callers.Select(callers => (c.Mode, c.Label, Callers: callers, Rounds: new List<IncrementRound>()))).ToList();
+        var server = await PostgreSqlLedger.DescribeServerAsync(connectionString);
+        var increments = await RunIncrementsAsync(
+            options,
+            PostgreSqlCases,
+            (mode, callers) => IncrementBenchmark.RunPostgreSqlRoundAsync(mode, callers, options, connectionString),
+            "PostgreSQL",
+            progress,
+            clock,
+            failures);
+        var twoProcesses = new List<double>();
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            var (perSecond, failure) = await PostgreSqlTwoProcesses.RunAsync(connectionString, TargetCallers, options);
+            twoProcesses.Add(perSecond);
+            await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0}s] PostgreSQL (b) in two processes x {TargetCallers} callers, round {round}/{options.Rounds}: {perSecond:N0}/s"));
+            if (failure is not null)
+            {
+                failures.Add("PostgreSQL, two processes: " + failure);
+                await progress.WriteLineAsync("!!! CORRECTNESS FAILURE: " + failures[^1]);
+            }
+        }
+
+        var naive = increments.Single(r => r.Mode == WriteMode.Naive && r.Callers == TargetCallers);
+        var group = increments.Single(r => r.Mode == WriteMode.GroupCommit && r.Callers == TargetCallers);
+        var combined = Median(twoProcesses);
+        Console.WriteLine();
+        Console.WriteLine("### Durable increments on PostgreSQL");
+        Console.WriteLine();
+        Console.Write(IncrementTable(increments));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| (b) group commit, two processes at once | 2 x {TargetCallers} | {combined:N0} | {(twoProcesses.Count < 2 ? "-" : Spread(twoProcesses).ToString("0%", CultureInfo.InvariantCulture))} | - | - | - | - | {ResultTable.Ratio(combined / naive.PerSecond)} |"));
+        Console.WriteLine();
+        Console.WriteLine($"- server: PostgreSQL {server}; same machine, loopback TCP. eng/postgres.sh runs it with initdb defaults (only the listen address, port and max_connections=200 are set): fsync on, synchronous_commit on, so every commit waits for its WAL flush.");
+        Console.WriteLine("- fresh schema per round (the library's own script, PostgreSqlUsageStore.EnsureSchemaAsync), dropped afterwards. (a) opens a pooled Npgsql connection, BEGIN, upserts one counter row, COMMIT; (b) and (c) are UsageMeter over PostgreSqlUsageStore (one transaction per batch).");
+        Console.WriteLine("- two processes: the benchmark starts itself twice (hidden --pg-worker mode), each running (b) with 64 callers on the same schema over one shared measurement window; the figure is their combined increments/s, compared with (a) at 64 callers.");
+        Console.WriteLine();
+        Console.WriteLine("### PostgreSQL targets (informational)");
+        Console.WriteLine();
+        var ratio = group.PerSecond / naive.PerSecond;
+        Console.WriteLine((group.PerSecond >= TargetPostgreSqlGroupCommitPerSecond ? "- PASS " : "- MISS ") + string.Create(CultureInfo.InvariantCulture, $"(b) at {TargetCallers} callers >= 100,000/s: {group.PerSecond:N0}/s"));
+        Console.WriteLine((ratio >= TargetPostgreSqlGroupCommitRatio ? "- PASS " : "- MISS ") + string.Create(CultureInfo.InvariantCulture, $"(b) at {TargetCallers} callers >= 10x (a): {ratio:N1}x"));
+    }
+
+    private static async Task<List<CaseResult>> RunIncrementsAsync(
+        BenchOptions options,
+        IEnumerable<(WriteMode Mode, string Label, IReadOnlyList<int> Callers)> cases,
+        Func<WriteMode, int, Task<IncrementRound>> runRound,
+        string ledger,
+        TextWriter progress,
+        Stopwatch clock,
+        List<string> failures)
+    {
+        var rounds = cases.SelectMany(c => c.Callers.Select(callers => (c.Mode, c.Label, Callers: callers, Rounds: new List<IncrementRound>()))).ToList();
 
         // Rounds are interleaved across cases, so a noisy minute on the shared machine hits one round of many cases
         // rather than every round of one case; the median then discards it.
@@ -103,14 +182,14 @@ internal static class Program
                 // Garbage from the previous round should not be collected in this one.
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
-                var result = await IncrementBenchmark.RunRoundAsync(mode, callers, options);
+                var result = await runRound(mode, callers);
                 results.Add(result);
                 await progress.WriteLineAsync(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"[{clock.Elapsed.TotalSeconds,5:0}s] {label}, {callers} callers, round {round}/{options.Rounds}: {result.PerSecond:N0}/s, p50 {result.Latency.P50Micros:N0} µs, p99 {result.Latency.P99Micros:N0} µs, batch {result.AverageBatch:0.0}"));
+                    $"[{clock.Elapsed.TotalSeconds,5:0}s] {ledger} {label}, {callers} callers, round {round}/{options.Rounds}: {result.PerSecond:N0}/s, p50 {result.Latency.P50Micros:N0} µs, p99 {result.Latency.P99Micros:N0} µs, batch {result.AverageBatch:0.0}"));
                 if (result.Failure is { } failure)
                 {
-                    failures.Add(string.Create(CultureInfo.InvariantCulture, $"{label}, {callers} callers, round {round}: {failure}"));
+                    failures.Add(string.Create(CultureInfo.InvariantCulture, $"{ledger} {label}, {callers} callers, round {round}: {failure}"));
                     await progress.WriteLineAsync("!!! CORRECTNESS FAILURE: " + failures[^1]);
                 }
             }

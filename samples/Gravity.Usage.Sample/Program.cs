@@ -29,10 +29,11 @@ foreach (var (meter, eventName) in eventNames)
     await stripe.EnsureMeterAsync(eventName, $"Gravity.Usage sample {meter}");
 }
 
-// 2. Register usage billing: a SQLite ledger, the meters and their Stripe event names, and Stripe as the sink.
+// 2. Register usage billing: a SQLite (or, with --postgres, PostgreSQL) ledger, the meters and their Stripe event names, and Stripe as the sink.
 var services = new ServiceCollection()
-    .AddUsageBilling(usage => usage
-        .UseSqlite($"Data Source={options.DatabasePath}")
+    .AddUsageBilling(usage => (options.PostgresConnectionString is { } postgres
+            ? usage.UsePostgreSql(postgres)
+            : usage.UseSqlite($"Data Source={options.DatabasePath}"))
         .AddMeter("api_calls", m => m.StripeEventName = eventNames["api_calls"])
         .AddMeter("tokens", m => m.StripeEventName = eventNames["tokens"])
         .ConfigureReporting(r => r.IncludeOpenBuckets = true) // a demo sends the hour in progress too
@@ -64,7 +65,7 @@ await using (services)
         await accountStore.SaveAccountAsync(new UsageAccount(account) { StripeCustomerId = customer, Billable = !free });
     }
 
-    Console.WriteLine($"Ledger: {options.DatabasePath}");
+    Console.WriteLine($"Ledger: {options.LedgerLabel}");
     Console.WriteLine($"Billing: {stripe.Label}");
 
     // 4. Traffic: every request records usage where it happens; the task completes once the usage is durable.

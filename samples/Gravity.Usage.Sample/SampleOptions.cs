@@ -5,9 +5,18 @@ namespace Gravity.Usage.Sample;
 /// <summary>The sample's command line: where the ledger lives and how much traffic to simulate.</summary>
 internal sealed record SampleOptions(string DatabasePath, int Accounts, int Increments, int Concurrency)
 {
+    /// <summary>An Npgsql connection string: the ledger is kept in PostgreSQL instead of the SQLite file.</summary>
+    public string? PostgresConnectionString { get; init; }
+
+    /// <summary>Which ledger the sample uses, for the console (the connection string without its password).</summary>
+    public string LedgerLabel => PostgresConnectionString is { } connectionString
+        ? $"PostgreSQL ({new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Password = null }}, schema gravity_usage)"
+        : $"SQLite ({DatabasePath})";
+
     public const string Usage = """
         Usage: dotnet run --project samples/Gravity.Usage.Sample -- [options]
           --database PATH     SQLite file to open or create (default: usage-sample.db in the current directory)
+          --postgres CS       keep the ledger in PostgreSQL (an Npgsql connection string) instead of the SQLite file
           --accounts N        simulated customer accounts, the last one on the free plan (default: 4)
           --increments N      increments to simulate in all (default: 2000)
           --concurrency N     concurrent callers (default: 8)
@@ -22,6 +31,7 @@ internal sealed record SampleOptions(string DatabasePath, int Accounts, int Incr
             options = args[i] switch
             {
                 "--database" => options with { DatabasePath = Path.GetFullPath(value) },
+                "--postgres" => options with { PostgresConnectionString = value },
                 "--accounts" => options with { Accounts = PositiveInt(args[i], value) },
                 "--increments" => options with { Increments = PositiveInt(args[i], value) },
                 "--concurrency" => options with { Concurrency = PositiveInt(args[i], value) },

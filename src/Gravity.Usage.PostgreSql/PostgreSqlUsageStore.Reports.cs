@@ -124,7 +124,14 @@ public sealed partial class PostgreSqlUsageStore
     private async Task<List<UsageReport>> CloseCountersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<ReportClosing> closings, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var reports = new List<UsageReport>();
-        foreach (var closing in closings)
+
+        // Counters locked in the order writers lock them (account, bucket, meter; see PostgreSqlBatchWriter), so that a
+        // close running beside group commits of other processes cannot deadlock with them.
+        var ordered = closings
+            .OrderBy(c => c.Account, StringComparer.Ordinal)
+            .ThenBy(c => c.BucketStart)
+            .ThenBy(c => c.Meter, StringComparer.Ordinal);
+        foreach (var closing in ordered)
         {
             var bucketStart = closing.BucketStart.ToUnixTimeSeconds();
             var key = new { closing.Account, closing.Meter, BucketStart = bucketStart };

@@ -4,8 +4,9 @@ using System.Diagnostics;
 namespace Gravity.Usage.IntegrationTests.EndToEnd;
 
 /// <summary>
-/// The reporter in a child process (tests/Gravity.Usage.TestHost), to kill it mid-run: it runs one
-/// <c>ReportAsync</c> against a ledger file and a Stripe endpoint, printing READY before and DONE after.
+/// The test host in a child process (tests/Gravity.Usage.TestHost), to kill it mid-run: a reporter that runs
+/// <c>ReportAsync</c> once (or in a loop) against a SQLite file or a PostgreSQL schema and a Stripe endpoint, or an
+/// incrementer; each prints READY before and DONE after.
 /// </summary>
 public sealed class TestHostProcess : IDisposable
 {
@@ -25,7 +26,17 @@ public sealed class TestHostProcess : IDisposable
     public IReadOnlyList<string> Output => [.. _output];
 
     /// <summary>Starts <c>Gravity.Usage.TestHost report ...</c> with <c>dotnet</c>.</summary>
-    public static TestHostProcess StartReporter(string databasePath, Uri stripeBase, string apiKey, string meter, int leaseSeconds)
+    public static TestHostProcess StartReporter(string databasePath, Uri stripeBase, string apiKey, string meter, int leaseSeconds) =>
+        Start(
+            "report",
+            "--database", databasePath,
+            "--stripe-base", stripeBase.AbsoluteUri,
+            "--api-key", apiKey,
+            "--meter", meter,
+            "--lease-seconds", leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Starts <c>Gravity.Usage.TestHost</c> with <c>dotnet</c> and the given command and options.</summary>
+    public static TestHostProcess Start(params string[] arguments)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -33,15 +44,7 @@ public sealed class TestHostProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        string[] arguments =
-        [
-            LocateAssembly(), "report",
-            "--database", databasePath,
-            "--stripe-base", stripeBase.AbsoluteUri,
-            "--api-key", apiKey,
-            "--meter", meter,
-            "--lease-seconds", leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ];
+        start.ArgumentList.Add(LocateAssembly());
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -89,6 +92,9 @@ public sealed class TestHostProcess : IDisposable
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
+
+    /// <summary>Waits until the child ended on its own and its output was read, at most <paramref name="limit"/>.</summary>
+    public async Task WaitForExitAsync(TimeSpan limit) => await _process.WaitForExitAsync().WaitAsync(limit);
 
     public void Dispose()
     {
