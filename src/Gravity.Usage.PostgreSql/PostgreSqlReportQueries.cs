@@ -1,16 +1,10 @@
+using Gravity.Usage.Sql;
+
 namespace Gravity.Usage.PostgreSql;
 
 /// <summary>The SQL text of the PostgreSQL outbox and account mapping, built once per schema; every value is a parameter.</summary>
-internal sealed class PostgreSqlReportQueries
+internal sealed class PostgreSqlReportQueries : ILedgerSql
 {
-    /// <summary>Report columns under the names of <see cref="Sqlite.ReportRow"/>, which both stores share.</summary>
-    private const string ReportColumns = """
-        id AS Id, identifier AS Identifier, account AS Account, meter AS Meter, bucket_start AS BucketStart,
-        quantity AS Quantity, status AS Status, attempts AS Attempts, redrive_count AS RedriveCount, next_attempt_at AS NextAttemptAt,
-        first_attempt_at AS FirstAttemptAt, last_error AS LastError, last_request_id AS LastRequestId,
-        created_at AS CreatedAt, sent_at AS SentAt
-        """;
-
     public PostgreSqlReportQueries(string schema)
     {
         var counter = schema + ".usage_counter";
@@ -42,7 +36,7 @@ internal sealed class PostgreSqlReportQueries
         InsertReport = $"""
             INSERT INTO {report} (identifier, account, meter, bucket_start, quantity, status, next_attempt_at, last_error, created_at)
             VALUES (@Identifier, @Account, @Meter, @BucketStart, @Quantity, @Status, @Now, @SkipReason, @Now)
-            RETURNING {ReportColumns}
+            RETURNING {ReportRow.Columns}
             """;
 
         // SKIP LOCKED: concurrent reporters each take different reports instead of queueing on the same rows; a row
@@ -57,7 +51,7 @@ internal sealed class PostgreSqlReportQueries
                   AND (@Account::text IS NULL OR account = @Account)
                 ORDER BY next_attempt_at, id LIMIT @Limit
                 FOR UPDATE SKIP LOCKED)
-            RETURNING {ReportColumns}
+            RETURNING {ReportRow.Columns}
             """;
         Complete = $"""
             UPDATE {report} SET status = @Status,
@@ -72,7 +66,7 @@ internal sealed class PostgreSqlReportQueries
             WHERE id = @Id AND status = 'pending' AND lease_owner = @Owner
             """;
         List = $"""
-            SELECT {ReportColumns} FROM {report}
+            SELECT {ReportRow.Columns} FROM {report}
             WHERE id > @AfterId AND (@Status::text IS NULL OR status = @Status) AND (@Account::text IS NULL OR account = @Account)
               AND (@Id::bigint IS NULL OR id = @Id)
             ORDER BY id LIMIT @Limit

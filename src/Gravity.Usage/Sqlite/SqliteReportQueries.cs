@@ -1,16 +1,10 @@
+using Gravity.Usage.Sql;
+
 namespace Gravity.Usage.Sqlite;
 
 /// <summary>The SQL text of the SQLite outbox and account mapping, built once per table prefix; every value is a parameter.</summary>
-internal sealed class SqliteReportQueries
+internal sealed class SqliteReportQueries : ILedgerSql
 {
-    /// <summary>Report columns under the names of <see cref="ReportRow"/>.</summary>
-    private const string ReportColumns = """
-        id AS Id, identifier AS Identifier, account AS Account, meter AS Meter, bucket_start AS BucketStart,
-        quantity AS Quantity, status AS Status, attempts AS Attempts, redrive_count AS RedriveCount, next_attempt_at AS NextAttemptAt,
-        first_attempt_at AS FirstAttemptAt, last_error AS LastError, last_request_id AS LastRequestId,
-        created_at AS CreatedAt, sent_at AS SentAt
-        """;
-
     public SqliteReportQueries(string prefix)
     {
         var counter = prefix + "usage_counter";
@@ -38,7 +32,7 @@ internal sealed class SqliteReportQueries
         InsertReport = $"""
             INSERT INTO {report} (identifier, account, meter, bucket_start, quantity, status, next_attempt_at, last_error, created_at)
             VALUES (@Identifier, @Account, @Meter, @BucketStart, @Quantity, @Status, @Now, @SkipReason, @Now)
-            RETURNING {ReportColumns}
+            RETURNING {ReportRow.Columns}
             """;
         ClaimDue = $"""
             UPDATE {report} SET lease_owner = @Owner, lease_expires_at = @LeaseExpiresAt, attempts = attempts + 1,
@@ -49,7 +43,7 @@ internal sealed class SqliteReportQueries
                   AND (lease_expires_at IS NULL OR lease_expires_at <= @Now)
                   AND (@Account IS NULL OR account = @Account)
                 ORDER BY next_attempt_at, id LIMIT @Limit)
-            RETURNING {ReportColumns}
+            RETURNING {ReportRow.Columns}
             """;
         Complete = $"""
             UPDATE {report} SET status = @Status,
@@ -64,7 +58,7 @@ internal sealed class SqliteReportQueries
             WHERE id = @Id AND status = 'pending' AND lease_owner = @Owner
             """;
         List = $"""
-            SELECT {ReportColumns} FROM {report}
+            SELECT {ReportRow.Columns} FROM {report}
             WHERE id > @AfterId AND (@Status IS NULL OR status = @Status) AND (@Account IS NULL OR account = @Account)
               AND (@Id IS NULL OR id = @Id)
             ORDER BY id LIMIT @Limit

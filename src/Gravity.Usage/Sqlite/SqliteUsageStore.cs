@@ -190,7 +190,25 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     /// Runs a write on the store's one write connection, one at a time: SQLite has a single writer, and queueing
     /// here is cheaper than waiting on its busy handler.
     /// </summary>
-    private async Task<T> RunWriteAsync<T>(Func<SqliteBatchWriter, T> write, CancellationToken cancellationToken)
+    private Task<T> RunWriteAsync<T>(Func<SqliteBatchWriter, T> write, CancellationToken cancellationToken) =>
+        RunWriteCoreAsync(writer => Task.FromResult(write(writer)), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one immediate transaction on the write connection (see
+    /// <see cref="RunWriteAsync{T}"/>) and commits it.
+    /// </summary>
+    private Task<T> RunWriteTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        RunWriteCoreAsync(
+            async writer =>
+            {
+                using var transaction = writer.Connection.BeginTransaction(deferred: false);
+                var result = await work(writer.Connection, transaction).ConfigureAwait(false);
+                transaction.Commit();
+                return result;
+            },
+            cancellationToken);
+
+    private async Task<T> RunWriteCoreAsync<T>(Func<SqliteBatchWriter, Task<T>> write, CancellationToken cancellationToken)
     {
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -201,7 +219,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
             var writer = _writer ??= SqliteBatchWriter.Open(_connectionString, _queries);
             try
             {
-                return write(writer);
+                return await write(writer).ConfigureAwait(false);
             }
             catch
             {
