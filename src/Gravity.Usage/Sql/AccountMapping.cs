@@ -23,7 +23,7 @@ internal static class AccountMapping
     public static async Task SaveAsync(
         DbConnection connection,
         DbTransaction transaction,
-        ILedgerSql sql,
+        LedgerSql sql,
         string getPrevious,
         UsageAccount account,
         DateTimeOffset now,

@@ -8,7 +8,7 @@ internal static class ReportClosings
 {
     /// <summary>
     /// Moves each counter's growth into a report inside the caller's transaction. The counter is read again here (and
-    /// locked, where the store's <see cref="ILedgerSql.CounterForClose"/> does so), so usage added since it was found is
+    /// locked, where the store's <see cref="LedgerSql.CounterForClose"/> does so), so usage added since it was found is
     /// included, and the identifier is derived from the quantity reported before.
     /// </summary>
     /// <param name="connection">The open connection.</param>
@@ -21,7 +21,7 @@ internal static class ReportClosings
     public static async Task<List<UsageReport>> CloseAsync(
         DbConnection connection,
         DbTransaction transaction,
-        ILedgerSql sql,
+        LedgerSql sql,
         IEnumerable<ReportClosing> closings,
         DateTimeOffset now,
         CancellationToken cancellationToken)
@@ -68,7 +68,7 @@ internal static class ReportClosings
     }
 
     /// <summary>The account's plan as stored now, read inside the caller's transaction.</summary>
-    private static async Task<UsageAccount?> StoredPlanAsync(DbConnection connection, DbTransaction transaction, ILedgerSql sql, string account, CancellationToken cancellationToken)
+    private static async Task<UsageAccount?> StoredPlanAsync(DbConnection connection, DbTransaction transaction, LedgerSql sql, string account, CancellationToken cancellationToken)
     {
         var plan = await connection.QueryFirstOrDefaultAsync<(bool Billable, long? BillableSince)?>(
             new CommandDefinition(sql.GetPlan, new { Account = account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);

@@ -1,6 +1,6 @@
 namespace Gravity.Usage.Sql;
 
-/// <summary>The parameters of <see cref="ILedgerSql.List"/> and <see cref="ILedgerSql.Redrive"/>.</summary>
+/// <summary>The parameters of <see cref="LedgerSql.List"/> and <see cref="LedgerSql.Redrive"/>.</summary>
 internal static class ReportQueryParameters
 {
     /// <summary>The parameters that select the reports of <paramref name="query"/>.</summary>
