@@ -1,5 +1,5 @@
 using Dapper;
-using Gravity.Usage.Internal;
+using Gravity.Usage.Sql;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -73,9 +73,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     /// <exception cref="ArgumentException">The prefix is not a safe identifier.</exception>
     public static string GetInstallScript(string tablePrefix = "")
     {
-        if (!Sql.SqlIdentifier.IsSafe(tablePrefix, allowEmpty: true))
+        if (!SqlIdentifier.IsSafe(tablePrefix, allowEmpty: true))
         {
-            throw new ArgumentException(Sql.SqlIdentifier.DescribeRule(nameof(tablePrefix)), nameof(tablePrefix));
+            throw new ArgumentException(SqlIdentifier.DescribeRule(nameof(tablePrefix)), nameof(tablePrefix));
         }
 
         return SqliteSchema.GetInstallScript(tablePrefix);
@@ -130,9 +130,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         ArgumentNullException.ThrowIfNull(account);
         var rows = await QueryAsync<(string Meter, long Quantity, long ReportedQuantity)>(
             meter is null ? _queries.Totals : _queries.MeterTotals,
-            new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
+            UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new MeterUsage(r.Meter, r.Quantity, r.ReportedQuantity)).ToList();
+        return UsageReads.ToTotals(rows);
     }
 
     /// <inheritdoc />
@@ -142,9 +142,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         ArgumentNullException.ThrowIfNull(meter);
         var rows = await QueryAsync<(long BucketStart, long Quantity, long ReportedQuantity)>(
             _queries.Series,
-            new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
+            UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new UsageBucket(UnixTime.FromSeconds(r.BucketStart), r.Quantity, r.ReportedQuantity)).ToList();
+        return UsageReads.ToSeries(rows);
     }
 
     /// <inheritdoc />
