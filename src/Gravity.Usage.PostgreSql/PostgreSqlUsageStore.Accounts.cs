@@ -25,13 +25,6 @@ public sealed partial class PostgreSqlUsageStore
     public async Task<UsageAccount?> GetAccountAsync(string account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var rows = await QueryAsync<AccountRow>(_reportQueries.GetAccount, new { Account = account }, cancellationToken).ConfigureAwait(false);
-        if (rows.Count == 0)
-        {
-            return null;
-        }
-
-        var items = await QueryAsync<(string Meter, string SubscriptionItemId)>(_reportQueries.GetAccountItems, new { Account = account }, cancellationToken).ConfigureAwait(false);
-        return AccountMapping.ToAccount(rows[0], items);
+        return await AccountMapping.GetAsync(QueryAsync<AccountRow>, QueryAsync<(string Meter, string SubscriptionItemId)>, _reportQueries, account, cancellationToken).ConfigureAwait(false);
     }
 }

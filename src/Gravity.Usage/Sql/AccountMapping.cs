@@ -74,11 +74,35 @@ internal static class AccountMapping
         }
     }
 
+    /// <summary>Reads an account and its subscription items with the store's own queries, each on a connection of its own.</summary>
+    /// <param name="queryAccounts">Runs a query returning account rows.</param>
+    /// <param name="queryItems">Runs a query returning subscription items.</param>
+    /// <param name="sql">The store's SQL texts.</param>
+    /// <param name="account">The account.</param>
+    /// <param name="cancellationToken">Cancels the queries.</param>
+    /// <returns>The account, or <see langword="null"/> when none is stored.</returns>
+    public static async Task<UsageAccount?> GetAsync(
+        Func<string, object, CancellationToken, Task<IReadOnlyList<AccountRow>>> queryAccounts,
+        Func<string, object, CancellationToken, Task<IReadOnlyList<(string Meter, string SubscriptionItemId)>>> queryItems,
+        LedgerSql sql,
+        string account,
+        CancellationToken cancellationToken)
+    {
+        var rows = await queryAccounts(sql.GetAccount, new { Account = account }, cancellationToken).ConfigureAwait(false);
+        if (rows.Count == 0)
+        {
+            return null;
+        }
+
+        var items = await queryItems(sql.GetAccountItems, new { Account = account }, cancellationToken).ConfigureAwait(false);
+        return ToAccount(rows[0], items);
+    }
+
     /// <summary>Builds the account from its stored row and subscription items.</summary>
     /// <param name="row">The account's row.</param>
     /// <param name="items">The account's subscription items.</param>
     /// <returns>The account.</returns>
-    public static UsageAccount ToAccount(AccountRow row, IEnumerable<(string Meter, string SubscriptionItemId)> items) => new(row.Account)
+    private static UsageAccount ToAccount(AccountRow row, IEnumerable<(string Meter, string SubscriptionItemId)> items) => new(row.Account)
     {
         StripeCustomerId = row.StripeCustomerId,
         Billable = row.Billable,

@@ -2,7 +2,7 @@ using Gravity.Usage.Internal;
 
 namespace Gravity.Usage.Sql;
 
-/// <summary>The parameters and rows of the totals and series queries, alike in both stores.</summary>
+/// <summary>The parameters and rows of the totals, series and unreported-usage queries, alike in both stores.</summary>
 internal static class UsageReads
 {
     /// <summary>The parameters that select one account's counters in a period, of one meter or of all.</summary>
@@ -25,4 +25,18 @@ internal static class UsageReads
     /// <returns>The buckets.</returns>
     public static IReadOnlyList<UsageBucket> ToSeries(IEnumerable<(long BucketStart, long Quantity, long ReportedQuantity)> rows) =>
         rows.Select(r => new UsageBucket(UnixTime.FromSeconds(r.BucketStart), r.Quantity, r.ReportedQuantity)).ToList();
+
+    /// <summary>The parameters that select counters with usage not yet reported.</summary>
+    /// <param name="bucketsStartingBefore">Only buckets that start before this instant.</param>
+    /// <param name="account">Only this account, or all when <see langword="null"/>.</param>
+    /// <param name="limit">At most this many counters.</param>
+    /// <returns>An object whose properties are the parameters.</returns>
+    public static object UnreportedParameters(DateTimeOffset bucketsStartingBefore, string? account, int limit) =>
+        new { Before = UnixTime.CeilingSeconds(bucketsStartingBefore), Account = account, Limit = limit };
+
+    /// <summary>Maps rows of the unreported-usage query.</summary>
+    /// <param name="rows">The rows.</param>
+    /// <returns>The counters with usage not yet reported.</returns>
+    public static IReadOnlyList<UnreportedUsage> ToUnreported(IEnumerable<(string Account, string Meter, long BucketStart)> rows) =>
+        rows.Select(r => new UnreportedUsage(r.Account, r.Meter, UnixTime.FromSeconds(r.BucketStart))).ToList();
 }

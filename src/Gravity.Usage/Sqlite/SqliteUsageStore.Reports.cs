@@ -1,5 +1,4 @@
 using Dapper;
-using Gravity.Usage.Internal;
 using Gravity.Usage.Sql;
 
 namespace Gravity.Usage.Sqlite;
@@ -13,9 +12,9 @@ public sealed partial class SqliteUsageStore
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var rows = await QueryAsync<(string Account, string Meter, long BucketStart)>(
             _reportQueries.Unreported,
-            new { Before = UnixTime.CeilingSeconds(bucketsStartingBefore), Account = account, Limit = limit },
+            UsageReads.UnreportedParameters(bucketsStartingBefore, account, limit),
             cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new UnreportedUsage(r.Account, r.Meter, UnixTime.FromSeconds(r.BucketStart))).ToList();
+        return UsageReads.ToUnreported(rows);
     }
 
     /// <inheritdoc />
