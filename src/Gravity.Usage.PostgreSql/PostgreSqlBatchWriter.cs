@@ -1,3 +1,4 @@
+using Gravity.Usage.Sql;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -197,31 +198,5 @@ internal sealed class PostgreSqlBatchWriter
             order = order != 0 ? order : string.CompareOrdinal(a.Meter, b.Meter);
             return order != 0 ? order : string.CompareOrdinal(a.Key, b.Key);
         });
-    }
-
-    /// <summary>The increments of one batch that fall on the same counter, folded into one addition.</summary>
-    private sealed class CounterDelta
-    {
-        public List<int> Indexes { get; } = new(1);
-
-        public long Sum { get; private set; }
-
-        public bool SumOverflowed { get; private set; }
-
-        public void Add(int index, long quantity)
-        {
-            Indexes.Add(index);
-            if (!SumOverflowed)
-            {
-                try
-                {
-                    Sum = checked(Sum + quantity);
-                }
-                catch (OverflowException)
-                {
-                    SumOverflowed = true;
-                }
-            }
-        }
     }
 }

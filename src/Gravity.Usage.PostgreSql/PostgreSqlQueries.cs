@@ -1,14 +1,16 @@
+using Gravity.Usage.Sql;
+
 namespace Gravity.Usage.PostgreSql;
 
 /// <summary>The SQL text of the PostgreSQL ledger, built once per schema; every value is a parameter.</summary>
-internal sealed class PostgreSqlQueries
+internal sealed class PostgreSqlQueries : CounterSql
 {
     public PostgreSqlQueries(string schema)
+        : base(schema + ".")
     {
         Schema = schema;
         var counter = schema + ".usage_counter";
         var keys = schema + ".usage_idempotency";
-        SchemaVersionTable = schema + ".usage_schema_version";
 
         // One statement for the whole batch's keys: the rows it returns are the keys that were new.
         InsertKeys = $"""
@@ -42,18 +44,7 @@ internal sealed class PostgreSqlQueries
             WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
             HAVING COUNT(*) > 0
             """;
-        Series = $"""
-            SELECT bucket_start AS BucketStart, quantity AS Quantity, reported_quantity AS ReportedQuantity
-            FROM {counter}
-            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
-            ORDER BY bucket_start
-            """;
-        PruneKeys = $"""
-            DELETE FROM {keys} WHERE (account, meter, idempotency_key) IN (
-                SELECT account, meter, idempotency_key FROM {keys} WHERE recorded_at < @RecordedBefore LIMIT @MaxKeys)
-            """;
         CreateSchema = $"CREATE SCHEMA IF NOT EXISTS {schema}";
-        CurrentSchemaVersion = $"SELECT COALESCE(MAX(version), 0) FROM {SchemaVersionTable}";
         SchemaVersionTableExists = "SELECT to_regclass(@Name) IS NOT NULL";
         CreateSchemaVersionTable = $"""
             CREATE TABLE IF NOT EXISTS {SchemaVersionTable} (
@@ -62,12 +53,9 @@ internal sealed class PostgreSqlQueries
                 applied_at timestamptz NOT NULL
             );
             """;
-        RecordSchemaVersion = $"INSERT INTO {SchemaVersionTable} (version, name, applied_at) VALUES (@Version, @Name, @AppliedAt)";
     }
 
     public string Schema { get; }
-
-    public string SchemaVersionTable { get; }
 
     public string InsertKeys { get; }
 
@@ -79,17 +67,9 @@ internal sealed class PostgreSqlQueries
 
     public string MeterTotals { get; }
 
-    public string Series { get; }
-
-    public string PruneKeys { get; }
-
     public string CreateSchema { get; }
-
-    public string CurrentSchemaVersion { get; }
 
     public string SchemaVersionTableExists { get; }
 
     public string CreateSchemaVersionTable { get; }
-
-    public string RecordSchemaVersion { get; }
 }

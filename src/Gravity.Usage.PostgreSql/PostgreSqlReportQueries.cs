@@ -1,22 +1,16 @@
+using Gravity.Usage.Sql;
+
 namespace Gravity.Usage.PostgreSql;
 
 /// <summary>The SQL text of the PostgreSQL outbox and account mapping, built once per schema; every value is a parameter.</summary>
-internal sealed class PostgreSqlReportQueries
+internal sealed class PostgreSqlReportQueries : LedgerSql
 {
-    /// <summary>Report columns under the names of <see cref="Sqlite.ReportRow"/>, which both stores share.</summary>
-    private const string ReportColumns = """
-        id AS Id, identifier AS Identifier, account AS Account, meter AS Meter, bucket_start AS BucketStart,
-        quantity AS Quantity, status AS Status, attempts AS Attempts, redrive_count AS RedriveCount, next_attempt_at AS NextAttemptAt,
-        first_attempt_at AS FirstAttemptAt, last_error AS LastError, last_request_id AS LastRequestId,
-        created_at AS CreatedAt, sent_at AS SentAt
-        """;
-
     public PostgreSqlReportQueries(string schema)
+        : base(schema + ".")
     {
         var counter = schema + ".usage_counter";
         var report = schema + ".usage_report";
         var account = schema + ".usage_account";
-        var item = schema + ".usage_account_item";
 
         Unreported = $"""
             SELECT account AS Account, meter AS Meter, bucket_start AS BucketStart FROM {counter}
@@ -35,15 +29,6 @@ internal sealed class PostgreSqlReportQueries
             WHERE account = @Account AND quantity > reported_quantity
             ORDER BY bucket_start, meter COLLATE "C"
             """;
-        MarkCounterReported = $"""
-            UPDATE {counter} SET reported_quantity = @Quantity
-            WHERE account = @Account AND bucket_start = @BucketStart AND meter = @Meter AND reported_quantity = @ReportedBefore
-            """;
-        InsertReport = $"""
-            INSERT INTO {report} (identifier, account, meter, bucket_start, quantity, status, next_attempt_at, last_error, created_at)
-            VALUES (@Identifier, @Account, @Meter, @BucketStart, @Quantity, @Status, @Now, @SkipReason, @Now)
-            RETURNING {ReportColumns}
-            """;
 
         // SKIP LOCKED: concurrent reporters each take different reports instead of queueing on the same rows; a row
         // another reporter claimed and committed meanwhile is re-checked against the lease condition and left out.
@@ -57,7 +42,7 @@ internal sealed class PostgreSqlReportQueries
                   AND (@Account::text IS NULL OR account = @Account)
                 ORDER BY next_attempt_at, id LIMIT @Limit
                 FOR UPDATE SKIP LOCKED)
-            RETURNING {ReportColumns}
+            RETURNING {ReportRow.Columns}
             """;
         Complete = $"""
             UPDATE {report} SET status = @Status,
@@ -72,7 +57,7 @@ internal sealed class PostgreSqlReportQueries
             WHERE id = @Id AND status = 'pending' AND lease_owner = @Owner
             """;
         List = $"""
-            SELECT {ReportColumns} FROM {report}
+            SELECT {ReportRow.Columns} FROM {report}
             WHERE id > @AfterId AND (@Status::text IS NULL OR status = @Status) AND (@Account::text IS NULL OR account = @Account)
               AND (@Id::bigint IS NULL OR id = @Id)
             ORDER BY id LIMIT @Limit
@@ -84,57 +69,27 @@ internal sealed class PostgreSqlReportQueries
             WHERE status IN ('failed', 'unknown') AND id > @AfterId AND (@Status::text IS NULL OR status = @Status)
               AND (@Account::text IS NULL OR account = @Account) AND (@Id::bigint IS NULL OR id = @Id)
             """;
-        GetPlan = $"SELECT billable AS Billable, billable_since AS BillableSince FROM {account} WHERE account = @Account";
 
         // Locked while a plan changes, so that two changes of one account close its usage one after the other.
         GetAccountForUpdate = $"""
             SELECT account AS Account, stripe_customer_id AS StripeCustomerId, billable AS Billable, billable_since AS BillableSince
             FROM {account} WHERE account = @Account FOR UPDATE
             """;
-        GetAccount = $"""
-            SELECT account AS Account, stripe_customer_id AS StripeCustomerId, billable AS Billable, billable_since AS BillableSince
-            FROM {account} WHERE account = @Account
-            """;
-        GetAccountItems = $"SELECT meter AS Meter, subscription_item_id AS SubscriptionItemId FROM {item} WHERE account = @Account";
-        UpsertAccount = $"""
-            INSERT INTO {account} (account, stripe_customer_id, billable, billable_since, updated_at)
-            VALUES (@Account, @StripeCustomerId, @Billable, @BillableSince, @Now)
-            ON CONFLICT (account) DO UPDATE SET stripe_customer_id = excluded.stripe_customer_id,
-                billable = excluded.billable, billable_since = excluded.billable_since, updated_at = excluded.updated_at
-            """;
-        DeleteAccountItems = $"DELETE FROM {item} WHERE account = @Account";
-        InsertAccountItem = $"INSERT INTO {item} (account, meter, subscription_item_id) VALUES (@Account, @Meter, @SubscriptionItemId)";
     }
 
     public string Unreported { get; }
 
-    public string CounterForClose { get; }
+    public override string CounterForClose { get; }
 
-    public string UnreportedOfAccount { get; }
-
-    public string MarkCounterReported { get; }
-
-    public string InsertReport { get; }
+    public override string UnreportedOfAccount { get; }
 
     public string ClaimDue { get; }
 
     public string Complete { get; }
 
-    public string List { get; }
+    public override string List { get; }
 
-    public string Redrive { get; }
-
-    public string GetPlan { get; }
+    public override string Redrive { get; }
 
     public string GetAccountForUpdate { get; }
-
-    public string GetAccount { get; }
-
-    public string GetAccountItems { get; }
-
-    public string UpsertAccount { get; }
-
-    public string DeleteAccountItems { get; }
-
-    public string InsertAccountItem { get; }
 }

@@ -1,7 +1,5 @@
 using Dapper;
-using Gravity.Usage.Internal;
-using Gravity.Usage.Sqlite;
-using Npgsql;
+using Gravity.Usage.Sql;
 
 namespace Gravity.Usage.PostgreSql;
 
@@ -14,9 +12,9 @@ public sealed partial class PostgreSqlUsageStore
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var rows = await QueryAsync<(string Account, string Meter, long BucketStart)>(
             _reportQueries.Unreported,
-            new { Before = UnixTime.CeilingSeconds(bucketsStartingBefore), Account = account, Limit = limit },
+            UsageReads.UnreportedParameters(bucketsStartingBefore, account, limit),
             cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new UnreportedUsage(r.Account, r.Meter, UnixTime.FromSeconds(r.BucketStart))).ToList();
+        return UsageReads.ToUnreported(rows);
     }
 
     /// <inheritdoc />
@@ -24,7 +22,7 @@ public sealed partial class PostgreSqlUsageStore
     {
         ArgumentNullException.ThrowIfNull(closings);
         return await InTransactionAsync<IReadOnlyList<UsageReport>>(
-            async (connection, transaction) => await CloseCountersAsync(connection, transaction, closings, now, cancellationToken).ConfigureAwait(false),
+            async (connection, transaction) => await ReportClosings.CloseAsync(connection, transaction, _reportQueries, closings, now, cancellationToken).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -92,7 +90,7 @@ public sealed partial class PostgreSqlUsageStore
     public async Task<IReadOnlyList<UsageReport>> ListReportsAsync(UsageReportQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var rows = await QueryAsync<ReportRow>(_reportQueries.List, QueryParameters(query), cancellationToken).ConfigureAwait(false);
+        var rows = await QueryAsync<ReportRow>(_reportQueries.List, ReportQueryParameters.For(query), cancellationToken).ConfigureAwait(false);
         return rows.Select(r => r.ToReport()).ToList();
     }
 
@@ -100,82 +98,10 @@ public sealed partial class PostgreSqlUsageStore
     public async Task<int> RedriveAsync(UsageReportQuery query, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var parameters = new DynamicParameters(QueryParameters(query));
+        var parameters = new DynamicParameters(ReportQueryParameters.For(query));
         parameters.Add("Now", now.ToUnixTimeMilliseconds());
         return await InTransactionAsync(
             (connection, transaction) => connection.ExecuteAsync(new CommandDefinition(_reportQueries.Redrive, parameters, transaction, cancellationToken: cancellationToken)),
             cancellationToken).ConfigureAwait(false);
-    }
-
-    private static object QueryParameters(UsageReportQuery query) => new
-    {
-        Status = query.Status is { } status ? ReportStatusText.Format(status) : null,
-        query.Account,
-        query.Id,
-        query.AfterId,
-        query.Limit,
-    };
-
-    /// <summary>
-    /// Moves each counter's growth into a report inside the caller's transaction. The counter row is locked and read
-    /// again here, so usage added since it was found is included, a concurrent closer of the same counter waits and then
-    /// finds nothing new, and the identifier is derived from the quantity reported before.
-    /// </summary>
-    private async Task<List<UsageReport>> CloseCountersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<ReportClosing> closings, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var reports = new List<UsageReport>();
-
-        // Counters locked in the order writers lock them (account, bucket, meter; see PostgreSqlBatchWriter), so that a
-        // close running beside group commits of other processes cannot deadlock with them.
-        var ordered = closings
-            .OrderBy(c => c.Account, StringComparer.Ordinal)
-            .ThenBy(c => c.BucketStart)
-            .ThenBy(c => c.Meter, StringComparer.Ordinal);
-        foreach (var closing in ordered)
-        {
-            var bucketStart = closing.BucketStart.ToUnixTimeSeconds();
-            var key = new { closing.Account, closing.Meter, BucketStart = bucketStart };
-            var counter = await connection.QueryFirstOrDefaultAsync<(long Quantity, long ReportedQuantity)?>(
-                new CommandDefinition(_reportQueries.CounterForClose, key, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            if (counter is not { } current || current.Quantity <= current.ReportedQuantity)
-            {
-                continue;
-            }
-
-            var skipReason = closing.ApplyStoredPlan
-                ? BillingPlan.SkipReason(await StoredPlanAsync(connection, transaction, closing.Account, cancellationToken).ConfigureAwait(false), closing.BucketEnd)
-                : closing.SkipReason;
-            var row = await connection.QuerySingleAsync<ReportRow>(new CommandDefinition(
-                _reportQueries.InsertReport,
-                new
-                {
-                    Identifier = ReportIdentifier.Create(closing.Account, closing.Meter, bucketStart, current.ReportedQuantity),
-                    closing.Account,
-                    closing.Meter,
-                    BucketStart = bucketStart,
-                    Quantity = current.Quantity - current.ReportedQuantity,
-                    Status = ReportStatusText.Format(skipReason is null ? UsageReportStatus.Pending : UsageReportStatus.Skipped),
-                    SkipReason = skipReason,
-                    Now = now.ToUnixTimeMilliseconds(),
-                },
-                transaction,
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition(
-                _reportQueries.MarkCounterReported,
-                new { closing.Account, closing.Meter, BucketStart = bucketStart, current.Quantity, ReportedBefore = current.ReportedQuantity },
-                transaction,
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
-            reports.Add(row.ToReport());
-        }
-
-        return reports;
-    }
-
-    /// <summary>The account's plan as stored now, read inside the caller's transaction.</summary>
-    private async Task<UsageAccount?> StoredPlanAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string account, CancellationToken cancellationToken)
-    {
-        var plan = await connection.QueryFirstOrDefaultAsync<(bool Billable, long? BillableSince)?>(
-            new CommandDefinition(_reportQueries.GetPlan, new { Account = account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return plan is { } p ? new UsageAccount(account) { Billable = p.Billable, BillableSince = UnixTimeOrNull(p.BillableSince) } : null;
     }
 }

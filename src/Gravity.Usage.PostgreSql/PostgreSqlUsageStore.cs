@@ -1,5 +1,5 @@
 using Dapper;
-using Gravity.Usage.Internal;
+using Gravity.Usage.Sql;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -72,9 +72,9 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     /// <exception cref="ArgumentException">The schema name is not a safe identifier.</exception>
     public static string GetInstallScript(string schemaName = PostgreSqlUsageStoreOptions.DefaultSchemaName)
     {
-        if (!Sql.SqlIdentifier.IsSafe(schemaName, allowEmpty: false))
+        if (!SqlIdentifier.IsSafe(schemaName, allowEmpty: false))
         {
-            throw new ArgumentException(Sql.SqlIdentifier.DescribeRule(nameof(schemaName)), nameof(schemaName));
+            throw new ArgumentException(SqlIdentifier.DescribeRule(nameof(schemaName)), nameof(schemaName));
         }
 
         return PostgreSqlSchema.GetInstallScript(schemaName);
@@ -138,9 +138,9 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
         ArgumentNullException.ThrowIfNull(account);
         var rows = await QueryAsync<(string Meter, long Quantity, long ReportedQuantity)>(
             meter is null ? _queries.Totals : _queries.MeterTotals,
-            new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
+            UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new MeterUsage(r.Meter, r.Quantity, r.ReportedQuantity)).ToList();
+        return UsageReads.ToTotals(rows);
     }
 
     /// <inheritdoc />
@@ -150,9 +150,9 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
         ArgumentNullException.ThrowIfNull(meter);
         var rows = await QueryAsync<(long BucketStart, long Quantity, long ReportedQuantity)>(
             _queries.Series,
-            new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
+            UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new UsageBucket(UnixTime.FromSeconds(r.BucketStart), r.Quantity, r.ReportedQuantity)).ToList();
+        return UsageReads.ToSeries(rows);
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using Gravity.Usage.Sql;
 using Microsoft.Data.Sqlite;
 
 namespace Gravity.Usage.Sqlite;
@@ -180,30 +181,4 @@ internal sealed class SqliteBatchWriter : IDisposable
     private readonly record struct CounterKey(string Account, string Meter, long BucketStart);
 
     private readonly record struct KeyRef(string Account, string Meter, string Key);
-
-    /// <summary>The increments of one batch that fall on the same counter, folded into one addition.</summary>
-    private sealed class CounterDelta
-    {
-        public List<int> Indexes { get; } = new(1);
-
-        public long Sum { get; private set; }
-
-        public bool SumOverflowed { get; private set; }
-
-        public void Add(int index, long quantity)
-        {
-            Indexes.Add(index);
-            if (!SumOverflowed)
-            {
-                try
-                {
-                    Sum = checked(Sum + quantity);
-                }
-                catch (OverflowException)
-                {
-                    SumOverflowed = true;
-                }
-            }
-        }
-    }
 }

@@ -1,13 +1,15 @@
+using Gravity.Usage.Sql;
+
 namespace Gravity.Usage.Sqlite;
 
 /// <summary>The SQL text of the SQLite store, built once per table prefix; every value is a parameter.</summary>
-internal sealed class SqliteQueries
+internal sealed class SqliteQueries : CounterSql
 {
     public SqliteQueries(string prefix)
+        : base(prefix)
     {
         var counter = prefix + "usage_counter";
         var keys = prefix + "usage_idempotency";
-        SchemaVersionTable = prefix + "usage_schema_version";
 
         // The WHERE guard refuses an addition that would pass long.MaxValue: SQLite would otherwise turn the sum into a
         // floating-point number (which the STRICT table would then reject with a less helpful error).
@@ -35,17 +37,6 @@ internal sealed class SqliteQueries
             WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
             HAVING COUNT(*) > 0
             """;
-        Series = $"""
-            SELECT bucket_start AS BucketStart, quantity AS Quantity, reported_quantity AS ReportedQuantity
-            FROM {counter}
-            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
-            ORDER BY bucket_start
-            """;
-        PruneKeys = $"""
-            DELETE FROM {keys} WHERE (account, meter, idempotency_key) IN (
-                SELECT account, meter, idempotency_key FROM {keys} WHERE recorded_at < @RecordedBefore LIMIT @MaxKeys)
-            """;
-        CurrentSchemaVersion = $"SELECT COALESCE(MAX(version), 0) FROM {SchemaVersionTable}";
         SchemaVersionTableExists = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @Name";
         CreateSchemaVersionTable = $"""
             CREATE TABLE IF NOT EXISTS {SchemaVersionTable} (
@@ -54,10 +45,7 @@ internal sealed class SqliteQueries
                 applied_at TEXT    NOT NULL
             ) STRICT;
             """;
-        RecordSchemaVersion = $"INSERT INTO {SchemaVersionTable} (version, name, applied_at) VALUES (@Version, @Name, @AppliedAt)";
     }
-
-    public string SchemaVersionTable { get; }
 
     public string Upsert { get; }
 
@@ -69,15 +57,7 @@ internal sealed class SqliteQueries
 
     public string MeterTotals { get; }
 
-    public string Series { get; }
-
-    public string PruneKeys { get; }
-
-    public string CurrentSchemaVersion { get; }
-
     public string SchemaVersionTableExists { get; }
 
     public string CreateSchemaVersionTable { get; }
-
-    public string RecordSchemaVersion { get; }
 }

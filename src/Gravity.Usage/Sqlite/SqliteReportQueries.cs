@@ -1,22 +1,15 @@
+using Gravity.Usage.Sql;
+
 namespace Gravity.Usage.Sqlite;
 
 /// <summary>The SQL text of the SQLite outbox and account mapping, built once per table prefix; every value is a parameter.</summary>
-internal sealed class SqliteReportQueries
+internal sealed class SqliteReportQueries : LedgerSql
 {
-    /// <summary>Report columns under the names of <see cref="ReportRow"/>.</summary>
-    private const string ReportColumns = """
-        id AS Id, identifier AS Identifier, account AS Account, meter AS Meter, bucket_start AS BucketStart,
-        quantity AS Quantity, status AS Status, attempts AS Attempts, redrive_count AS RedriveCount, next_attempt_at AS NextAttemptAt,
-        first_attempt_at AS FirstAttemptAt, last_error AS LastError, last_request_id AS LastRequestId,
-        created_at AS CreatedAt, sent_at AS SentAt
-        """;
-
     public SqliteReportQueries(string prefix)
+        : base(prefix)
     {
         var counter = prefix + "usage_counter";
         var report = prefix + "usage_report";
-        var account = prefix + "usage_account";
-        var item = prefix + "usage_account_item";
 
         Unreported = $"""
             SELECT account AS Account, meter AS Meter, bucket_start AS BucketStart FROM {counter}
@@ -31,15 +24,6 @@ internal sealed class SqliteReportQueries
             SELECT account AS Account, meter AS Meter, bucket_start AS BucketStart FROM {counter}
             WHERE account = @Account AND quantity > reported_quantity
             """;
-        MarkCounterReported = $"""
-            UPDATE {counter} SET reported_quantity = @Quantity
-            WHERE account = @Account AND bucket_start = @BucketStart AND meter = @Meter AND reported_quantity = @ReportedBefore
-            """;
-        InsertReport = $"""
-            INSERT INTO {report} (identifier, account, meter, bucket_start, quantity, status, next_attempt_at, last_error, created_at)
-            VALUES (@Identifier, @Account, @Meter, @BucketStart, @Quantity, @Status, @Now, @SkipReason, @Now)
-            RETURNING {ReportColumns}
-            """;
         ClaimDue = $"""
             UPDATE {report} SET lease_owner = @Owner, lease_expires_at = @LeaseExpiresAt, attempts = attempts + 1,
                 first_attempt_at = COALESCE(first_attempt_at, @Now)
@@ -49,7 +33,7 @@ internal sealed class SqliteReportQueries
                   AND (lease_expires_at IS NULL OR lease_expires_at <= @Now)
                   AND (@Account IS NULL OR account = @Account)
                 ORDER BY next_attempt_at, id LIMIT @Limit)
-            RETURNING {ReportColumns}
+            RETURNING {ReportRow.Columns}
             """;
         Complete = $"""
             UPDATE {report} SET status = @Status,
@@ -64,7 +48,7 @@ internal sealed class SqliteReportQueries
             WHERE id = @Id AND status = 'pending' AND lease_owner = @Owner
             """;
         List = $"""
-            SELECT {ReportColumns} FROM {report}
+            SELECT {ReportRow.Columns} FROM {report}
             WHERE id > @AfterId AND (@Status IS NULL OR status = @Status) AND (@Account IS NULL OR account = @Account)
               AND (@Id IS NULL OR id = @Id)
             ORDER BY id LIMIT @Limit
@@ -76,49 +60,19 @@ internal sealed class SqliteReportQueries
             WHERE status IN ('failed', 'unknown') AND id > @AfterId AND (@Status IS NULL OR status = @Status)
               AND (@Account IS NULL OR account = @Account) AND (@Id IS NULL OR id = @Id)
             """;
-        GetPlan = $"SELECT billable AS Billable, billable_since AS BillableSince FROM {account} WHERE account = @Account";
-        GetAccount = $"""
-            SELECT account AS Account, stripe_customer_id AS StripeCustomerId, billable AS Billable, billable_since AS BillableSince
-            FROM {account} WHERE account = @Account
-            """;
-        GetAccountItems = $"SELECT meter AS Meter, subscription_item_id AS SubscriptionItemId FROM {item} WHERE account = @Account";
-        UpsertAccount = $"""
-            INSERT INTO {account} (account, stripe_customer_id, billable, billable_since, updated_at)
-            VALUES (@Account, @StripeCustomerId, @Billable, @BillableSince, @Now)
-            ON CONFLICT (account) DO UPDATE SET stripe_customer_id = excluded.stripe_customer_id,
-                billable = excluded.billable, billable_since = excluded.billable_since, updated_at = excluded.updated_at
-            """;
-        DeleteAccountItems = $"DELETE FROM {item} WHERE account = @Account";
-        InsertAccountItem = $"INSERT INTO {item} (account, meter, subscription_item_id) VALUES (@Account, @Meter, @SubscriptionItemId)";
     }
 
     public string Unreported { get; }
 
-    public string CounterForClose { get; }
+    public override string CounterForClose { get; }
 
-    public string UnreportedOfAccount { get; }
-
-    public string MarkCounterReported { get; }
-
-    public string InsertReport { get; }
+    public override string UnreportedOfAccount { get; }
 
     public string ClaimDue { get; }
 
     public string Complete { get; }
 
-    public string List { get; }
+    public override string List { get; }
 
-    public string Redrive { get; }
-
-    public string GetPlan { get; }
-
-    public string GetAccount { get; }
-
-    public string GetAccountItems { get; }
-
-    public string UpsertAccount { get; }
-
-    public string DeleteAccountItems { get; }
-
-    public string InsertAccountItem { get; }
+    public override string Redrive { get; }
 }

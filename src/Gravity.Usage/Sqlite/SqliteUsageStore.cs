@@ -1,5 +1,5 @@
 using Dapper;
-using Gravity.Usage.Internal;
+using Gravity.Usage.Sql;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -73,9 +73,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     /// <exception cref="ArgumentException">The prefix is not a safe identifier.</exception>
     public static string GetInstallScript(string tablePrefix = "")
     {
-        if (!Sql.SqlIdentifier.IsSafe(tablePrefix, allowEmpty: true))
+        if (!SqlIdentifier.IsSafe(tablePrefix, allowEmpty: true))
         {
-            throw new ArgumentException(Sql.SqlIdentifier.DescribeRule(nameof(tablePrefix)), nameof(tablePrefix));
+            throw new ArgumentException(SqlIdentifier.DescribeRule(nameof(tablePrefix)), nameof(tablePrefix));
         }
 
         return SqliteSchema.GetInstallScript(tablePrefix);
@@ -130,9 +130,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         ArgumentNullException.ThrowIfNull(account);
         var rows = await QueryAsync<(string Meter, long Quantity, long ReportedQuantity)>(
             meter is null ? _queries.Totals : _queries.MeterTotals,
-            new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
+            UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new MeterUsage(r.Meter, r.Quantity, r.ReportedQuantity)).ToList();
+        return UsageReads.ToTotals(rows);
     }
 
     /// <inheritdoc />
@@ -142,9 +142,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         ArgumentNullException.ThrowIfNull(meter);
         var rows = await QueryAsync<(long BucketStart, long Quantity, long ReportedQuantity)>(
             _queries.Series,
-            new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter },
+            UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new UsageBucket(UnixTime.FromSeconds(r.BucketStart), r.Quantity, r.ReportedQuantity)).ToList();
+        return UsageReads.ToSeries(rows);
     }
 
     /// <inheritdoc />
@@ -190,7 +190,25 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     /// Runs a write on the store's one write connection, one at a time: SQLite has a single writer, and queueing
     /// here is cheaper than waiting on its busy handler.
     /// </summary>
-    private async Task<T> RunWriteAsync<T>(Func<SqliteBatchWriter, T> write, CancellationToken cancellationToken)
+    private Task<T> RunWriteAsync<T>(Func<SqliteBatchWriter, T> write, CancellationToken cancellationToken) =>
+        RunWriteCoreAsync(writer => Task.FromResult(write(writer)), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one immediate transaction on the write connection (see
+    /// <see cref="RunWriteAsync{T}"/>) and commits it.
+    /// </summary>
+    private Task<T> RunWriteTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        RunWriteCoreAsync(
+            async writer =>
+            {
+                using var transaction = writer.Connection.BeginTransaction(deferred: false);
+                var result = await work(writer.Connection, transaction).ConfigureAwait(false);
+                transaction.Commit();
+                return result;
+            },
+            cancellationToken);
+
+    private async Task<T> RunWriteCoreAsync<T>(Func<SqliteBatchWriter, Task<T>> write, CancellationToken cancellationToken)
     {
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -201,7 +219,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
             var writer = _writer ??= SqliteBatchWriter.Open(_connectionString, _queries);
             try
             {
-                return write(writer);
+                return await write(writer).ConfigureAwait(false);
             }
             catch
             {

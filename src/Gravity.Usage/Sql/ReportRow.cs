@@ -1,10 +1,18 @@
 using Gravity.Usage.Internal;
 
-namespace Gravity.Usage.Sqlite;
+namespace Gravity.Usage.Sql;
 
 /// <summary>A report as stored: instants as Unix seconds (buckets) or milliseconds, the status as text.</summary>
 internal sealed class ReportRow
 {
+    /// <summary>Report columns under the names of this class, as both stores select them.</summary>
+    public const string Columns = """
+        id AS Id, identifier AS Identifier, account AS Account, meter AS Meter, bucket_start AS BucketStart,
+        quantity AS Quantity, status AS Status, attempts AS Attempts, redrive_count AS RedriveCount, next_attempt_at AS NextAttemptAt,
+        first_attempt_at AS FirstAttemptAt, last_error AS LastError, last_request_id AS LastRequestId,
+        created_at AS CreatedAt, sent_at AS SentAt
+        """;
+
     public long Id { get; set; }
 
     public string Identifier { get; set; } = string.Empty;

@@ -1,0 +1,117 @@
+using System.Data.Common;
+using Dapper;
+using Gravity.Usage.Internal;
+
+namespace Gravity.Usage.Sql;
+
+/// <summary>The account mapping as both stores keep it, run inside the caller's transaction.</summary>
+internal static class AccountMapping
+{
+    /// <summary>
+    /// Saves <paramref name="account"/> inside the caller's transaction. A change of plan first closes the usage so far
+    /// under the old plan.
+    /// </summary>
+    /// <param name="connection">The open connection.</param>
+    /// <param name="transaction">The caller's transaction, committed by the caller.</param>
+    /// <param name="sql">The store's SQL texts.</param>
+    /// <param name="getPrevious">The query of the account as stored before, returning an <see cref="AccountRow"/> (locking it where the store needs to).</param>
+    /// <param name="account">The account to save.</param>
+    /// <param name="now">The instant of the change.</param>
+    /// <param name="bucketSize">The meter's bucket size.</param>
+    /// <param name="cancellationToken">Cancels the statements.</param>
+    /// <returns>A task that completes when the account is saved, not yet committed.</returns>
+    public static async Task SaveAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        LedgerSql sql,
+        string getPrevious,
+        UsageAccount account,
+        DateTimeOffset now,
+        TimeSpan bucketSize,
+        CancellationToken cancellationToken)
+    {
+        var previous = await connection.QueryFirstOrDefaultAsync<AccountRow>(new CommandDefinition(
+            getPrevious, new { account.Account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+        // A change of plan first closes the usage so far under the old plan: usage of a free period is never
+        // billed, usage of a paid period always is.
+        if (previous is not null && previous.Billable != account.Billable)
+        {
+            var oldPlan = new UsageAccount(account.Account) { Billable = previous.Billable, BillableSince = UnixTimeOrNull(previous.BillableSince) };
+            var open = await connection.QueryAsync<(string Account, string Meter, long BucketStart)>(new CommandDefinition(
+                sql.UnreportedOfAccount, new { account.Account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var closings = open.Select(c =>
+            {
+                var bucketStart = UnixTime.FromSeconds(c.BucketStart);
+                return new ReportClosing(c.Account, c.Meter, bucketStart, bucketStart + bucketSize, BillingPlan.SkipReason(oldPlan, bucketStart + bucketSize));
+            }).ToList();
+            await ReportClosings.CloseAsync(connection, transaction, sql, closings, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        var billableSince = account.BillableSince
+            ?? (account.Billable && previous is { Billable: false } ? now : UnixTimeOrNull(previous?.BillableSince));
+        await connection.ExecuteAsync(new CommandDefinition(
+            sql.UpsertAccount,
+            new
+            {
+                account.Account,
+                account.StripeCustomerId,
+                account.Billable,
+                BillableSince = billableSince?.ToUnixTimeSeconds(),
+                Now = now.ToUnixTimeMilliseconds(),
+            },
+            transaction,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition(
+            sql.DeleteAccountItems, new { account.Account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        foreach (var (meter, item) in account.SubscriptionItems)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                sql.InsertAccountItem,
+                new { account.Account, Meter = meter, SubscriptionItemId = item },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads an account and its subscription items with the store's own queries, each on a connection of its own.</summary>
+    /// <param name="queryAccounts">Runs a query returning account rows.</param>
+    /// <param name="queryItems">Runs a query returning subscription items.</param>
+    /// <param name="sql">The store's SQL texts.</param>
+    /// <param name="account">The account.</param>
+    /// <param name="cancellationToken">Cancels the queries.</param>
+    /// <returns>The account, or <see langword="null"/> when none is stored.</returns>
+    public static async Task<UsageAccount?> GetAsync(
+        Func<string, object, CancellationToken, Task<IReadOnlyList<AccountRow>>> queryAccounts,
+        Func<string, object, CancellationToken, Task<IReadOnlyList<(string Meter, string SubscriptionItemId)>>> queryItems,
+        LedgerSql sql,
+        string account,
+        CancellationToken cancellationToken)
+    {
+        var rows = await queryAccounts(sql.GetAccount, new { Account = account }, cancellationToken).ConfigureAwait(false);
+        if (rows.Count == 0)
+        {
+            return null;
+        }
+
+        var items = await queryItems(sql.GetAccountItems, new { Account = account }, cancellationToken).ConfigureAwait(false);
+        return ToAccount(rows[0], items);
+    }
+
+    /// <summary>Builds the account from its stored row and subscription items.</summary>
+    /// <param name="row">The account's row.</param>
+    /// <param name="items">The account's subscription items.</param>
+    /// <returns>The account.</returns>
+    private static UsageAccount ToAccount(AccountRow row, IEnumerable<(string Meter, string SubscriptionItemId)> items) => new(row.Account)
+    {
+        StripeCustomerId = row.StripeCustomerId,
+        Billable = row.Billable,
+        BillableSince = UnixTimeOrNull(row.BillableSince),
+        SubscriptionItems = items.ToDictionary(i => i.Meter, i => i.SubscriptionItemId, StringComparer.Ordinal),
+    };
+
+    /// <summary>The instant of <paramref name="seconds"/> since the epoch, or <see langword="null"/>.</summary>
+    /// <param name="seconds">Unix seconds, or <see langword="null"/>.</param>
+    /// <returns>The instant, or <see langword="null"/>.</returns>
+    public static DateTimeOffset? UnixTimeOrNull(long? seconds) => seconds is { } s ? UnixTime.FromSeconds(s) : null;
+}

@@ -1,0 +1,78 @@
+namespace Gravity.Usage.Sql;
+
+/// <summary>
+/// The SQL texts of the outbox and account mapping that the shared code runs. Texts both dialects write alike are built
+/// here from the table names; each store's subclass builds the rest in its own dialect. Every value is a parameter.
+/// </summary>
+internal abstract class LedgerSql
+{
+    /// <summary>Initializes a new instance of the <see cref="LedgerSql"/> class.</summary>
+    /// <param name="tablePrefix">What goes before each table name: SQLite's table prefix, or PostgreSQL's schema and a dot.</param>
+    protected LedgerSql(string tablePrefix)
+    {
+        var counter = tablePrefix + "usage_counter";
+        var report = tablePrefix + "usage_report";
+        var account = tablePrefix + "usage_account";
+        var item = tablePrefix + "usage_account_item";
+
+        MarkCounterReported = $"""
+            UPDATE {counter} SET reported_quantity = @Quantity
+            WHERE account = @Account AND bucket_start = @BucketStart AND meter = @Meter AND reported_quantity = @ReportedBefore
+            """;
+        InsertReport = $"""
+            INSERT INTO {report} (identifier, account, meter, bucket_start, quantity, status, next_attempt_at, last_error, created_at)
+            VALUES (@Identifier, @Account, @Meter, @BucketStart, @Quantity, @Status, @Now, @SkipReason, @Now)
+            RETURNING {ReportRow.Columns}
+            """;
+        GetPlan = $"SELECT billable AS Billable, billable_since AS BillableSince FROM {account} WHERE account = @Account";
+        GetAccount = $"""
+            SELECT account AS Account, stripe_customer_id AS StripeCustomerId, billable AS Billable, billable_since AS BillableSince
+            FROM {account} WHERE account = @Account
+            """;
+        GetAccountItems = $"SELECT meter AS Meter, subscription_item_id AS SubscriptionItemId FROM {item} WHERE account = @Account";
+        UpsertAccount = $"""
+            INSERT INTO {account} (account, stripe_customer_id, billable, billable_since, updated_at)
+            VALUES (@Account, @StripeCustomerId, @Billable, @BillableSince, @Now)
+            ON CONFLICT (account) DO UPDATE SET stripe_customer_id = excluded.stripe_customer_id,
+                billable = excluded.billable, billable_since = excluded.billable_since, updated_at = excluded.updated_at
+            """;
+        DeleteAccountItems = $"DELETE FROM {item} WHERE account = @Account";
+        InsertAccountItem = $"INSERT INTO {item} (account, meter, subscription_item_id) VALUES (@Account, @Meter, @SubscriptionItemId)";
+    }
+
+    /// <summary>Gets the counter's quantity and reported quantity, read again while it is closed.</summary>
+    public abstract string CounterForClose { get; }
+
+    /// <summary>Gets the counters of one account with usage not yet reported.</summary>
+    public abstract string UnreportedOfAccount { get; }
+
+    /// <summary>Gets the query that lists reports by a <see cref="UsageReportQuery"/>.</summary>
+    public abstract string List { get; }
+
+    /// <summary>Gets the statement that sends failed and unknown reports again.</summary>
+    public abstract string Redrive { get; }
+
+    /// <summary>Gets the statement that advances a counter's reported quantity.</summary>
+    public string MarkCounterReported { get; }
+
+    /// <summary>Gets the statement that inserts a report and returns it as a <see cref="ReportRow"/>.</summary>
+    public string InsertReport { get; }
+
+    /// <summary>Gets the query of an account's plan.</summary>
+    public string GetPlan { get; }
+
+    /// <summary>Gets the query of an account as an <see cref="AccountRow"/>.</summary>
+    public string GetAccount { get; }
+
+    /// <summary>Gets the query of an account's subscription items.</summary>
+    public string GetAccountItems { get; }
+
+    /// <summary>Gets the statement that inserts or updates an account.</summary>
+    public string UpsertAccount { get; }
+
+    /// <summary>Gets the statement that deletes an account's subscription items.</summary>
+    public string DeleteAccountItems { get; }
+
+    /// <summary>Gets the statement that inserts one subscription item of an account.</summary>
+    public string InsertAccountItem { get; }
+}
