@@ -29,8 +29,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     private readonly PostgreSqlReportQueries _reportQueries;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _bucketSize;
-    private readonly SemaphoreSlim _schemaLock = new(1, 1);
-    private volatile bool _schemaReady;
+    private readonly SchemaGate _schema = new();
     private volatile bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlUsageStore"/> class. Does no I/O.</summary>
@@ -72,50 +71,31 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     /// <exception cref="ArgumentException">The schema name is not a safe identifier.</exception>
     public static string GetInstallScript(string schemaName = PostgreSqlUsageStoreOptions.DefaultSchemaName)
     {
-        if (!SqlIdentifier.IsSafe(schemaName, allowEmpty: false))
-        {
-            throw new ArgumentException(SqlIdentifier.DescribeRule(nameof(schemaName)), nameof(schemaName));
-        }
-
+        SqlIdentifier.ThrowIfUnsafe(schemaName, allowEmpty: false, nameof(schemaName));
         return PostgreSqlSchema.GetInstallScript(schemaName);
     }
 
     /// <inheritdoc />
-    public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
+    public Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_schemaReady)
-        {
-            return;
-        }
-
-        await _schemaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_schemaReady)
+        return _schema.EnsureAsync(
+            async ct =>
             {
-                return;
-            }
-
-            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                if (_prepareSchema)
+                var connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
                 {
-                    await PostgreSqlSchema.InstallAsync(connection, _queries, _timeProvider, cancellationToken).ConfigureAwait(false);
+                    if (_prepareSchema)
+                    {
+                        await PostgreSqlSchema.InstallAsync(connection, _queries, _timeProvider, ct).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await PostgreSqlSchema.VerifyAsync(connection, _queries, ct).ConfigureAwait(false);
+                    }
                 }
-                else
-                {
-                    await PostgreSqlSchema.VerifyAsync(connection, _queries, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            _schemaReady = true;
-        }
-        finally
-        {
-            _schemaLock.Release();
-        }
+            },
+            cancellationToken);
     }
 
     /// <inheritdoc />

@@ -11,6 +11,15 @@ internal static partial class SqlIdentifier
     public static bool IsSafe(string? name, bool allowEmpty) =>
         name is not null && ((allowEmpty && name.Length == 0) || (name.Length <= MaxLength && SafeName().IsMatch(name)));
 
+    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="paramName"/> unless the name is safe.</summary>
+    public static void ThrowIfUnsafe(string? name, bool allowEmpty, string paramName)
+    {
+        if (!IsSafe(name, allowEmpty))
+        {
+            throw new ArgumentException(DescribeRule(paramName), paramName);
+        }
+    }
+
     public static string DescribeRule(string optionName) =>
         $"{optionName} must be ASCII letters, digits and underscores, start with a letter or underscore, and be at most {MaxLength} characters.";
 

@@ -23,10 +23,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     private readonly SqliteReportQueries _reportQueries;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _bucketSize;
-    private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private readonly SchemaGate _schema = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteBatchWriter? _writer;
-    private volatile bool _schemaReady;
     private volatile bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteUsageStore"/> class. Does no I/O.</summary>
@@ -73,48 +72,31 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     /// <exception cref="ArgumentException">The prefix is not a safe identifier.</exception>
     public static string GetInstallScript(string tablePrefix = "")
     {
-        if (!SqlIdentifier.IsSafe(tablePrefix, allowEmpty: true))
-        {
-            throw new ArgumentException(SqlIdentifier.DescribeRule(nameof(tablePrefix)), nameof(tablePrefix));
-        }
-
+        SqlIdentifier.ThrowIfUnsafe(tablePrefix, allowEmpty: true, nameof(tablePrefix));
         return SqliteSchema.GetInstallScript(tablePrefix);
     }
 
     /// <inheritdoc />
-    public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
+    public Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_schemaReady)
-        {
-            return;
-        }
-
-        await _schemaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_schemaReady)
+        return _schema.EnsureAsync(
+            _ =>
             {
-                return;
-            }
+                using var connection = new SqliteConnection(_connectionString);
+                connection.Open();
+                if (_prepareSchema)
+                {
+                    SqliteSchema.Install(connection, _queries, _prefix, _timeProvider);
+                }
+                else
+                {
+                    SqliteSchema.Verify(connection, _queries);
+                }
 
-            using var connection = new SqliteConnection(_connectionString);
-            connection.Open();
-            if (_prepareSchema)
-            {
-                SqliteSchema.Install(connection, _queries, _prefix, _timeProvider);
-            }
-            else
-            {
-                SqliteSchema.Verify(connection, _queries);
-            }
-
-            _schemaReady = true;
-        }
-        finally
-        {
-            _schemaLock.Release();
-        }
+                return Task.CompletedTask;
+            },
+            cancellationToken);
     }
 
     /// <inheritdoc />
