@@ -49,7 +49,7 @@ public sealed class ConformanceTests
     [OneTimeSetUp]
     public void LoadSpec()
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(SharedReference.Require("stripe-openapi-usage-subset.json")));
+        using var document = JsonDocument.Parse(File.ReadAllText(TestData.Stripe("stripe-openapi-usage-subset.json")));
         _spec = document.RootElement.Clone();
     }
 

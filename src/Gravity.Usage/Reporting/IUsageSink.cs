@@ -1,8 +1,8 @@
 namespace Gravity.Usage;
 
 /// <summary>
-/// A billing back end that usage reports are delivered to: Stripe meter events (the default), Stripe legacy usage
-/// records, or the host's own.
+/// A billing back end that usage reports are delivered to: Stripe meter events (the default), the Stripe v2 meter event
+/// stream, Stripe legacy usage records, or the host's own.
 /// </summary>
 /// <remarks>
 /// A sink must be idempotent on the report identifier (<see cref="UsageReport.Identifier"/>): the same report may be delivered more than
@@ -10,9 +10,32 @@ namespace Gravity.Usage;
 /// </remarks>
 public interface IUsageSink
 {
+    /// <summary>Gets the most reports the sink takes in one <see cref="DeliverBatchAsync"/> call.</summary>
+    /// <value>1 (the default) for a back end that takes one report per request; the reporter then calls <see cref="DeliverAsync"/>.</value>
+    int MaxBatchSize => 1;
+
     /// <summary>Delivers one report.</summary>
     /// <param name="delivery">The report, with the account's billing ids resolved.</param>
     /// <param name="cancellationToken">Cancels the delivery; the report stays pending.</param>
     /// <returns>Whether the back end accepted it, refused it for good, or should be asked again later.</returns>
     Task<DeliveryResult> DeliverAsync(UsageDelivery delivery, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Delivers up to <see cref="MaxBatchSize"/> reports in one call, for back ends that take many per request. The
+    /// default delivers them one after another with <see cref="DeliverAsync"/>.
+    /// </summary>
+    /// <param name="deliveries">The reports, with the accounts' billing ids resolved.</param>
+    /// <param name="cancellationToken">Cancels the delivery; the reports stay pending.</param>
+    /// <returns>One result per delivery, in the same order.</returns>
+    async Task<IReadOnlyList<DeliveryResult>> DeliverBatchAsync(IReadOnlyList<UsageDelivery> deliveries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(deliveries);
+        var results = new DeliveryResult[deliveries.Count];
+        for (var i = 0; i < deliveries.Count; i++)
+        {
+            results[i] = await DeliverAsync(deliveries[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        return results;
+    }
 }

@@ -17,24 +17,30 @@ internal sealed class StripeOptionsValidator : IValidateOptions<StripeOptions>
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        if (DescribeInvalidKey(options.ApiKey) is { } keyProblem)
+        if (options.Client is null)
         {
-            failures.Add(keyProblem);
+            if (DescribeInvalidKey(options.ApiKey) is { } keyProblem)
+            {
+                failures.Add(keyProblem);
+            }
+        }
+        else if (options.Api != StripeUsageApi.MeterEvents && options.Client is not global::Stripe.StripeClient)
+        {
+            failures.Add($"{options.Api} needs a Stripe.StripeClient as {nameof(StripeOptions.Client)} (the v2 services and raw requests with a pinned version are not on IStripeClient); the client given is a {options.Client.GetType().Name}.");
         }
 
         var apiBase = options.ApiBase;
-        if (apiBase is null || !apiBase.IsAbsoluteUri || (apiBase.Scheme != Uri.UriSchemeHttps && apiBase.Scheme != Uri.UriSchemeHttp))
+        if (apiBase is not null && StripeSecrets.LooksSecret(apiBase.OriginalString))
+        {
+            failures.Add($"{nameof(StripeOptions.ApiBase)} holds something that looks like a Stripe key (not shown); the key belongs in {nameof(StripeOptions.ApiKey)}.");
+        }
+        else if (apiBase is null || !apiBase.IsAbsoluteUri || (apiBase.Scheme != Uri.UriSchemeHttps && apiBase.Scheme != Uri.UriSchemeHttp))
         {
             failures.Add($"{nameof(StripeOptions.ApiBase)} must be an absolute http or https address, such as https://api.stripe.com.");
         }
         else if (apiBase.UserInfo.Length > 0 || apiBase.Query.Length > 0 || apiBase.Fragment.Length > 0)
         {
             failures.Add($"{nameof(StripeOptions.ApiBase)} must not carry user information, a query or a fragment; the key belongs in {nameof(StripeOptions.ApiKey)}.");
-        }
-
-        if (!TryParseVersionDate(options.ApiVersion, out _))
-        {
-            failures.Add($"{nameof(StripeOptions.ApiVersion)} must look like 2026-10-28.endive (a valid date, optionally followed by a dot and a lowercase name); it is {Describe(options.ApiVersion, options.ApiKey)}.");
         }
 
         if (!TryParseVersionDate(options.LegacyApiVersion, out var legacyDate))
@@ -48,7 +54,7 @@ internal sealed class StripeOptionsValidator : IValidateOptions<StripeOptions>
 
         if (!Enum.IsDefined(options.Api))
         {
-            failures.Add(Invariant($"{nameof(StripeOptions.Api)} must be {nameof(StripeUsageApi.MeterEvents)} or {nameof(StripeUsageApi.LegacyUsageRecords)}; it is {(int)options.Api}."));
+            failures.Add(Invariant($"{nameof(StripeOptions.Api)} must be {nameof(StripeUsageApi.MeterEvents)}, {nameof(StripeUsageApi.MeterEventStream)} or {nameof(StripeUsageApi.LegacyUsageRecords)}; it is {(int)options.Api}."));
         }
 
         if (options.MaxNetworkRetries is < 0 or > MaxRetriesLimit)
@@ -64,6 +70,11 @@ internal sealed class StripeOptionsValidator : IValidateOptions<StripeOptions>
         if (!double.IsFinite(options.MaxRequestsPerSecond) || options.MaxRequestsPerSecond <= 0)
         {
             failures.Add(Invariant($"{nameof(StripeOptions.MaxRequestsPerSecond)} must be a finite number greater than 0; it is {options.MaxRequestsPerSecond}."));
+        }
+
+        if (!double.IsFinite(options.MaxStreamEventsPerSecond) || options.MaxStreamEventsPerSecond <= 0)
+        {
+            failures.Add(Invariant($"{nameof(StripeOptions.MaxStreamEventsPerSecond)} must be a finite number greater than 0; it is {options.MaxStreamEventsPerSecond}."));
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -128,23 +139,10 @@ internal sealed class StripeOptionsValidator : IValidateOptions<StripeOptions>
     }
 
     /// <summary>Quotes a malformed setting, unless it could be a secret pasted into the wrong place.</summary>
-    private static string Describe(string? value, string? apiKey)
-    {
-        if (value is null)
-        {
-            return "missing";
-        }
-
-        if (value.Length > 64)
-        {
-            return "longer than 64 characters";
-        }
-
-        var looksSecret = value.StartsWith("sk_", StringComparison.Ordinal) || value.StartsWith("rk_", StringComparison.Ordinal)
-            || value.StartsWith("whsec_", StringComparison.Ordinal)
-            || (!string.IsNullOrEmpty(apiKey) && value.Contains(apiKey, StringComparison.Ordinal));
-        return looksSecret ? "a value that looks like a key (not shown)" : $"'{value}'";
-    }
+    private static string Describe(string? value, string? apiKey) =>
+        !string.IsNullOrEmpty(apiKey) && value is not null && value.Contains(apiKey, StringComparison.Ordinal)
+            ? "(a value that looks like a key, not shown)"
+            : StripeSecrets.Describe(value);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -7,20 +7,23 @@ namespace Gravity.Usage.Stripe;
 public static class StripeSinks
 {
     /// <summary>
-    /// Creates a <see cref="StripeMeterEventSink"/> or, for <see cref="StripeUsageApi.LegacyUsageRecords"/>, a
+    /// Creates a <see cref="StripeMeterEventSink"/>, a <see cref="StripeMeterEventStreamSink"/> or a
     /// <see cref="StripeUsageRecordSink"/>. The sink is <see cref="IDisposable"/>: dispose it (a DI container does)
     /// to release the HTTP client it created.
     /// </summary>
     /// <param name="options">The Stripe options; validated here, listing every failure.</param>
-    /// <param name="timeProvider">The clock for timeouts, back-off and pacing; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock of the pacing; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="loggerFactory">Creates the sink's logger; nothing is logged when <see langword="null"/>.</param>
     /// <returns>The sink.</returns>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     public static IUsageSink Create(StripeOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.Api == StripeUsageApi.LegacyUsageRecords
-            ? new StripeUsageRecordSink(options, timeProvider, loggerFactory?.CreateLogger<StripeUsageRecordSink>())
-            : new StripeMeterEventSink(options, timeProvider, loggerFactory?.CreateLogger<StripeMeterEventSink>());
+        return options.Api switch
+        {
+            StripeUsageApi.LegacyUsageRecords => new StripeUsageRecordSink(options, timeProvider, loggerFactory?.CreateLogger<StripeUsageRecordSink>()),
+            StripeUsageApi.MeterEventStream => new StripeMeterEventStreamSink(options, timeProvider, loggerFactory?.CreateLogger<StripeMeterEventStreamSink>()),
+            _ => new StripeMeterEventSink(options, timeProvider, loggerFactory?.CreateLogger<StripeMeterEventSink>()),
+        };
     }
 }

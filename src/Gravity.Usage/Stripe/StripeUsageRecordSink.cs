@@ -2,13 +2,15 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using StripeNet = global::Stripe;
 
 namespace Gravity.Usage.Stripe;
 
 /// <summary>
 /// Delivers usage reports to Stripe as legacy usage records
 /// (<c>POST /v1/subscription_items/{item}/usage_records</c>, <c>action=increment</c>), for subscriptions still on
-/// legacy metered prices, with <c>Stripe-Version</c> pinned to <see cref="StripeOptions.LegacyApiVersion"/>.
+/// legacy metered prices. Stripe.net no longer has a typed service for them, so they go through its raw requests with
+/// <c>Stripe-Version</c> pinned to <see cref="StripeOptions.LegacyApiVersion"/>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -17,66 +19,84 @@ namespace Gravity.Usage.Stripe;
 /// Usage records have no identifier: a repeated delivery is de-duplicated only by the <c>Idempotency-Key</c> (the
 /// report identifier), which Stripe remembers for about 24 hours.
 /// </para>
-/// <para>
-/// Answers map as for <see cref="StripeMeterEventSink"/>: 2xx is delivered; connection errors, timeouts, 409, 429, 5xx
-/// and <c>Stripe-Should-Retry: true</c> are retried, then transient; other 4xx are permanent.
-/// </para>
+/// <para>Answers map as for <see cref="StripeMeterEventSink"/>.</para>
 /// </remarks>
 public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
 {
-    private readonly StripeClient _client;
+    /// <summary>Stripe keeps idempotency keys of at most 255 characters.</summary>
+    internal const int MaxIdempotencyKeyLength = 255;
+
+    private readonly StripeTransport _transport;
     private readonly ILogger _logger;
 
     /// <summary>Initializes a new instance of the <see cref="StripeUsageRecordSink"/> class.</summary>
     /// <param name="options">The Stripe options; validated here, listing every failure.</param>
-    /// <param name="timeProvider">The clock for timeouts, back-off and pacing; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
-    /// <param name="logger">Where failed attempts and refusals are logged (never the key); nothing is logged when <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock of the pacing; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="logger">Where refusals and transient failures are logged (never the key); nothing is logged when <see langword="null"/>.</param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     public StripeUsageRecordSink(StripeOptions options, TimeProvider? timeProvider = null, ILogger<StripeUsageRecordSink>? logger = null)
-        : this(new StripeClient(options, timeProvider ?? TimeProvider.System, (ILogger?)logger ?? NullLogger.Instance), (ILogger?)logger ?? NullLogger.Instance)
+        : this(new StripeTransport(options, timeProvider ?? TimeProvider.System), logger)
     {
     }
 
-    internal StripeUsageRecordSink(StripeClient client, ILogger logger)
+    internal StripeUsageRecordSink(StripeTransport transport, ILogger? logger)
     {
-        _client = client;
-        _logger = logger;
+        _transport = transport;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     /// <inheritdoc/>
-    public Task<DeliveryResult> DeliverAsync(UsageDelivery delivery, CancellationToken cancellationToken = default)
+    public async Task<DeliveryResult> DeliverAsync(UsageDelivery delivery, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(delivery);
         var report = delivery.Report;
         if (!delivery.BillingAccount.SubscriptionItems.TryGetValue(report.Meter, out var item) || string.IsNullOrWhiteSpace(item))
         {
-            return Task.FromResult(StripeDelivery.Unsendable(
+            return StripeDeliveryLog.Unsendable(
                 _logger,
                 report,
-                $"Account '{report.Account}' has no legacy Stripe subscription item for meter '{report.Meter}'; add it to the account's SubscriptionItems with IUsageAccountStore.SaveAccountAsync or the account resolver."));
+                $"Account '{report.Account}' has no legacy Stripe subscription item for meter '{report.Meter}'; add it to the account's SubscriptionItems with IUsageAccountStore.SaveAccountAsync or the account resolver.");
         }
 
-        if (!StripeClient.IsValidKey(report.IdempotencyKey, StripeClient.MaxIdempotencyKeyLength))
+        if (!StripeMeterEvent.IsVisibleAscii(report.IdempotencyKey, MaxIdempotencyKeyLength))
         {
-            return Task.FromResult(StripeDelivery.Unsendable(_logger, report, "The report identifier must be 1 to 255 visible ASCII characters to be a Stripe idempotency key."));
+            return StripeDeliveryLog.Unsendable(_logger, report, "The report's idempotency key must be 1 to 255 visible ASCII characters.");
         }
 
         if (report.Quantity < 0)
         {
-            return Task.FromResult(StripeDelivery.Unsendable(_logger, report, "A usage record quantity cannot be negative."));
+            return StripeDeliveryLog.Unsendable(_logger, report, "A usage record quantity cannot be negative.");
         }
 
-        KeyValuePair<string, string>[] form =
-        [
-            new("quantity", report.Quantity.ToString(CultureInfo.InvariantCulture)),
-            new("timestamp", report.BucketStart.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
-            new("action", "increment"),
-        ];
-        return StripeDelivery.PostAsync(_client, _logger, report, PathFor(item), form, _client.LegacyApiVersion, identifierDeduplicated: false, cancellationToken);
+        var path = PathFor(item);
+        var request = "POST " + path;
+        var client = _transport.Concrete;
+        var form = string.Create(
+            CultureInfo.InvariantCulture,
+            $"quantity={report.Quantity}&timestamp={report.BucketStart.ToUnixTimeSeconds()}&action=increment");
+        await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var response = await client.RawRequestAsync(
+                HttpMethod.Post,
+                path,
+                form,
+                new StripeNet.RawRequestOptions
+                {
+                    IdempotencyKey = report.IdempotencyKey,
+                    AdditionalHeaders = { ["Stripe-Version"] = _transport.LegacyApiVersion },
+                },
+                cancellationToken).ConfigureAwait(false);
+            return StripeDeliveryLog.Delivered(_logger, report, request, _transport.Redact(response.RequestId));
+        }
+        catch (Exception exception) when (StripeFailure.From(exception, request, _transport, cancellationToken) is { } failure)
+        {
+            return StripeDeliveryLog.Failed(_logger, report, request, failure, identifierDeduplicated: false);
+        }
     }
 
     /// <summary>Releases the HTTP client the sink created, if it created one.</summary>
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => _transport.Dispose();
 
     internal static string PathFor(string subscriptionItem) => "/v1/subscription_items/" + Uri.EscapeDataString(subscriptionItem) + "/usage_records";
 }

@@ -13,7 +13,7 @@ public sealed record WireCapture(string Method, string PathAndQuery, int Attempt
 
     public override string ToString() => $"{Method} {PathAndQuery} [attempt {Attempt}]";
 
-    /// <summary>Reads the captures file, found beside the repository: ../shared/reference from the folder of Gravity.Usage.sln.</summary>
+    /// <summary>Reads the captures file, copied beside the tests from tests/TestData/Stripe.</summary>
     public static IReadOnlyList<WireCapture> Load()
     {
         var path = Locate();
@@ -43,21 +43,10 @@ public sealed record WireCapture(string Method, string PathAndQuery, int Attempt
 
     public static string Locate()
     {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(System.IO.Path.Combine(directory.FullName, "Gravity.Usage.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        if (directory is null)
-        {
-            Assert.Fail($"Gravity.Usage.sln was not found above {TestContext.CurrentContext.TestDirectory}.");
-        }
-
-        var file = System.IO.Path.GetFullPath(System.IO.Path.Combine(directory!.FullName, "..", "shared", "reference", "stripe-node-wire-captures.txt"));
+        var file = System.IO.Path.Combine(TestContext.CurrentContext.TestDirectory, "TestData", "Stripe", "stripe-node-wire-captures.txt");
         if (!File.Exists(file))
         {
-            Assert.Fail($"The stripe-node wire captures are missing: expected {file}.");
+            Assert.Fail($"The stripe-node wire captures were not copied beside the tests: expected {file} (from tests/TestData/Stripe).");
         }
 
         return file;

@@ -7,7 +7,7 @@ public sealed record WireCapture(string Method, string PathAndQuery, int Attempt
 
     public static IReadOnlyList<WireCapture> Load()
     {
-        var text = File.ReadAllText(SharedReference.Require("stripe-node-wire-captures.txt")).Replace("\r\n", "\n", StringComparison.Ordinal);
+        var text = File.ReadAllText(TestData.Stripe("stripe-node-wire-captures.txt")).Replace("\r\n", "\n", StringComparison.Ordinal);
         var captures = new List<WireCapture>();
         foreach (var block in text.Split("\n" + new string('-', 72) + "\n"))
         {
