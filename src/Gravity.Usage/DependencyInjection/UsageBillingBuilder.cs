@@ -107,6 +107,21 @@ public sealed class UsageBillingBuilder
             sp.GetService<ILoggerFactory>()));
     }
 
+    /// <summary>
+    /// Reports usage to Stripe through a Stripe.net client the host already has (its key, HTTP client, proxy and
+    /// Connect settings apply), such as the <c>IStripeClient</c> it registered for payments.
+    /// </summary>
+    /// <param name="client">Returns the client, from the service provider or otherwise; called once.</param>
+    /// <param name="configure">Sets the API and pacing; the key and address come from the client. Optional.</param>
+    /// <returns>This builder.</returns>
+    public UsageBillingBuilder UseStripe(Func<IServiceProvider, global::Stripe.IStripeClient> client, Action<StripeOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        UseStripe(configure ?? (_ => { }));
+        Services.AddOptions<StripeOptions>().Configure<IServiceProvider>((options, services) => options.Client ??= client(services));
+        return this;
+    }
+
     /// <summary>Delivers usage reports to a billing back end of the host's own; the last sink chosen wins.</summary>
     /// <param name="factory">Creates the sink once, as a singleton.</param>
     /// <returns>This builder.</returns>

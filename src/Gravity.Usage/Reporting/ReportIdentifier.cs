@@ -8,15 +8,17 @@ namespace Gravity.Usage;
 internal static class ReportIdentifier
 {
     /// <summary>
-    /// "gu_" and 40 hex digits (160 bits) of SHA-256 over the account, meter, bucket and the quantity reported before:
-    /// within Stripe's 100 characters whatever the account's length. Fields are length-prefixed so that no two
-    /// different inputs can run together into the same text.
+    /// "gu_" and 40 hex digits (160 bits) of SHA-256 over the ledger's random id, the account, meter, bucket, the
+    /// quantity reported before and the report's own quantity: within Stripe's 100 characters whatever the account's
+    /// length. The same close in the same ledger always gives the same identifier (retries, crashes, several
+    /// reporters); another ledger never does, so Stripe cannot drop its usage as a duplicate. Fields are
+    /// length-prefixed so that no two different inputs can run together into the same text.
     /// </summary>
-    public static string Create(string account, string meter, long bucketStartSeconds, long reportedBefore)
+    public static string Create(string ledgerId, string account, string meter, long bucketStartSeconds, long reportedBefore, long quantity)
     {
         var text = string.Create(
             CultureInfo.InvariantCulture,
-            $"{account.Length}:{account}|{meter.Length}:{meter}|{bucketStartSeconds}|{reportedBefore}");
+            $"{ledgerId.Length}:{ledgerId}|{account.Length}:{account}|{meter.Length}:{meter}|{bucketStartSeconds}|{reportedBefore}|{quantity}");
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
         return "gu_" + Convert.ToHexStringLower(hash[..20]);

@@ -175,10 +175,38 @@ public sealed partial class UsageReporter : IUsageReporter
             var attempts = new ConcurrentDictionary<long, Attempt>();
             try
             {
+                var deliveries = new ConcurrentBag<UsageDelivery>();
                 await Parallel.ForEachAsync(
                     claimed,
                     parallel,
-                    async (report, ct) => attempts[report.Id] = await AttemptAsync(report, owner, leaseExpiresAt, accounts, started, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                    async (report, ct) =>
+                    {
+                        if (Unsent(report, owner, leaseExpiresAt) is { } held)
+                        {
+                            attempts[report.Id] = held;
+                        }
+                        else if (await ResolveAsync(report, accounts, ct).ConfigureAwait(false) is { } billing)
+                        {
+                            deliveries.Add(new UsageDelivery(report, EventName(report.Meter), billing));
+                        }
+                        else
+                        {
+                            attempts[report.Id] = Judge(report, owner, DeliveryResult.Transient("The account's billing ids could not be resolved; see the log."));
+                        }
+                    }).ConfigureAwait(false);
+
+                // Sinks that take many reports per request (the v2 stream) get them in chunks; the others one by one.
+                var chunks = deliveries.OrderBy(d => d.Report.Id).Chunk(Math.Max(_sink.MaxBatchSize, 1));
+                await Parallel.ForEachAsync(
+                    chunks,
+                    parallel,
+                    async (chunk, ct) =>
+                    {
+                        foreach (var attempt in await SendAsync(chunk, owner, leaseExpiresAt, started, ct).ConfigureAwait(false))
+                        {
+                            attempts[attempt.Report.Id] = attempt;
+                        }
+                    }).ConfigureAwait(false);
             }
             finally
             {
@@ -193,14 +221,28 @@ public sealed partial class UsageReporter : IUsageReporter
         }
     }
 
-    /// <summary>Decides what becomes of one claimed report: park it without sending, or send it and judge the answer.</summary>
-    private async Task<Attempt> AttemptAsync(
-        UsageReport report,
-        string owner,
-        DateTimeOffset leaseExpiresAt,
-        ConcurrentDictionary<string, Task<UsageAccount?>> accounts,
-        ConcurrentDictionary<long, bool> started,
-        CancellationToken cancellationToken)
+    /// <summary>The account's billing ids (an unmapped account is billable with none), or <see langword="null"/> when the resolver failed.</summary>
+    private async Task<UsageAccount?> ResolveAsync(UsageReport report, ConcurrentDictionary<string, Task<UsageAccount?>> accounts, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await accounts.GetOrAdd(report.Account, a => _accounts.ResolveAsync(a, cancellationToken)).ConfigureAwait(false) ?? new UsageAccount(report.Account);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // A resolver's error is a transient failure of this report, not of the run.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogSinkError(_logger, ex, report.Identifier);
+            return null;
+        }
+    }
+
+    /// <summary>Why a claimed report is not sent (handed back or parked), or <see langword="null"/> when it may be.</summary>
+    private Attempt? Unsent(UsageReport report, string owner, DateTimeOffset leaseExpiresAt)
     {
         var now = _timeProvider.GetUtcNow();
         if (now >= leaseExpiresAt)
@@ -219,26 +261,74 @@ public sealed partial class UsageReporter : IUsageReporter
             return Park(report, owner, now, UsageReportStatus.Failed, $"The usage of {report.BucketStart:O} is older than Stripe accepts (35 days); bill it by other means.");
         }
 
-        DeliveryResult result;
+        return null;
+    }
+
+    /// <summary>Sends one chunk of deliveries (one report unless the sink takes more) and judges the answers.</summary>
+    private async Task<IEnumerable<Attempt>> SendAsync(
+        UsageDelivery[] chunk,
+        string owner,
+        DateTimeOffset leaseExpiresAt,
+        ConcurrentDictionary<long, bool> started,
+        CancellationToken cancellationToken)
+    {
+        var sendable = new List<UsageDelivery>(chunk.Length);
+        var attempts = new List<Attempt>(chunk.Length);
+        foreach (var delivery in chunk)
+        {
+            // Checked again right before sending: the wait for a turn may have outlived the lease.
+            if (Unsent(delivery.Report, owner, leaseExpiresAt) is { } unsent)
+            {
+                attempts.Add(unsent);
+            }
+            else
+            {
+                sendable.Add(delivery);
+                started[delivery.Report.Id] = true;
+            }
+        }
+
+        if (sendable.Count == 0)
+        {
+            return attempts;
+        }
+
+        IReadOnlyList<DeliveryResult> results;
         try
         {
-            var billing = await accounts.GetOrAdd(report.Account, a => _accounts.ResolveAsync(a, cancellationToken)).ConfigureAwait(false) ?? new UsageAccount(report.Account);
-            started[report.Id] = true;
-            result = await _sink.DeliverAsync(new UsageDelivery(report, EventName(report.Meter), billing), cancellationToken).ConfigureAwait(false);
+            results = sendable.Count == 1 && _sink.MaxBatchSize <= 1
+                ? [await _sink.DeliverAsync(sendable[0], cancellationToken).ConfigureAwait(false)]
+                : await _sink.DeliverBatchAsync(sendable, cancellationToken).ConfigureAwait(false);
+            if (results.Count != sendable.Count)
+            {
+                throw new InvalidOperationException($"The usage sink returned {results.Count} results for {sendable.Count} deliveries.");
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
-#pragma warning disable CA1031 // A sink's unexpected error is a transient failure of this report, not of the run.
+#pragma warning disable CA1031 // A sink's unexpected error is a transient failure of these reports, not of the run.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogSinkError(_logger, ex, report.Identifier);
-            result = DeliveryResult.Transient($"{ex.GetType().Name}: {ex.Message}");
+            LogSinkError(_logger, ex, sendable[0].Report.Identifier);
+            var transient = DeliveryResult.Transient($"{ex.GetType().Name}: {ex.Message}");
+            results = sendable.Select(_ => transient).ToList();
         }
 
-        now = _timeProvider.GetUtcNow();
+        for (var i = 0; i < sendable.Count; i++)
+        {
+            attempts.Add(Judge(sendable[i].Report, owner, results[i]));
+        }
+
+        return attempts;
+    }
+
+    /// <summary>What becomes of a report, given the sink's answer.</summary>
+    private Attempt Judge(UsageReport report, string owner, DeliveryResult result)
+    {
+        var now = _timeProvider.GetUtcNow();
         return result.Outcome switch
         {
             DeliveryOutcome.Delivered => new Attempt(report, AttemptKind.Sent, new ReportCompletion(report.Id, owner, UsageReportStatus.Sent, now, RequestId: result.RequestId)),

@@ -14,6 +14,7 @@ internal abstract class LedgerSql
         var report = tablePrefix + "usage_report";
         var account = tablePrefix + "usage_account";
         var item = tablePrefix + "usage_account_item";
+        LedgerId = $"SELECT ledger_id FROM {tablePrefix}usage_ledger WHERE id = 1";
 
         MarkCounterReported = $"""
             UPDATE {counter} SET reported_quantity = @Quantity
@@ -51,6 +52,9 @@ internal abstract class LedgerSql
 
     /// <summary>Gets the statement that sends failed and unknown reports again.</summary>
     public abstract string Redrive { get; }
+
+    /// <summary>Gets the query of the ledger's random id, from which report identifiers are derived.</summary>
+    public string LedgerId { get; }
 
     /// <summary>Gets the statement that advances a counter's reported quantity.</summary>
     public string MarkCounterReported { get; }

@@ -27,6 +27,7 @@ internal static class ReportClosings
         CancellationToken cancellationToken)
     {
         var reports = new List<UsageReport>();
+        var ledgerId = await connection.QuerySingleAsync<string>(new CommandDefinition(sql.LedgerId, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
 
         // Counters are locked in the order writers lock them (account, bucket, meter; see PostgreSqlBatchWriter), so a
         // close running beside other processes' group commits cannot deadlock with them.
@@ -48,15 +49,16 @@ internal static class ReportClosings
             var skipReason = closing.ApplyStoredPlan
                 ? BillingPlan.SkipReason(await StoredPlanAsync(connection, transaction, sql, closing.Account, cancellationToken).ConfigureAwait(false), closing.BucketEnd)
                 : closing.SkipReason;
+            var quantity = current.Quantity - current.ReportedQuantity;
             var row = await connection.QuerySingleAsync<ReportRow>(new CommandDefinition(
                 sql.InsertReport,
                 new
                 {
-                    Identifier = ReportIdentifier.Create(closing.Account, closing.Meter, bucketStart, current.ReportedQuantity),
+                    Identifier = ReportIdentifier.Create(ledgerId, closing.Account, closing.Meter, bucketStart, current.ReportedQuantity, quantity),
                     closing.Account,
                     closing.Meter,
                     BucketStart = bucketStart,
-                    Quantity = current.Quantity - current.ReportedQuantity,
+                    Quantity = quantity,
                     Status = ReportStatusText.Format(skipReason is null ? UsageReportStatus.Pending : UsageReportStatus.Skipped),
                     SkipReason = skipReason,
                     Now = now.ToUnixTimeMilliseconds(),
