@@ -27,5 +27,7 @@ public interface IStoreFixture : IAsyncDisposable
 
     Task<long> ScalarAsync(string sql);
 
+    Task<string> TextAsync(string sql);
+
     Task<IReadOnlyList<long>> ColumnAsync(string sql);
 }

@@ -51,6 +51,12 @@ public sealed class PostgreSqlStoreFixture : IStoreFixture
         return await connection.ExecuteScalarAsync<long>(sql);
     }
 
+    public async Task<string> TextAsync(string sql)
+    {
+        await using var connection = await Admin.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<string>(sql) ?? throw new InvalidOperationException("No text from: " + sql);
+    }
+
     public async Task<IReadOnlyList<long>> ColumnAsync(string sql)
     {
         await using var connection = await Admin.OpenConnectionAsync();

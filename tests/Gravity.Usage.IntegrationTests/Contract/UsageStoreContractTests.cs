@@ -27,6 +27,16 @@ public sealed partial class UsageStoreContractTests<TFixture>
     /// <summary>The first store on the test's database; tests that need more create them.</summary>
     private PersistentStore Store { get; set; } = null!;
 
+    /// <summary>The identifier the store must give a report, derived from the ledger id it installed.</summary>
+    private async Task<string> IdentifierAsync(string account, string meter, DateTimeOffset bucket, long reportedBefore, long quantity) =>
+        ReportIdentifier.Create(
+            await Fixture.TextAsync($"SELECT ledger_id FROM {Fixture.Table("usage_ledger")}"),
+            account,
+            meter,
+            bucket.ToUnixTimeSeconds(),
+            reportedBefore,
+            quantity);
+
     [SetUp]
     public async Task CreateDatabaseAsync()
     {

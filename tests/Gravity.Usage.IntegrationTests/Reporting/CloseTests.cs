@@ -147,11 +147,12 @@ public sealed class CloseTests : ReportingTest
 
         var reports = await ReportsAsync();
         var bucket = Start.ToUnixTimeSeconds();
+        var ledgerId = (string)Database.ExecuteScalar("SELECT ledger_id FROM usage_ledger")!;
         Assert.Multiple(() =>
         {
             Assert.That(reports.Select(r => r.Identifier), Has.All.Match("^gu_[0-9a-f]{40}$"));
-            Assert.That(reports[0].Identifier, Is.EqualTo(ReportIdentifier.Create("acct", Usage, bucket, 0)));
-            Assert.That(reports[1].Identifier, Is.EqualTo(ReportIdentifier.Create("acct", Usage, bucket, 5)));
+            Assert.That(reports[0].Identifier, Is.EqualTo(ReportIdentifier.Create(ledgerId, "acct", Usage, bucket, 0, 5)));
+            Assert.That(reports[1].Identifier, Is.EqualTo(ReportIdentifier.Create(ledgerId, "acct", Usage, bucket, 5, 3)));
             Assert.That(Sink.Calls.Select(c => c.Identifier), Is.EqualTo(reports.Select(r => r.Identifier)), "the sink gets the stored identifier");
         });
     }

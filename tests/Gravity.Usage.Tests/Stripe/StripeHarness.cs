@@ -3,8 +3,8 @@ using Gravity.Usage.Stripe;
 namespace Gravity.Usage.Tests.Stripe;
 
 /// <summary>
-/// A Stripe client on a scripted HTTP handler and a fake clock. Back-off and pacing waits are recorded and move the
-/// fake clock instead of sleeping; the jitter is fixed at its maximum (factor 1.0) unless a test changes it.
+/// Stripe sinks on Stripe.net over a scripted HTTP handler (no network), with pacing on a fake clock. Stripe.net's own
+/// retries wait real time (0.5 s, then 1 s), so tests that exhaust them take a second or two.
 /// </summary>
 internal sealed class StripeHarness : IDisposable
 {
@@ -12,7 +12,6 @@ internal sealed class StripeHarness : IDisposable
 
     public static readonly DateTimeOffset Start = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly List<TimeSpan> _waits = [];
     private readonly HttpClient _http;
 
     public StripeHarness()
@@ -37,30 +36,11 @@ internal sealed class StripeHarness : IDisposable
 
     public TestLogger Logger { get; } = new();
 
-    public Func<double> Random { get; set; } = () => 1.0;
+    public StripeMeterEventSink MeterEventSink() => new(new StripeTransport(Options, Clock), Logger);
 
-    /// <summary>Gets the waits the client asked for (back-off and pacing), in order.</summary>
-    public IReadOnlyList<TimeSpan> Waits
-    {
-        get
-        {
-            lock (_waits)
-            {
-                return [.. _waits];
-            }
-        }
-    }
+    public StripeUsageRecordSink UsageRecordSink() => new(new StripeTransport(Options, Clock), Logger);
 
-    /// <summary>Gets or sets whether recorded waits move the fake clock (the default) or leave it where it is.</summary>
-    public bool WaitsAdvanceClock { get; set; } = true;
-
-    /// <summary>A client whose waits are recorded; <paramref name="realWaits"/> makes it wait on the fake clock instead.</summary>
-    public StripeClient Client(bool realWaits = false) =>
-        new(Options, Clock, Logger, realWaits ? null : RecordWait, () => Random());
-
-    public StripeMeterEventSink MeterEventSink() => new(Client(), Logger);
-
-    public StripeUsageRecordSink UsageRecordSink() => new(Client(), Logger);
+    public StripeMeterEventStreamSink StreamSink() => new(new StripeTransport(Options, Clock), Clock, Logger);
 
     public static UsageDelivery Delivery(
         string identifier = "evt-1",
@@ -90,34 +70,9 @@ internal sealed class StripeHarness : IDisposable
         return new UsageDelivery(report, eventName, new UsageAccount("acme") { StripeCustomerId = customer, SubscriptionItems = items });
     }
 
-    public static KeyValuePair<string, string>[] MeterEventForm() =>
-    [
-        new("event_name", "api_calls"),
-        new("payload[stripe_customer_id]", "cus_123"),
-        new("payload[value]", "25"),
-        new("identifier", "evt-1"),
-        new("timestamp", "1790000000"),
-    ];
+    /// <summary>A form body decoded into its pairs (Stripe.net escapes brackets; Stripe decodes both alike).</summary>
+    public static Dictionary<string, string> Form(string? body) =>
+        (body ?? string.Empty).Split('&').Select(pair => pair.Split('=', 2)).ToDictionary(p => Uri.UnescapeDataString(p[0]), p => Uri.UnescapeDataString(p[1]), StringComparer.Ordinal);
 
     public void Dispose() => _http.Dispose();
-
-    private Task RecordWait(TimeSpan delay, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return Task.FromCanceled(cancellationToken);
-        }
-
-        lock (_waits)
-        {
-            _waits.Add(delay);
-        }
-
-        if (WaitsAdvanceClock)
-        {
-            Clock.Advance(delay);
-        }
-
-        return Task.CompletedTask;
-    }
 }

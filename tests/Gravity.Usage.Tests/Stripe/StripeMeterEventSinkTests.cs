@@ -28,24 +28,59 @@ public sealed class StripeMeterEventSinkTests
             Assert.That(result, Is.EqualTo(DeliveryResult.Delivered("req_ok")));
             Assert.That(request.Method, Is.EqualTo(HttpMethod.Post));
             Assert.That(request.Uri.AbsolutePath, Is.EqualTo("/v1/billing/meter_events"));
-            Assert.That(request.Header("Stripe-Version"), Is.EqualTo("2026-10-28.endive"));
+            Assert.That(request.Header("Stripe-Version"), Is.EqualTo("2026-10-28.endive"), "Stripe.net's pinned version");
             Assert.That(request.Header("Idempotency-Key"), Is.EqualTo("evt-1"));
             Assert.That(request.Header("Authorization"), Is.EqualTo("Bearer " + StripeHarness.ApiKey));
-            Assert.That(request.Header("Content-Type"), Is.EqualTo("application/x-www-form-urlencoded"));
-            Assert.That(request.Body, Is.EqualTo("event_name=api_calls&payload[stripe_customer_id]=cus_123&payload[value]=25&identifier=evt-1&timestamp=1790000000"));
+            Assert.That(request.Header("Content-Type"), Does.StartWith("application/x-www-form-urlencoded"));
+            Assert.That(StripeHarness.Form(request.Body), Is.EquivalentTo(new Dictionary<string, string>
+            {
+                ["event_name"] = "api_calls",
+                ["payload[stripe_customer_id]"] = "cus_123",
+                ["payload[value]"] = "25",
+                ["identifier"] = "evt-1",
+                ["timestamp"] = "1790000000",
+            }));
         });
     }
 
     [Test]
-    public async Task Deliver_UsesTheConfiguredApiVersion()
+    public async Task Deliver_WithTheHostsStripeClient_SendsWithItsKeyAndNeedsNoneOfOurs()
     {
-        _harness.Options.ApiVersion = "2026-07-29.dahlia";
-        _harness.Handler.Then(200);
+        const string HostKey = "sk_test_TheHostsOwnClientKey";
+        _harness.Handler.Then(200, "{}", "req_host");
+        _harness.Options.ApiKey = null;
+        _harness.Options.Client = new global::Stripe.StripeClient(new global::Stripe.StripeClientOptions
+        {
+            ApiKey = HostKey,
+            ApiBase = "https://stripe.host.test",
+            HttpClient = new global::Stripe.SystemNetHttpClient(new HttpClient(_harness.Handler, disposeHandler: false)),
+        });
         using var sink = _harness.MeterEventSink();
 
-        await sink.DeliverAsync(StripeHarness.Delivery());
+        var result = await sink.DeliverAsync(StripeHarness.Delivery());
 
-        Assert.That(_harness.Handler.Requests.Single().Header("Stripe-Version"), Is.EqualTo("2026-07-29.dahlia"));
+        var request = _harness.Handler.Requests.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(result, Is.EqualTo(DeliveryResult.Delivered("req_host")));
+            Assert.That(request.Header("Authorization"), Is.EqualTo("Bearer " + HostKey));
+            Assert.That(request.Uri.Host, Is.EqualTo("stripe.host.test"), "the client's own address");
+        });
+    }
+
+    [Test]
+    public async Task Deliver_ValueOfMoreThan15Digits_IsRefusedWithoutAnyRequest()
+    {
+        using var sink = _harness.MeterEventSink();
+
+        var result = await sink.DeliverAsync(StripeHarness.Delivery(quantity: 1_000_000_000_000_000));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Outcome, Is.EqualTo(DeliveryOutcome.Permanent));
+            Assert.That(result.Error, Does.Contain("15 significant digits"));
+            Assert.That(_harness.Handler.Requests, Is.Empty);
+        });
     }
 
     [Test]
@@ -54,9 +89,9 @@ public sealed class StripeMeterEventSinkTests
         _harness.Handler.Then(200);
         using var sink = _harness.MeterEventSink();
 
-        await sink.DeliverAsync(StripeHarness.Delivery(quantity: 1_234_567_890_123));
+        await sink.DeliverAsync(StripeHarness.Delivery(quantity: 999_999_999_999_999));
 
-        Assert.That(_harness.Handler.Requests.Single().Body, Does.Contain("&payload[value]=1234567890123&"));
+        Assert.That(StripeHarness.Form(_harness.Handler.Requests.Single().Body)["payload[value]"], Is.EqualTo("999999999999999"));
     }
 
     [Test]
@@ -168,7 +203,7 @@ public sealed class StripeMeterEventSinkTests
             Assert.That(result.Outcome, Is.EqualTo(DeliveryOutcome.Permanent));
             Assert.That(result.ToString(), Does.Not.Contain(StripeHarness.ApiKey));
             Assert.That(result.Error, Does.Contain("401").And.Contain("Invalid API Key provided"));
-            Assert.That(_harness.Logger.Entries.Count(e => e.Level == LogLevel.Warning), Is.EqualTo(2));
+            Assert.That(_harness.Handler.Requests, Has.Count.EqualTo(3), "Stripe.net retried the 500 and the reset");
             Assert.That(_harness.Logger.Entries.Count(e => e.Level == LogLevel.Error), Is.EqualTo(1));
             Assert.That(_harness.Logger.AllText, Does.Not.Contain(StripeHarness.ApiKey));
             Assert.That(_harness.Logger.AllText, Does.Not.Contain("Authorization").IgnoreCase);
@@ -188,24 +223,46 @@ public sealed class StripeMeterEventSinkTests
             Assert.That(result.Outcome, Is.EqualTo(DeliveryOutcome.Transient));
             Assert.That(result.RequestId, Is.EqualTo("req_503"));
             Assert.That(result.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(2)));
-            Assert.That(result.Error, Is.EqualTo("Stripe refused POST /v1/billing/meter_events (503 api_error, request req_503, after 3 attempts): Service unavailable."));
-            Assert.That(_harness.Handler.Requests, Has.Count.EqualTo(3));
-            Assert.That(_harness.Logger.Entries.Count(e => e.Level == LogLevel.Warning), Is.EqualTo(3), "two retried attempts and the final transient failure");
+            Assert.That(result.Error, Is.EqualTo("Stripe refused POST /v1/billing/meter_events (503 api_error, request req_503): Service unavailable."));
+            Assert.That(_harness.Handler.Requests, Has.Count.EqualTo(3), "Stripe.net's two retries");
+            Assert.That(_harness.Handler.Requests.Select(r => r.Header("Idempotency-Key")).Distinct(), Is.EqualTo(new[] { "evt-1" }));
+            Assert.That(_harness.Logger.Entries.Count(e => e.Level == LogLevel.Warning), Is.EqualTo(1), "the transient failure");
             Assert.That(_harness.Logger.Entries.Any(e => e.Level == LogLevel.Error), Is.False);
         });
     }
 
-    [TestCase(409)]
-    [TestCase(429)]
-    [TestCase(500)]
-    public async Task Deliver_RetryableStatusesExhausted_AreTransient(int status)
+    [TestCase(409, 3)]
+    [TestCase(429, 1)]
+    [TestCase(500, 3)]
+    public async Task Deliver_RetryableStatusesExhausted_AreTransient(int status, int requests)
     {
         _harness.Handler.Always(status);
         using var sink = _harness.MeterEventSink();
 
         var result = await sink.DeliverAsync(StripeHarness.Delivery());
 
-        Assert.That(result.Outcome, Is.EqualTo(DeliveryOutcome.Transient));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Outcome, Is.EqualTo(DeliveryOutcome.Transient));
+            // Stripe.net retries 409 and 5xx within the call, not 429: a rate limit waits for a later run.
+            Assert.That(_harness.Handler.Requests, Has.Count.EqualTo(requests));
+        });
+    }
+
+    [Test]
+    public async Task Deliver_ReplayedStoredServerError_AsksForAFreshKey()
+    {
+        _harness.Options.MaxNetworkRetries = 0;
+        _harness.Handler.Then(500, StubHttpHandler.ErrorBody("api_error", null, "Stored."), "req_replayed", ("Idempotent-Replayed", "true"));
+        using var sink = _harness.MeterEventSink();
+
+        var result = await sink.DeliverAsync(StripeHarness.Delivery());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Outcome, Is.EqualTo(DeliveryOutcome.Transient));
+            Assert.That(result.RotateIdempotencyKey, Is.True, "the identifier still de-duplicates, so a fresh key is safe");
+        });
     }
 
     [Test]
@@ -220,7 +277,8 @@ public sealed class StripeMeterEventSinkTests
         {
             Assert.That(result.Outcome, Is.EqualTo(DeliveryOutcome.Transient));
             Assert.That(result.RequestId, Is.Null);
-            Assert.That(result.Error, Is.EqualTo("Stripe could not be reached for POST /v1/billing/meter_events (3 attempts): Connection refused"));
+            Assert.That(result.Error, Is.EqualTo("Stripe could not be reached for POST /v1/billing/meter_events: Connection refused"));
+            Assert.That(_harness.Handler.Requests, Has.Count.EqualTo(3), "Stripe.net retried twice");
         });
     }
 
@@ -329,21 +387,25 @@ public sealed class StripeMeterEventSinkTests
     {
         var meterEvents = new StripeOptions { ApiKey = StripeHarness.ApiKey };
         var legacy = new StripeOptions { ApiKey = StripeHarness.ApiKey, Api = StripeUsageApi.LegacyUsageRecords };
+        var stream = new StripeOptions { ApiKey = StripeHarness.ApiKey, Api = StripeUsageApi.MeterEventStream };
 
         var first = StripeSinks.Create(meterEvents, TimeProvider.System, loggerFactory: null);
         var second = StripeSinks.Create(legacy);
+        var third = StripeSinks.Create(stream);
         try
         {
             Assert.Multiple(() =>
             {
                 Assert.That(first, Is.InstanceOf<StripeMeterEventSink>());
                 Assert.That(second, Is.InstanceOf<StripeUsageRecordSink>());
+                Assert.That(third, Is.InstanceOf<StripeMeterEventStreamSink>().And.Property(nameof(IUsageSink.MaxBatchSize)).EqualTo(100));
             });
         }
         finally
         {
             ((IDisposable)first).Dispose();
             ((IDisposable)second).Dispose();
+            ((IDisposable)third).Dispose();
         }
     }
 }

@@ -1,4 +1,5 @@
 using Gravity.Usage.Stripe;
+using Moq;
 
 namespace Gravity.Usage.Tests.Stripe;
 
@@ -28,12 +29,12 @@ public sealed class StripeOptionsValidatorTests
         {
             ApiKey = null,
             ApiBase = new Uri("ftp://stripe.test"),
-            ApiVersion = "latest",
             LegacyApiVersion = "2025-03-31.basil",
             Api = (StripeUsageApi)7,
             MaxNetworkRetries = 11,
             RequestTimeout = TimeSpan.Zero,
             MaxRequestsPerSecond = 0,
+            MaxStreamEventsPerSecond = double.NaN,
         };
 
         var failures = _validator.Validate(null, options).Failures!.ToList();
@@ -41,7 +42,7 @@ public sealed class StripeOptionsValidatorTests
         Assert.Multiple(() =>
         {
             Assert.That(failures, Has.Count.EqualTo(8));
-            foreach (var name in new[] { "ApiKey", "ApiBase", "ApiVersion", "LegacyApiVersion", "Api ", "MaxNetworkRetries", "RequestTimeout", "MaxRequestsPerSecond" })
+            foreach (var name in new[] { "ApiKey", "ApiBase", "LegacyApiVersion", "Api ", "MaxNetworkRetries", "RequestTimeout", "MaxRequestsPerSecond", "MaxStreamEventsPerSecond" })
             {
                 Assert.That(failures, Has.One.StartsWith(name), name);
             }
@@ -55,7 +56,7 @@ public sealed class StripeOptionsValidatorTests
     [TestCase(" sk_test_padded_123")]
     public void BadKey_IsRefusedWithoutQuotingIt(string key)
     {
-        var options = new StripeOptions { ApiKey = key, ApiVersion = key, LegacyApiVersion = key };
+        var options = new StripeOptions { ApiKey = key, LegacyApiVersion = key };
 
         var failures = _validator.Validate(null, options).Failures!.ToList();
 
@@ -76,35 +77,50 @@ public sealed class StripeOptionsValidatorTests
     }
 
     [Test]
-    public void KeyPastedIntoAVersion_IsNotQuoted()
+    public void KeyPastedIntoTheLegacyVersion_IsNotQuoted()
     {
-        var options = new StripeOptions { ApiKey = Key, ApiVersion = Key };
+        var options = new StripeOptions { ApiKey = Key, LegacyApiVersion = Key };
 
         var failures = _validator.Validate(null, options).Failures!;
 
         Assert.Multiple(() =>
         {
-            Assert.That(failures, Has.One.StartsWith("ApiVersion"));
+            Assert.That(failures, Has.One.StartsWith("LegacyApiVersion"));
             Assert.That(string.Join("\n", failures), Does.Not.Contain(Key));
+            Assert.That(options.ToString(), Does.Not.Contain(Key));
         });
     }
 
-    [TestCase("2026-10-28.endive", true)]
-    [TestCase("2026-07-29.dahlia", true)]
-    [TestCase("2020-08-27", true)]
-    [TestCase("2026-13-01.endive", false)]
-    [TestCase("2026-02-30", false)]
-    [TestCase("2026-10-28.", false)]
-    [TestCase("2026-10-28.Endive", false)]
-    [TestCase("2026-10-28-endive", false)]
-    [TestCase("26-10-28", false)]
-    [TestCase("", false)]
-    [TestCase("2026-10-28.endive\r\nX-Evil: 1", false)]
-    public void ApiVersion_Format(string version, bool valid)
+    [TestCase("https://api.stripe.com/sk_live_PastedIntoThePath123")]
+    [TestCase("https://sk_test_PastedAsAUser123@api.stripe.com")]
+    [TestCase("https://api.stripe.com/v1?key=rk_live_PastedIntoTheQuery123")]
+    public void KeyPastedIntoTheApiBase_IsRefusedAndNeverShown(string address)
     {
-        var options = new StripeOptions { ApiKey = Key, ApiVersion = version };
+        var options = new StripeOptions { ApiKey = Key, ApiBase = new Uri(address) };
+        var pasted = address[(address.IndexOf('_', StringComparison.Ordinal) - 2)..].Split('@')[0];
 
-        Assert.That(_validator.Validate(null, options).Succeeded, Is.EqualTo(valid));
+        var failures = _validator.Validate(null, options).Failures!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(failures, Has.One.StartsWith("ApiBase").And.Contains("looks like a Stripe key"));
+            Assert.That(string.Join("\n", failures), Does.Not.Contain(pasted));
+            Assert.That(options.ToString(), Does.Not.Contain(pasted));
+        });
+    }
+
+    [Test]
+    public void HostClient_ReplacesTheKey_ButTheStreamAndUsageRecordsNeedAStripeClient()
+    {
+        var hostClient = new Mock<global::Stripe.IStripeClient>().Object;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_validator.Validate(null, new StripeOptions { Client = hostClient }).Succeeded, Is.True, "no key needed with the host's client");
+            Assert.That(_validator.Validate(null, new StripeOptions { Client = hostClient, Api = StripeUsageApi.MeterEventStream }).Failures, Has.One.Contains("needs a Stripe.StripeClient"));
+            Assert.That(_validator.Validate(null, new StripeOptions { Client = hostClient, Api = StripeUsageApi.LegacyUsageRecords }).Failures, Has.One.Contains("needs a Stripe.StripeClient"));
+            Assert.That(_validator.Validate(null, new StripeOptions { Client = new global::Stripe.StripeClient("sk_test_x"), Api = StripeUsageApi.MeterEventStream }).Succeeded, Is.True);
+        });
     }
 
     [TestCase("2025-02-24.acacia", true)]

@@ -29,7 +29,7 @@ public sealed class StripeUsageRecordSinkTests
             Assert.That(request.Header("Stripe-Version"), Is.EqualTo("2025-02-24.acacia"));
             Assert.That(request.Header("Idempotency-Key"), Is.EqualTo("evt-1"));
             Assert.That(request.Header("Authorization"), Is.EqualTo("Bearer " + StripeHarness.ApiKey));
-            Assert.That(request.Header("Content-Type"), Is.EqualTo("application/x-www-form-urlencoded"));
+            Assert.That(request.Header("Content-Type"), Does.StartWith("application/x-www-form-urlencoded"));
             Assert.That(request.Body, Is.EqualTo("quantity=5&timestamp=1790000000&action=increment"));
         });
     }
@@ -102,7 +102,7 @@ public sealed class StripeUsageRecordSinkTests
     [Test]
     public async Task Deliver_Transient_IsRetriedWithTheSameKeyThenTransient()
     {
-        _harness.Handler.Always(429, "{}", "req_429");
+        _harness.Handler.Always(503, "{}", "req_503");
         using var sink = _harness.UsageRecordSink();
 
         var result = await sink.DeliverAsync(StripeHarness.Delivery(identifier: "rpt-9"));
