@@ -100,9 +100,16 @@ public sealed class StripeOptions
         FormattableString.Invariant(
             $"StripeOptions {{ Api = {Api}, Client = {(Client is null ? "(built from the options)" : "(the host's)")}, ApiBase = {DescribeApiBase()}, ApiVersion = {ApiVersion}, LegacyApiVersion = {StripeSecrets.Describe(LegacyApiVersion)}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(missing)" : "(set)")}, MaxNetworkRetries = {MaxNetworkRetries}, RequestTimeout = {RequestTimeout}, MaxRequestsPerSecond = {MaxRequestsPerSecond}, MaxStreamEventsPerSecond = {MaxStreamEventsPerSecond} }}");
 
-    /// <summary>The scheme and host only: user information, path, query and fragment could all hold a pasted secret.</summary>
-    private string DescribeApiBase() =>
-        ApiBase is { IsAbsoluteUri: true } uri
-            ? uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) + (uri.AbsolutePath.Length > 1 ? "/(path not shown)" : string.Empty)
-            : "(relative or missing)";
+    /// <summary>The address without user information, query or fragment, and without a path that looks like a pasted key.</summary>
+    private string DescribeApiBase()
+    {
+        if (ApiBase is not { IsAbsoluteUri: true } uri)
+        {
+            return "(relative or missing)";
+        }
+
+        var path = uri.GetComponents(UriComponents.Path, UriFormat.UriEscaped);
+        return uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)
+            + (path.Length == 0 ? string.Empty : StripeSecrets.LooksSecret(path) ? "/(path not shown)" : "/" + path);
+    }
 }
