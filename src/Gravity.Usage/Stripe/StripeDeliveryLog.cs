@@ -33,7 +33,7 @@ internal static partial class StripeDeliveryLog
             case StripeFailureKind.DuplicateIdentifier when identifierDeduplicated:
                 return Delivered(logger, report, request, failure.RequestId, alreadyThere: true);
             case StripeFailureKind.Transient or StripeFailureKind.SessionExpired:
-                LogTransient(logger, report.Identifier, report.Account, report.Meter, failure.Message);
+                LogTransient(logger, failure.TransportError, report.Identifier, report.Account, report.Meter, failure.Message);
                 // Stripe stores a server error its endpoint produced and replays it for the key's 24 hours. Where the
                 // identifier de-duplicates, a fresh key is safe; for usage records it is not, and the report waits.
                 return identifierDeduplicated && failure.Replayed
@@ -59,7 +59,7 @@ internal static partial class StripeDeliveryLog
     private static partial void LogAlreadyDelivered(ILogger logger, string identifier, string account, string meter, string request, string? requestId);
 
     [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Usage report {Identifier} (account {Account}, meter {Meter}) was not delivered this time and stays pending: {Error}")]
-    private static partial void LogTransient(ILogger logger, string identifier, string account, string meter, string error);
+    private static partial void LogTransient(ILogger logger, Exception? exception, string identifier, string account, string meter, string error);
 
     [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Stripe refused usage report {Identifier} (account {Account}, meter {Meter}) for good: {Error}")]
     private static partial void LogRefused(ILogger logger, string identifier, string account, string meter, string error);

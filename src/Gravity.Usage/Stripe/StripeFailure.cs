@@ -26,7 +26,13 @@ internal enum StripeFailureKind
 /// <c>Stripe-Should-Retry</c>, <c>Idempotent-Replayed</c>, <c>Retry-After</c>) or from the transport exception it let
 /// through. Its message never holds the API key.
 /// </summary>
-internal readonly record struct StripeFailure(StripeFailureKind Kind, string Message, string? RequestId, TimeSpan? RetryAfter, bool Replayed)
+/// <param name="Kind">What the failure means for the report.</param>
+/// <param name="Message">What happened, for the report's last error and the log.</param>
+/// <param name="RequestId">Stripe's request id, when it answered.</param>
+/// <param name="RetryAfter">How long Stripe asked to wait, when it said.</param>
+/// <param name="Replayed">Whether Stripe replayed a stored answer for the idempotency key.</param>
+/// <param name="TransportError">The connection error or timeout, when Stripe did not answer; logged with the failure.</param>
+internal readonly record struct StripeFailure(StripeFailureKind Kind, string Message, string? RequestId, TimeSpan? RetryAfter, bool Replayed, Exception? TransportError = null)
 {
     /// <summary>Classifies <paramref name="exception"/>, or returns <see langword="null"/> when it is not a Stripe or transport failure.</summary>
     /// <param name="exception">What the Stripe.net call threw.</param>
@@ -38,9 +44,9 @@ internal readonly record struct StripeFailure(StripeFailureKind Kind, string Mes
         {
             StripeNet.StripeException stripe => FromAnswer(stripe, request, transport),
             OperationCanceledException when !callerCancellation.IsCancellationRequested =>
-                new StripeFailure(StripeFailureKind.Transient, $"Stripe did not answer {request} in time.", null, null, false),
+                new StripeFailure(StripeFailureKind.Transient, $"Stripe did not answer {request} in time.", null, null, false, exception),
             HttpRequestException or IOException =>
-                new StripeFailure(StripeFailureKind.Transient, $"Stripe could not be reached for {request}: {transport.Redact(exception.Message)}", null, null, false),
+                new StripeFailure(StripeFailureKind.Transient, $"Stripe could not be reached for {request}: {transport.Redact(exception.Message)}", null, null, false, exception),
             _ => null,
         };
 

@@ -3,7 +3,7 @@ namespace Gravity.Usage.IntegrationTests.Contract;
 /// <summary>Schema install: idempotent, safe under concurrency, refusing newer databases, and applicable by hand.</summary>
 public sealed partial class UsageStoreContractTests<TFixture>
 {
-    private static readonly long[] AllVersions = [1, 2];
+    private static readonly long[] AllVersions = [1, 2, 3];
 
     [Test]
     public async Task EnsureSchemaAsync_TwiceAndFromTwoStores_RecordsEachVersionOnce()
@@ -41,14 +41,14 @@ public sealed partial class UsageStoreContractTests<TFixture>
     public async Task EnsureSchemaAsync_DatabaseNewerThanLibrary_IsRefusedAndLeftUntouched()
     {
         await Store.Ledger.WriteAsync([Increment("acct", 3, "req-1")]);
-        await Fixture.ExecuteAsync($"INSERT INTO {Fixture.Table("usage_schema_version")} (version, name, applied_at) VALUES (3, 'from_the_future', '2030-01-01')");
+        await Fixture.ExecuteAsync($"INSERT INTO {Fixture.Table("usage_schema_version")} (version, name, applied_at) VALUES (99, 'from_the_future', '2030-01-01')");
 
         var ex = Assert.ThrowsAsync<UsageSchemaException>(() => Fixture.CreateStore(Clock).Ledger.EnsureSchemaAsync());
 
         Assert.Multiple(async () =>
         {
             Assert.That(ex!.Message, Does.Contain("newer"));
-            Assert.That(await SchemaVersionsAsync(), Is.EqualTo(new long[] { 1, 2, 3 }));
+            Assert.That(await SchemaVersionsAsync(), Is.EqualTo(new long[] { 1, 2, 3, 99 }));
             Assert.That(await TotalAsync("acct"), Is.EqualTo(3));
         });
     }
