@@ -29,7 +29,8 @@ foreach (var (meter, eventName) in eventNames)
     await stripe.EnsureMeterAsync(eventName, $"Gravity.Usage sample {meter}");
 }
 
-// 2. Register usage billing: a SQLite (or, with --postgres, PostgreSQL) ledger, the meters and their Stripe event names, and Stripe as the sink.
+// 2. Register usage billing: a SQLite (or, with --postgres, PostgreSQL) ledger, the meters and their Stripe event
+//    names, and Stripe as the sink, through the Stripe.net client the app already has.
 var services = new ServiceCollection()
     .AddUsageBilling(usage => (options.PostgresConnectionString is { } postgres
             ? usage.UsePostgreSql(postgres)
@@ -37,11 +38,7 @@ var services = new ServiceCollection()
         .AddMeter("api_calls", m => m.StripeEventName = eventNames["api_calls"])
         .AddMeter("tokens", m => m.StripeEventName = eventNames["tokens"])
         .ConfigureReporting(r => r.IncludeOpenBuckets = true) // a demo sends the hour in progress too
-        .UseStripe(s =>
-        {
-            s.ApiKey = stripe.ApiKey;
-            s.ApiBase = stripe.ApiBase;
-        }))
+        .UseStripe(_ => stripe.Client))
     .BuildServiceProvider();
 
 await using (services)
