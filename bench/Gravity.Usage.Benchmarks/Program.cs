@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
+using Gravity.Usage.Stripe;
 
 namespace Gravity.Usage.Benchmarks;
 
@@ -89,7 +91,7 @@ internal static class Program
     {
         var increments = await RunIncrementsAsync(options, Cases, (mode, callers) => IncrementBenchmark.RunRoundAsync(mode, callers, options), "SQLite", progress, clock, failures);
         var (fixture, reads) = await RunReadsAsync(options, progress, clock, failures);
-        var (delivery, calls) = await RunReportingAsync(options, progress, clock, failures);
+        var (deliveries, calls) = await RunReportingAsync(options, progress, clock, failures);
 
         Console.WriteLine();
         Console.WriteLine("### Durable increments");
@@ -107,11 +109,11 @@ internal static class Program
         Console.WriteLine();
         Console.WriteLine("### Reporting to Stripe (the stand-in over loopback HTTP)");
         Console.WriteLine();
-        Console.Write(ReportingTable(delivery, calls));
+        Console.Write(ReportingTable(deliveries, calls));
         Console.WriteLine();
         Console.WriteLine("### Targets (informational)");
         Console.WriteLine();
-        foreach (var line in Targets(options, fixture, increments, reads).Concat(ReportingTargets(delivery, calls)))
+        foreach (var line in Targets(options, fixture, increments, reads).Concat(ReportingTargets(deliveries, calls)))
         {
             Console.WriteLine(line);
         }
@@ -207,38 +209,53 @@ internal static class Program
             Median(r.Rounds.Select(x => x.AverageCommitMicros)))).ToList();
     }
 
-    private static async Task<(ReportingBenchmark.DeliveryResult Delivery, ReportingBenchmark.CallsResult Calls)> RunReportingAsync(BenchOptions options, TextWriter progress, Stopwatch clock, List<string> failures)
+    private static async Task<(ReportingBenchmark.DeliveryResult[] Deliveries, ReportingBenchmark.CallsResult Calls)> RunReportingAsync(BenchOptions options, TextWriter progress, Stopwatch clock, List<string> failures)
     {
-        var reports = options.Quick ? 2_000 : 10_000;
-        var delivery = await ReportingBenchmark.RunDeliveryAsync(reports, limit: 500, latency: TimeSpan.FromMilliseconds(20));
-        await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0}s] reporting: {delivery.Reports:N0} reports in {delivery.Seconds:0.0} s, {delivery.PerSecond:N0}/s"));
+        // v1 at Stripe's live limit for meter events (1,000 requests/s), the v2 stream at its 10,000 events/s; 20 ms per answer.
+        var latency = TimeSpan.FromMilliseconds(20);
+        var v1 = await ReportingBenchmark.RunDeliveryAsync(StripeUsageApi.MeterEvents, options.Quick ? 2_000 : 10_000, limit: 1_000, latency);
+        await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0}s] reporting v1: {v1.Reports:N0} reports in {v1.Seconds:0.0} s, {v1.PerSecond:N0}/s"));
+        var v2 = await ReportingBenchmark.RunDeliveryAsync(StripeUsageApi.MeterEventStream, options.Quick ? 20_000 : 50_000, limit: 10_000, latency);
+        await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0}s] reporting v2 stream: {v2.Reports:N0} reports in {v2.Seconds:0.0} s, {v2.PerSecond:N0}/s"));
         var increments = options.Quick ? 100_000 : 1_000_000;
         var calls = await ReportingBenchmark.RunCallsPerIncrementsAsync(increments, accounts: 1_000, callers: 64);
         await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0}s] reporting: {calls.Increments:N0} increments, {calls.StripeCalls:N0} Stripe calls"));
-        foreach (var failure in new[] { delivery.Failure, calls.Failure }.OfType<string>())
+        foreach (var failure in new[] { v1.Failure, v2.Failure, calls.Failure }.OfType<string>())
         {
             failures.Add("reporting: " + failure);
         }
 
-        return (delivery, calls);
+        return (new[] { v1, v2 }, calls);
     }
 
-    private static string ReportingTable(ReportingBenchmark.DeliveryResult delivery, ReportingBenchmark.CallsResult calls) => string.Create(CultureInfo.InvariantCulture, $"""
-        | measure | figure |
-        | :------ | -----: |
-        | reports delivered ({delivery.Reports:N0} pending, 20 ms added per answer, limit {delivery.Limit:N0}/s) | {delivery.PerSecond:N0}/s in {delivery.Seconds:0.0} s |
-        | ratio to the limit | {delivery.PerSecond / delivery.Limit:P0} |
-        | busiest 1-second window at Stripe | {delivery.PeakPerSecond:N0} requests |
-        | 429 answers / meter-event requests | {delivery.TooManyRequests:N0} / {delivery.MeterEventRequests:N0} |
-        | Stripe calls for {calls.Increments:N0} increments over {calls.Accounts:N0} accounts in one bucket | {calls.StripeCalls:N0} ({calls.Increments / Math.Max(calls.StripeCalls, 1):N0} increments per call; increments took {calls.IncrementSeconds:0.0} s) |
-
-        """);
-
-    private static IEnumerable<string> ReportingTargets(ReportingBenchmark.DeliveryResult delivery, ReportingBenchmark.CallsResult calls)
+    private static string ReportingTable(ReportingBenchmark.DeliveryResult[] deliveries, ReportingBenchmark.CallsResult calls)
     {
-        var ratio = delivery.PerSecond / delivery.Limit;
-        yield return string.Create(CultureInfo.InvariantCulture, $"- {(ratio >= 0.9 ? "PASS" : "MISS")} reports delivered >= 90% of the 500/s limit: {ratio:P0}");
-        yield return string.Create(CultureInfo.InvariantCulture, $"- {(delivery.TooManyRequests == 0 ? "PASS" : "MISS")} no 429 answers: {delivery.TooManyRequests}");
+        var table = new StringBuilder();
+        table.AppendLine("| API | reports | 20 ms per answer, client limit | delivered/s | of the limit | vs v1 | requests | busiest second (requests) | 429s |");
+        table.AppendLine("| :-- | ------: | :----------------------------- | ----------: | -----------: | ----: | -------: | ------------------------: | ---: |");
+        foreach (var d in deliveries)
+        {
+            var unit = d.Api == StripeUsageApi.MeterEventStream ? "events/s" : "requests/s";
+            table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {Describe(d.Api)} | {d.Reports:N0} | {d.Limit:N0} {unit} | {d.PerSecond:N0} | {d.PerSecond / d.Limit:P0} | {d.PerSecond / deliveries[0].PerSecond:0.0}x | {d.Requests:N0} | {d.PeakPerSecond:N0} | {d.TooManyRequests:N0} |"));
+        }
+
+        table.AppendLine();
+        table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Stripe calls for {calls.Increments:N0} increments over {calls.Accounts:N0} accounts in one bucket: {calls.StripeCalls:N0} ({calls.Increments / Math.Max(calls.StripeCalls, 1):N0} increments per call; increments took {calls.IncrementSeconds:0.0} s)."));
+        return table.ToString();
+
+        static string Describe(StripeUsageApi api) => api == StripeUsageApi.MeterEventStream ? "v2 meter event stream (100 per request)" : "v1 meter events";
+    }
+
+    private static IEnumerable<string> ReportingTargets(ReportingBenchmark.DeliveryResult[] deliveries, ReportingBenchmark.CallsResult calls)
+    {
+        var (v1, v2) = (deliveries[0], deliveries[1]);
+        var v1Ratio = v1.PerSecond / v1.Limit;
+        var v2Ratio = v2.PerSecond / v2.Limit;
+        var speedup = v2.PerSecond / v1.PerSecond;
+        yield return string.Create(CultureInfo.InvariantCulture, $"- {(v1Ratio >= 0.9 ? "PASS" : "MISS")} v1 reports delivered >= 90% of the {v1.Limit:N0}/s limit: {v1Ratio:P0}");
+        yield return string.Create(CultureInfo.InvariantCulture, $"- {(v2Ratio >= 0.9 ? "PASS" : "MISS")} v2 stream events delivered >= 90% of the {v2.Limit:N0}/s limit: {v2Ratio:P0}");
+        yield return string.Create(CultureInfo.InvariantCulture, $"- {(speedup >= 10 ? "PASS" : "MISS")} v2 stream >= 10x v1: {speedup:0.0}x");
+        yield return string.Create(CultureInfo.InvariantCulture, $"- {(deliveries.All(d => d.TooManyRequests == 0) ? "PASS" : "MISS")} no 429 answers: {deliveries.Sum(d => d.TooManyRequests)}");
         yield return string.Create(CultureInfo.InvariantCulture, $"- {(calls.StripeCalls == calls.Accounts ? "PASS" : "MISS")} one Stripe call per account, meter and bucket: {calls.StripeCalls:N0} calls for {calls.Accounts:N0} accounts");
     }
 

@@ -14,12 +14,15 @@ internal static class ReportingBenchmark
 {
     private const string Meter = "api_calls";
 
-    public sealed record DeliveryResult(int Reports, double Seconds, double PerSecond, double Limit, int PeakPerSecond, int TooManyRequests, int MeterEventRequests, string? Failure);
+    public sealed record DeliveryResult(StripeUsageApi Api, int Reports, double Seconds, double PerSecond, double Limit, int PeakPerSecond, int TooManyRequests, int Requests, string? Failure);
 
     public sealed record CallsResult(long Increments, int Accounts, int StripeCalls, double IncrementSeconds, string? Failure);
 
-    /// <summary>Delivers <paramref name="reports"/> pending reports at a <paramref name="limit"/>/s client-side limit with <paramref name="latency"/> per answer.</summary>
-    public static async Task<DeliveryResult> RunDeliveryAsync(int reports, double limit, TimeSpan latency)
+    /// <summary>
+    /// Delivers <paramref name="reports"/> pending reports through <paramref name="api"/> at a client-side limit of
+    /// <paramref name="limit"/> requests/s (v1) or events/s (the v2 stream), with <paramref name="latency"/> per answer.
+    /// </summary>
+    public static async Task<DeliveryResult> RunDeliveryAsync(StripeUsageApi api, int reports, double limit, TimeSpan latency)
     {
         using var database = TempDatabase.Create();
         await using var standIn = new StripeStandIn(new StripeStandInOptions { ResponseDelay = latency, AutoCreateCustomers = true });
@@ -32,20 +35,29 @@ internal static class ReportingBenchmark
         await SeedAsync(store, clock, reports);
         clock.Advance(TimeSpan.FromHours(1));
 
-        using var sink = new StripeMeterEventSink(new StripeOptions { ApiKey = StripeStandIn.DefaultApiKey, ApiBase = address, MaxRequestsPerSecond = limit });
+        var stream = api == StripeUsageApi.MeterEventStream;
+        using var sink = (IDisposable)StripeSinks.Create(new StripeOptions
+        {
+            ApiKey = StripeStandIn.DefaultApiKey,
+            ApiBase = address,
+            Api = api,
+            MaxRequestsPerSecond = stream ? 100 : limit,
+            MaxStreamEventsPerSecond = stream ? limit : 10_000,
+        });
         var reporter = new UsageReporter(
             store,
-            sink,
+            (IUsageSink)sink,
             new MappedAccounts(),
             Options.Create(BillingOptions()),
-            Options.Create(new UsageReportingOptions { MaxConcurrency = 64, DeliveryBatchSize = 1_000, CloseSliceSize = 2_000 }),
+            Options.Create(new UsageReportingOptions { MaxConcurrency = 64, DeliveryBatchSize = stream ? 5_000 : 1_000, CloseSliceSize = 2_000 }),
             clock);
 
         var started = Stopwatch.GetTimestamp();
         var run = await reporter.ReportAsync();
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
 
-        var requests = standIn.Requests.Where(r => r.Path == "/v1/billing/meter_events").ToList();
+        var path = stream ? "/v2/billing/meter_event_stream" : "/v1/billing/meter_events";
+        var requests = standIn.Requests.Where(r => r.Path == path).ToList();
         var peak = requests.Count == 0 ? 0 : PeakPerSecond(requests.Select(r => r.ReceivedAt).Order().ToList());
         var tooMany = requests.Count(r => r.StatusCode == 429);
         string? failure = null;
@@ -54,7 +66,7 @@ internal static class ReportingBenchmark
             failure = $"sent {run.Sent} and Stripe accepted {standIn.AcceptedIdentifiers.Count} of {reports} reports";
         }
 
-        return new DeliveryResult(reports, seconds, run.Sent / seconds, limit, peak, tooMany, requests.Count, failure);
+        return new DeliveryResult(api, reports, seconds, run.Sent / seconds, limit, peak, tooMany, requests.Count, failure);
     }
 
     /// <summary>Counts Stripe calls for <paramref name="increments"/> increments over <paramref name="accounts"/> accounts in one bucket.</summary>
