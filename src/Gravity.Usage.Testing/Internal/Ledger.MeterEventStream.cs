@@ -10,7 +10,8 @@ internal sealed record StreamEvent(string EventName, string? Identifier, Diction
 internal sealed partial class Ledger
 {
     private const int MaxStreamEvents = 100;
-    private static readonly string[] StreamEventKeys = ["event_name", "identifier", "payload", "timestamp"];
+    /// <summary>The properties a stream event may have (the conformance tests compare them with the OpenAPI subset).</summary>
+    internal static readonly string[] StreamEventKeys = ["event_name", "identifier", "payload", "timestamp"];
 
     private readonly List<StandInMeterEventError> _meterEventErrors = [];
 
