@@ -121,7 +121,7 @@ public abstract class StandInTest
         PostAsync("/v2/billing/meter_event_stream", StreamBody(events), idempotencyKey, apiKey: token, contentType: "application/json");
 
     protected static string StreamBody(IEnumerable<JsonObject> events) =>
-        new JsonObject { ["events"] = new JsonArray([.. events]) }.ToJsonString();
+        new JsonObject { ["events"] = new JsonArray([.. events.Select(e => e.DeepClone())]) }.ToJsonString();
 
     /// <summary>One stream event for api_calls; the timestamp is RFC 3339, as Stripe.net sends it (omitted when null).</summary>
     protected static JsonObject StreamEvent(string? identifier, string customer = "cus_1", string? value = "5", DateTimeOffset? timestamp = null, string eventName = "api_calls")
