@@ -19,7 +19,7 @@ public sealed class StandInMeterEventError
         string? customerId,
         string code,
         string message,
-        DateTimeOffset? timestamp,
+        DateTimeOffset timestamp,
         DateTimeOffset occurredAt,
         string requestId)
     {
@@ -52,8 +52,8 @@ public sealed class StandInMeterEventError
     /// <summary>A human-readable explanation.</summary>
     public string Message { get; }
 
-    /// <summary>The event's timestamp (the time it was sent with, or the receive time when it had none); <see langword="null"/> only when no timestamp applies.</summary>
-    public DateTimeOffset? Timestamp { get; }
+    /// <summary>The event's timestamp, whole seconds: the time it was sent with, or the receive time when it had none.</summary>
+    public DateTimeOffset Timestamp { get; }
 
     /// <summary>When the stand-in validated the event, on its clock.</summary>
     public DateTimeOffset OccurredAt { get; }

@@ -75,7 +75,7 @@ public sealed class StripeStandIn : IAsyncDisposable
     /// <summary>A snapshot of every request that reached the stand-in, in arrival order (the API key redacted).</summary>
     public IReadOnlyList<RecordedRequest> Requests => _engine.SnapshotRequests();
 
-    /// <summary>The identifiers of the meter events accepted (counted) so far.</summary>
+    /// <summary>The identifiers of the meter events accepted (counted) so far, from v1 meter events and the v2 stream alike.</summary>
     public IReadOnlyCollection<string> AcceptedIdentifiers
     {
         get
@@ -87,7 +87,7 @@ public sealed class StripeStandIn : IAsyncDisposable
         }
     }
 
-    /// <summary>A snapshot of every accepted meter event, in acceptance order, including ones cancelled since.</summary>
+    /// <summary>A snapshot of every accepted meter event (v1 and v2 stream), in acceptance order, including ones cancelled since.</summary>
     public IReadOnlyList<StandInMeterEvent> MeterEvents
     {
         get
@@ -331,7 +331,7 @@ public sealed class StripeStandIn : IAsyncDisposable
         }
     }
 
-    /// <summary>How many times a meter event with this identifier was sent again within its uniqueness window and not counted (rejected or silently accepted per <see cref="StripeStandInOptions.DuplicateIdentifier"/>). Idempotent replays do not count.</summary>
+    /// <summary>How many times a meter event with this identifier was sent again within its uniqueness window and not counted (on v1 rejected or silently accepted per <see cref="StripeStandInOptions.DuplicateIdentifier"/>; on the v2 stream always dropped silently). Idempotent replays do not count.</summary>
     /// <param name="identifier">The identifier.</param>
     /// <returns>The count.</returns>
     public int CountDuplicateIdentifier(string identifier)

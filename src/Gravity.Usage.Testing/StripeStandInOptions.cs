@@ -13,7 +13,11 @@ public sealed class StripeStandInOptions
     /// <summary>Decides whether an API key is valid. Defaults to keys that start with <c>sk_test_</c>.</summary>
     public Func<string, bool> AcceptApiKey { get; set; } = static key => key.StartsWith("sk_test_", StringComparison.Ordinal);
 
-    /// <summary>How a meter event with an identifier accepted within <see cref="IdentifierUniquenessWindow"/> is answered. Defaults to <see cref="DuplicateIdentifierBehavior.Reject"/>.</summary>
+    /// <summary>
+    /// How a v1 meter event with an identifier accepted within <see cref="IdentifierUniquenessWindow"/> is answered.
+    /// Defaults to <see cref="DuplicateIdentifierBehavior.Reject"/>. The v2 meter event stream always drops such an
+    /// event silently, as Stripe does.
+    /// </summary>
     public DuplicateIdentifierBehavior DuplicateIdentifier { get; set; } = DuplicateIdentifierBehavior.Reject;
 
     /// <summary>
@@ -46,7 +50,7 @@ public sealed class StripeStandInOptions
     /// <summary>How long a stored idempotency key is replayed, on the stand-in's clock. Defaults to 24 hours.</summary>
     public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>How long a meter event identifier stays unique, from when the event was received, on the stand-in's clock. Defaults to 24 hours.</summary>
+    /// <summary>How long a meter event identifier stays unique (one table for v1 events and the v2 stream), from when the event was received, on the stand-in's clock. Defaults to 24 hours.</summary>
     public TimeSpan IdentifierUniquenessWindow { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>

@@ -60,6 +60,17 @@ public sealed class MeterEventStreamValidationTests(Transport transport) : Stand
     }
 
     [Test]
+    public async Task An_error_keeps_the_timestamp_the_event_was_sent_with()
+    {
+        var old = Start.AddDays(-40);
+
+        using var response = await PostStreamAsync(_token, [StreamEvent("evt-1", timestamp: old)]);
+
+        await ExpectOkAsync(response);
+        Assert.That(Stripe.MeterEventErrors.Single().Timestamp, Is.EqualTo(old));
+    }
+
+    [Test]
     public async Task The_window_edges_are_accepted()
     {
         using var response = await PostStreamAsync(_token, [
@@ -102,6 +113,7 @@ public sealed class MeterEventStreamValidationTests(Transport transport) : Stand
         using var second = await PostStreamAsync(_token, [StreamEvent("evt-2", customer: "cus_b"), StreamEvent("evt-3", value: "x")]);
 
         Assert.That(snapshot, Has.Count.EqualTo(1));
+        Assert.That(snapshot[0].Timestamp, Is.EqualTo(Start), "no timestamp sent: the receive time");
         Assert.That(Stripe.MeterEventErrors.Select(e => (e.Identifier, e.Code)), Is.EqualTo(new[]
         {
             ("evt-1", "meter_event_customer_not_found"),

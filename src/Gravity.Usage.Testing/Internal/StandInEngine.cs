@@ -8,11 +8,12 @@ namespace Gravity.Usage.Testing.Internal;
 
 /// <summary>
 /// The transport-neutral core: one request in, one answer out. Order of processing: fault rule selection; a fault
-/// timed <see cref="FaultTiming.BeforeProcessing"/>; routing (404); authentication (401); API version; parameter
-/// decoding and validation (400, not stored); the v1 idempotency layer (replay / 400 idempotency_error / 409 in
-/// flight / reserve); <see cref="StripeStandInOptions.ResponseDelay"/> and a fault timed
-/// <see cref="FaultTiming.DuringProcessing"/>; the endpoint under the state lock; storing the answer; a fault timed
-/// <see cref="FaultTiming.AfterProcessing"/>.
+/// timed <see cref="FaultTiming.BeforeProcessing"/>; routing (404); authentication (401: an API key, or a meter event
+/// session token on the v2 stream); API version; parameter decoding and validation (form on v1, JSON on v2; 400, not
+/// stored); the idempotency layer (replay / 400 idempotency_error / 409 in flight / reserve);
+/// <see cref="StripeStandInOptions.ResponseDelay"/> and a fault timed <see cref="FaultTiming.DuringProcessing"/>; the
+/// endpoint under the state lock; storing the answer; a fault timed <see cref="FaultTiming.AfterProcessing"/>; on
+/// <c>/v2/</c> paths, errors reshaped into the v2 envelope (<see cref="V2Errors"/>).
 /// </summary>
 internal sealed class StandInEngine : IDisposable
 {
