@@ -157,6 +157,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
 
         await ExpectErrorAsync(response, 401, "invalid_request_error", "unauthorized");
         Assert.That(Stripe.MeterEvents, Is.Empty);
+        Assert.That(response.Headers.WwwAuthenticate.ToString(), Does.StartWith("Bearer"));
     }
 
     [Test]

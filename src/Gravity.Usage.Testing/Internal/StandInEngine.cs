@@ -213,7 +213,8 @@ internal sealed class StandInEngine : IDisposable
 
         if ((route.SessionAuth ? AuthenticateSession(request) : Authenticate(request)) is { } authError)
         {
-            headers.Add(new("WWW-Authenticate", "Basic realm=\"Stripe\""));
+            // The stream takes a bearer session token only; everything else also takes an API key over Basic auth.
+            headers.Add(new("WWW-Authenticate", route.SessionAuth ? "Bearer realm=\"Stripe\"" : "Basic realm=\"Stripe\""));
             return (Respond(authError.StatusCode, authError.ToBody(), headers), null);
         }
 
