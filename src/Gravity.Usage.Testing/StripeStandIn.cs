@@ -9,7 +9,11 @@ namespace Gravity.Usage.Testing;
 /// de-duplication and Stripe's timestamp window), meter event adjustments, event summaries and legacy usage records,
 /// behind Stripe's v1 transport rules (Bearer/Basic auth, form-encoded bodies with bracket keys, JSON answers,
 /// <c>Request-Id</c>, <c>Stripe-Version</c>) and its v1 idempotency layer, with fault injection (<see cref="Faults"/>)
-/// and a controllable clock (<see cref="StripeStandInOptions.TimeProvider"/>).
+/// and a controllable clock (<see cref="StripeStandInOptions.TimeProvider"/>). It also serves Stripe's v2 meter event
+/// stream: <c>POST /v2/billing/meter_event_session</c> (API key; a token valid for
+/// <see cref="StripeStandInOptions.MeterEventSessionLifetime"/>) and <c>POST /v2/billing/meter_event_stream</c>
+/// (that token; JSON, 1-100 events, validated asynchronously into <see cref="MeterEventErrors"/>, de-duplicated
+/// against v1 events), with v2 error bodies <c>{"error":{"type","code","message"}}</c>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -71,7 +75,7 @@ public sealed class StripeStandIn : IAsyncDisposable
     /// <summary>A snapshot of every request that reached the stand-in, in arrival order (the API key redacted).</summary>
     public IReadOnlyList<RecordedRequest> Requests => _engine.SnapshotRequests();
 
-    /// <summary>The identifiers of the meter events accepted (counted) so far.</summary>
+    /// <summary>The identifiers of the meter events accepted (counted) so far, from v1 meter events and the v2 stream alike.</summary>
     public IReadOnlyCollection<string> AcceptedIdentifiers
     {
         get
@@ -83,7 +87,7 @@ public sealed class StripeStandIn : IAsyncDisposable
         }
     }
 
-    /// <summary>A snapshot of every accepted meter event, in acceptance order, including ones cancelled since.</summary>
+    /// <summary>A snapshot of every accepted meter event (v1 and v2 stream), in acceptance order, including ones cancelled since.</summary>
     public IReadOnlyList<StandInMeterEvent> MeterEvents
     {
         get
@@ -102,6 +106,23 @@ public sealed class StripeStandIn : IAsyncDisposable
                     new Dictionary<string, string>(e.Payload, StringComparer.Ordinal),
                     e.RequestId,
                     e.IdempotencyKey)).ToArray();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A snapshot of the v2 meter event stream's asynchronous validation errors, in the order they occurred: events that
+    /// were part of a request answered 200 but were not counted (no meter, no or unknown customer, an invalid value, a
+    /// timestamp outside the window). Duplicate identifiers are not errors: they are dropped and counted by
+    /// <see cref="CountDuplicateIdentifier"/>.
+    /// </summary>
+    public IReadOnlyList<StandInMeterEventError> MeterEventErrors
+    {
+        get
+        {
+            lock (_engine.Sync)
+            {
+                return _engine.Ledger.MeterEventErrors.ToArray();
             }
         }
     }
@@ -155,6 +176,19 @@ public sealed class StripeStandIn : IAsyncDisposable
         finally
         {
             _startLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Expires every v2 meter event session now: their tokens get 401 <c>temporary_session_expired</c> from the meter
+    /// event stream, as when <see cref="StripeStandInOptions.MeterEventSessionLifetime"/> passes. Sessions created
+    /// afterwards are unaffected.
+    /// </summary>
+    public void ExpireMeterEventSessions()
+    {
+        lock (_engine.Sync)
+        {
+            _engine.Ledger.ExpireMeterEventSessions(_engine.Now);
         }
     }
 
@@ -297,7 +331,7 @@ public sealed class StripeStandIn : IAsyncDisposable
         }
     }
 
-    /// <summary>How many times a meter event with this identifier was sent again within its uniqueness window and not counted (rejected or silently accepted per <see cref="StripeStandInOptions.DuplicateIdentifier"/>). Idempotent replays do not count.</summary>
+    /// <summary>How many times a meter event with this identifier was sent again within its uniqueness window and not counted (on v1 rejected or silently accepted per <see cref="StripeStandInOptions.DuplicateIdentifier"/>; on the v2 stream always dropped silently). Idempotent replays do not count.</summary>
     /// <param name="identifier">The identifier.</param>
     /// <returns>The count.</returns>
     public int CountDuplicateIdentifier(string identifier)
@@ -400,6 +434,7 @@ public sealed class StripeStandIn : IAsyncDisposable
         IdempotencyKeyRetention = o.IdempotencyKeyRetention,
         IdentifierUniquenessWindow = o.IdentifierUniquenessWindow,
         ReplayEndpointErrors = o.ReplayEndpointErrors,
+        MeterEventSessionLifetime = o.MeterEventSessionLifetime,
     };
 
     private static void Validate(StripeStandInOptions options)
@@ -434,6 +469,11 @@ public sealed class StripeStandIn : IAsyncDisposable
         if (o.IdentifierUniquenessWindow <= TimeSpan.Zero)
         {
             problems.Add("IdentifierUniquenessWindow must be positive.");
+        }
+
+        if (o.MeterEventSessionLifetime <= TimeSpan.Zero)
+        {
+            problems.Add("MeterEventSessionLifetime must be positive.");
         }
 
         if (o.DefaultApiVersion is null || o.DefaultApiVersion.Length < 10 || !DateOnly.TryParseExact(o.DefaultApiVersion[..10], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))

@@ -5,7 +5,7 @@ public sealed class StripeStandInOptions
 {
     /// <summary>
     /// The stand-in's clock: "now" for default timestamps, the 35-day / 5-minute timestamp window, the 24-hour
-    /// identifier uniqueness, idempotency key retention and subscription periods. Use a <see cref="ManualTimeProvider"/>
+    /// identifier uniqueness, idempotency key retention, meter event session expiry and subscription periods. Use a <see cref="ManualTimeProvider"/>
     /// to control it. Injected delays and timeouts use real time regardless. Defaults to <see cref="TimeProvider.System"/>.
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -13,7 +13,11 @@ public sealed class StripeStandInOptions
     /// <summary>Decides whether an API key is valid. Defaults to keys that start with <c>sk_test_</c>.</summary>
     public Func<string, bool> AcceptApiKey { get; set; } = static key => key.StartsWith("sk_test_", StringComparison.Ordinal);
 
-    /// <summary>How a meter event with an identifier accepted within <see cref="IdentifierUniquenessWindow"/> is answered. Defaults to <see cref="DuplicateIdentifierBehavior.Reject"/>.</summary>
+    /// <summary>
+    /// How a v1 meter event with an identifier accepted within <see cref="IdentifierUniquenessWindow"/> is answered.
+    /// Defaults to <see cref="DuplicateIdentifierBehavior.Reject"/>. The v2 meter event stream always drops such an
+    /// event silently, as Stripe does.
+    /// </summary>
     public DuplicateIdentifierBehavior DuplicateIdentifier { get; set; } = DuplicateIdentifierBehavior.Reject;
 
     /// <summary>
@@ -46,8 +50,15 @@ public sealed class StripeStandInOptions
     /// <summary>How long a stored idempotency key is replayed, on the stand-in's clock. Defaults to 24 hours.</summary>
     public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>How long a meter event identifier stays unique, from when the event was received, on the stand-in's clock. Defaults to 24 hours.</summary>
+    /// <summary>How long a meter event identifier stays unique (one table for v1 events and the v2 stream), from when the event was received, on the stand-in's clock. Defaults to 24 hours.</summary>
     public TimeSpan IdentifierUniquenessWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// How long the <c>authentication_token</c> of a v2 meter event session (<c>POST /v2/billing/meter_event_session</c>)
+    /// authenticates <c>POST /v2/billing/meter_event_stream</c>, on the stand-in's clock. Defaults to 15 minutes, as on Stripe.
+    /// <see cref="StripeStandIn.ExpireMeterEventSessions"/> ends every session early.
+    /// </summary>
+    public TimeSpan MeterEventSessionLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
     /// Whether errors produced once an endpoint began executing (an unknown customer, meter or subscription item, an

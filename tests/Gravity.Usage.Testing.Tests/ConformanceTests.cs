@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gravity.Usage.Testing.Internal;
 using Gravity.Usage.Testing.Tests.Support;
 
@@ -6,12 +7,15 @@ namespace Gravity.Usage.Testing.Tests;
 
 /// <summary>
 /// Checks the stand-in against reference/stripe-openapi-usage-subset.json: every route it serves is in the subset
-/// with the same method; the parameters it accepts are the subset's; the required parameters are exactly the ones it
-/// rejects as missing; and its success answers match the response schemas.
+/// with the same method; the parameters it accepts are the subset's (form parameters on v1, top-level JSON properties
+/// on v2); the required parameters are exactly the ones it rejects as missing; its success answers match the response
+/// schemas; and its errors match the v1 or v2 error schemas.
 /// </summary>
 public sealed class ConformanceTests
 {
     private const string Form = "application/x-www-form-urlencoded";
+    private const string Json = "application/json";
+    private const string Stream = "POST /v2/billing/meter_event_stream";
     private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_790_000_600);
     private static readonly long Hour = 1_789_999_200; // the hour holding Now
     private JsonElement _spec;
@@ -33,6 +37,10 @@ public sealed class ConformanceTests
         ["POST /v1/billing/meter_event_adjustments"] = ("/v1/billing/meter_event_adjustments", "event_name=api_calls&type=cancel&cancel[identifier]=evt-1&expand[0]=x"),
         ["POST /v1/subscription_items/{subscription_item}/usage_records"] = ("/v1/subscription_items/si_1/usage_records", "quantity=3&timestamp=now&action=increment&expand[0]=x"),
         ["GET /v1/subscription_items/{subscription_item}/usage_record_summaries"] = ("/v1/subscription_items/si_1/usage_record_summaries", "limit=3&starting_after=sis_si_1_0&expand[0]=x"),
+
+        // v2: JSON bodies. The stream sample's timestamp is a minute before Now.
+        ["POST /v2/billing/meter_event_session"] = ("/v2/billing/meter_event_session", "{}"),
+        [Stream] = ("/v2/billing/meter_event_stream", """{"events":[{"event_name":"api_calls","identifier":"evt-2","payload":{"stripe_customer_id":"cus_1","value":"3"},"timestamp":"2026-09-21T14:22:20.000Z"}]}"""),
     };
 
     /// <summary>
@@ -104,6 +112,16 @@ public sealed class ConformanceTests
 
         foreach (var (name, (required, _)) in SpecParameters(route))
         {
+            if (IsV2(route))
+            {
+                var body = JsonNode.Parse(parameters)!.AsObject();
+                body.Remove(name);
+                (status, var v2Json) = await SendAsync(route, method, path, body.ToJsonString());
+                var v2Code = status == 200 ? null : v2Json.GetProperty("error").GetProperty("code").GetString();
+                Assert.That((status, v2Code), Is.EqualTo(required ? (400, "parameter_missing") : (200, (string?)null)), $"{route} without '{name}': {v2Json}");
+                continue;
+            }
+
             var without = string.Join('&', pairs.Where(p => TopLevelName(p) != name));
             (status, var json) = await SendAsync(route, method, path, without);
             var error = status == 200 ? default : json.GetProperty("error");
@@ -140,6 +158,49 @@ public sealed class ConformanceTests
     }
 
     [Test]
+    public void Stream_events_take_exactly_the_subsets_properties()
+    {
+        var items = SchemaCheck.Resolve(_spec, SpecParameters(Stream)["events"].Schema.GetProperty("items"));
+
+        Assert.That(Ledger.StreamEventKeys, Is.EquivalentTo(items.GetProperty("properties").EnumerateObject().Select(p => p.Name)));
+    }
+
+    [TestCase("event_name", true)]
+    [TestCase("payload", true)]
+    [TestCase("identifier", false)]
+    [TestCase("timestamp", false)]
+    public async Task Stream_event_properties_are_required_exactly_as_in_the_subset(string name, bool requiredInTheSubset)
+    {
+        var items = SchemaCheck.Resolve(_spec, SpecParameters(Stream)["events"].Schema.GetProperty("items"));
+        var required = items.GetProperty("required").EnumerateArray().Any(r => r.GetString() == name);
+        var body = JsonNode.Parse(Samples[Stream].Parameters)!.AsObject();
+        body["events"]![0]!.AsObject().Remove(name);
+
+        var (status, json) = await SendAsync(Stream, "POST", Samples[Stream].Path, body.ToJsonString());
+
+        Assert.That(required, Is.EqualTo(requiredInTheSubset), "the subset");
+        Assert.That(status, Is.EqualTo(required ? 400 : 200), json.ToString());
+        if (required)
+        {
+            Assert.That(json.GetProperty("error").GetProperty("code").GetString(), Is.EqualTo("parameter_missing"));
+        }
+    }
+
+    [Test]
+    public async Task V2_errors_match_the_v2_error_schemas()
+    {
+        var schemas = _spec.GetProperty("components").GetProperty("schemas");
+        var (status, invalid) = await SendAsync(Stream, "POST", Samples[Stream].Path, """{"events":[]}""");
+        Assert.That(status, Is.EqualTo(400));
+        Assert.That(SchemaCheck.Validate(_spec, invalid, schemas.GetProperty("v2.error")), Is.Empty, invalid.ToString());
+        Assert.That(invalid.GetProperty("error").TryGetProperty("param", out _), Is.False, "v2 errors have no param");
+
+        (status, var expired) = await SendAsync(Stream, "POST", Samples[Stream].Path, Samples[Stream].Parameters, expireSession: true);
+        Assert.That(status, Is.EqualTo(401));
+        Assert.That(SchemaCheck.Validate(_spec, expired, schemas.GetProperty("v2.error.billing_meter_event_session_expired")), Is.Empty, expired.ToString());
+    }
+
+    [Test]
     public async Task Errors_match_the_error_schema()
     {
         var (status, json) = await SendAsync("POST /v1/billing/meter_events", "POST", "/v1/billing/meter_events", "event_name=api_calls");
@@ -165,7 +226,12 @@ public sealed class ConformanceTests
             return result;
         }
 
-        var schema = operation.GetProperty("requestBody").GetProperty("content").GetProperty(Form).GetProperty("schema");
+        if (!operation.TryGetProperty("requestBody", out var requestBody))
+        {
+            return result; // e.g. POST /v2/billing/meter_event_session: no parameters
+        }
+
+        var schema = requestBody.GetProperty("content").GetProperty(IsV2(route) ? Json : Form).GetProperty("schema");
         var requiredNames = schema.TryGetProperty("required", out var names) ? names.EnumerateArray().Select(n => n.GetString()!).ToHashSet() : [];
         foreach (var property in schema.GetProperty("properties").EnumerateObject())
         {
@@ -175,8 +241,11 @@ public sealed class ConformanceTests
         return result;
     }
 
-    /// <summary>Sends one request to a fresh stand-in holding cus_1, meter mtr_1 (api_calls) with event evt-1, and legacy item si_1.</summary>
-    private static async Task<(int Status, JsonElement Json)> SendAsync(string route, string method, string path, string parameters)
+    /// <summary>
+    /// Sends one request to a fresh stand-in holding cus_1, meter mtr_1 (api_calls) with event evt-1, and legacy item si_1.
+    /// v2 requests are JSON; the stream is authenticated with a new meter event session's token (expired on request).
+    /// </summary>
+    private static async Task<(int Status, JsonElement Json)> SendAsync(string route, string method, string path, string parameters, bool expireSession = false)
     {
         await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new ManualTimeProvider(Now) });
         stripe.AddCustomer("cus_1");
@@ -189,12 +258,25 @@ public sealed class ConformanceTests
             Assert.That((int)arrange.StatusCode, Is.EqualTo(200));
         }
 
+        if (route == Stream)
+        {
+            using var sessionResponse = await client.PostAsync("v2/billing/meter_event_session", new StringContent("{}", System.Text.Encoding.UTF8, Json));
+            using var session = JsonDocument.Parse(await sessionResponse.Content.ReadAsStringAsync());
+            client.DefaultRequestHeaders.Authorization = new("Bearer", session.RootElement.GetProperty("authentication_token").GetString());
+            if (expireSession)
+            {
+                stripe.ExpireMeterEventSessions();
+            }
+        }
+
         using var response = method == "GET"
             ? await client.GetAsync(path.TrimStart('/') + "?" + parameters)
-            : await client.PostAsync(path.TrimStart('/'), new StringContent(parameters, System.Text.Encoding.UTF8, Form));
+            : await client.PostAsync(path.TrimStart('/'), new StringContent(parameters, System.Text.Encoding.UTF8, IsV2(route) ? Json : Form));
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return ((int)response.StatusCode, document.RootElement.Clone());
     }
+
+    private static bool IsV2(string route) => route.Contains(" /v2/", StringComparison.Ordinal);
 
     private static string TopLevelName(string pair)
     {

@@ -86,7 +86,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
     [TestCase("POST", "/v1/customers")]
     [TestCase("GET", "/v1/billing/meter_events")]
     [TestCase("DELETE", "/v1/billing/meters")]
-    [TestCase("POST", "/v2/billing/meter_event_stream")]
+    [TestCase("POST", "/v2/billing/meter_events")]
     [TestCase("POST", "/v1/billing/meters/")]
     public async Task Unknown_routes_are_404_unrecognized_request_url(string method, string path)
     {

@@ -116,13 +116,53 @@ public sealed class WireCaptureTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task V2_requests_are_not_served()
+    public async Task V2_meter_event_session_and_stream()
     {
-        foreach (var capture in _captures.Where(c => c.Path.StartsWith("/v2/", StringComparison.Ordinal)))
+        Stripe.AddMeter("api_calls", id: "mtr_1");
+
+        // The stream capture's event is stamped 2026-11-21T11:59:00.000Z: bring the clock a minute past it.
+        Clock.SetUtcNow(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
+        using var sessionResponse = await SendAsync(Capture("/v2/billing/meter_event_session"));
+        var session = await ExpectOkAsync(sessionResponse);
+        var token = session.GetProperty("authentication_token").GetString()!;
+
+        // The captured token was the capture server's own; swap in the one just issued, keep every other byte.
+        using var streamRequest = Capture("/v2/billing/meter_event_stream").ToRequest();
+        streamRequest.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var stream = await Client.SendAsync(streamRequest);
+
+        Assert.Multiple(() =>
         {
-            using var response = await SendAsync(capture);
-            await ExpectErrorAsync(response, 404, "invalid_request_error");
-        }
+            Assert.That(session.GetProperty("object").GetString(), Is.EqualTo("v2.billing.meter_event_session"));
+            Assert.That(session.GetProperty("created").GetString(), Is.EqualTo("2026-11-21T12:00:00.000Z"));
+            Assert.That(session.GetProperty("expires_at").GetString(), Is.EqualTo("2026-11-21T12:15:00.000Z"));
+            Assert.That(session.GetProperty("livemode").GetBoolean(), Is.False);
+        });
+        Assert.That(await stream.Content.ReadAsStringAsync(), Is.EqualTo("{}"));
+        Assert.That((int)stream.StatusCode, Is.EqualTo(200));
+        Assert.Multiple(() =>
+        {
+            Assert.That(Stripe.GetMeterTotal("api_calls", "cus_123"), Is.EqualTo(7));
+            Assert.That(Stripe.MeterEvents.Single().Timestamp, Is.EqualTo(new DateTimeOffset(2026, 11, 21, 11, 59, 0, TimeSpan.Zero)));
+            Assert.That(Stripe.CountAcceptedIdentifier("evt-2"), Is.EqualTo(1));
+            Assert.That(Stripe.MeterEventErrors, Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task The_captured_stream_token_is_not_a_session_of_this_stand_in()
+    {
+        using var response = await SendAsync(Capture("/v2/billing/meter_event_stream"));
+
+        await ExpectErrorAsync(response, 401, "invalid_request_error", "unauthorized");
+    }
+
+    [Test]
+    public async Task V2_meter_events_with_synchronous_validation_are_not_served()
+    {
+        using var response = await SendAsync(Capture("/v2/billing/meter_events"));
+
+        await ExpectErrorAsync(response, 404, "invalid_request_error", "not_found");
     }
 
     private WireCapture Capture(string path) => _captures.Single(c => c.Path == path);

@@ -5,7 +5,11 @@ namespace Gravity.Usage.Testing.Internal;
 /// <summary>What an endpoint sees of a request.</summary>
 internal sealed class EndpointContext
 {
+    /// <summary>The v1 parameters (form body or query); an empty map on v2 routes.</summary>
     public required FormNode Params { get; init; }
+
+    /// <summary>The v2 JSON body (an object); <see langword="null"/> on v1 routes.</summary>
+    public JsonObject? Json { get; init; }
 
     public required IReadOnlyDictionary<string, string> RouteValues { get; init; }
 

@@ -29,6 +29,14 @@ internal sealed class MeterEvent
     public bool Cancelled { get; set; }
 }
 
+/// <summary>Why a payload value was refused.</summary>
+internal enum ValueProblem
+{
+    None,
+    Invalid,
+    TooManyDigits,
+}
+
 internal sealed partial class Ledger
 {
     private const int MaxSignificantDigits = 15;
@@ -112,11 +120,8 @@ internal sealed partial class Ledger
         }
 
         // Identifier uniqueness.
-        if (identifier is not null
-            && _latestByIdentifier.TryGetValue(identifier, out var previous)
-            && context.Now - previous.ReceivedAt < _options.IdentifierUniquenessWindow)
+        if (identifier is not null && IsDuplicate(identifier, context.Now))
         {
-            _duplicatesByIdentifier[identifier] = CountDuplicates(identifier) + 1;
             if (_options.DuplicateIdentifier == DuplicateIdentifierBehavior.Reject)
             {
                 throw StripeErrors.Rejected("identifier", $"An event with identifier '{identifier}' already exists.", "duplicate_meter_event");
@@ -125,6 +130,28 @@ internal sealed partial class Ledger
             return EndpointResult.Ok(MeterEventJson(eventName, identifier, payload, timestamp, context.NowUnix));
         }
 
+        identifier = Accept(meter, identifier, customerId, value, timestamp, payload, context);
+        return EndpointResult.Ok(MeterEventJson(eventName, identifier, payload, timestamp, context.NowUnix));
+    }
+
+    /// <summary>
+    /// Whether an event with this identifier was accepted within the uniqueness window; counts the duplicate when so.
+    /// v1 meter events and v2 stream events share this one table, as on Stripe.
+    /// </summary>
+    private bool IsDuplicate(string identifier, DateTimeOffset now)
+    {
+        if (!_latestByIdentifier.TryGetValue(identifier, out var previous) || now - previous.ReceivedAt >= _options.IdentifierUniquenessWindow)
+        {
+            return false;
+        }
+
+        _duplicatesByIdentifier[identifier] = CountDuplicates(identifier) + 1;
+        return true;
+    }
+
+    /// <summary>Counts a validated, non-duplicate event (from v1 or the v2 stream); returns its identifier (generated when none was sent).</summary>
+    private string Accept(Meter meter, string? identifier, string customerId, decimal value, long timestamp, Dictionary<string, string> payload, EndpointContext context)
+    {
         identifier ??= "mev_" + Guid.NewGuid().ToString("N");
         var accepted = new MeterEvent
         {
@@ -149,7 +176,7 @@ internal sealed partial class Ledger
         list.Add(accepted);
         _latestByIdentifier[identifier] = accepted;
         _acceptedByIdentifier[identifier] = CountAccepted(identifier) + 1;
-        return EndpointResult.Ok(MeterEventJson(eventName, identifier, payload, timestamp, context.NowUnix));
+        return identifier;
     }
 
     public EndpointResult CreateMeterEventAdjustment(EndpointContext context)
@@ -290,8 +317,17 @@ internal sealed partial class Ledger
 
     private static string WindowId(long start, long end) => string.Create(CultureInfo.InvariantCulture, $"mtrusg_{start}_{end}");
 
-    private decimal ParseValue(string raw, string param)
+    private decimal ParseValue(string raw, string param) => CheckValue(raw, out var value) switch
     {
+        ValueProblem.None => value,
+        ValueProblem.TooManyDigits => throw StripeErrors.Invalid(param, $"The value '{raw}' has more than {MaxSignificantDigits} significant digits.", "payload_invalid_value"),
+        _ => throw InvalidValue(raw, param),
+    };
+
+    /// <summary>Checks a payload value (a non-negative number as a string; integers only per <see cref="StripeStandInOptions.IntegerValuesOnly"/>) without throwing, for both v1 and the v2 stream.</summary>
+    private ValueProblem CheckValue(string raw, out decimal value)
+    {
+        value = 0;
         var digits = 0;
         var dots = 0;
         var significant = false;
@@ -311,21 +347,22 @@ internal sealed partial class Ledger
             }
             else
             {
-                throw InvalidValue(raw, param);
+                return ValueProblem.Invalid;
             }
         }
 
         if (raw.Length == 0 || dots > 1 || (dots == 1 && (_options.IntegerValuesOnly || raw[0] == '.' || raw[^1] == '.')))
         {
-            throw InvalidValue(raw, param);
+            return ValueProblem.Invalid;
         }
 
         if (digits > MaxSignificantDigits)
         {
-            throw StripeErrors.Invalid(param, $"The value '{raw}' has more than {MaxSignificantDigits} significant digits.", "payload_invalid_value");
+            return ValueProblem.TooManyDigits;
         }
 
-        return decimal.Parse(raw, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+        value = decimal.Parse(raw, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+        return ValueProblem.None;
     }
 
     private StripeErrorException InvalidValue(string raw, string param) => StripeErrors.Invalid(

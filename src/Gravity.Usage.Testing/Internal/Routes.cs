@@ -24,7 +24,13 @@ internal sealed class RouteDefinition
     /// <summary>Whether the route only exists on API versions before <c>2025-03-31.basil</c>.</summary>
     public bool LegacyUsageRecords { get; }
 
-    /// <summary>The body (POST) or query (GET) parameters the endpoint accepts; anything else is <c>parameter_unknown</c>.</summary>
+    /// <summary>Whether the route is on Stripe's v2 API: a JSON body, and errors in the v2 envelope.</summary>
+    public bool V2 { get; init; }
+
+    /// <summary>Whether the route authenticates with a meter event session token instead of an API key.</summary>
+    public bool SessionAuth { get; init; }
+
+    /// <summary>The body (POST) or query (GET) parameters the endpoint accepts (top-level JSON properties on v2); anything else is <c>parameter_unknown</c>.</summary>
     public IReadOnlyList<ParamSpec> Parameters { get; }
 
     public bool TryMatch(string path, out Dictionary<string, string> values)
@@ -106,6 +112,9 @@ internal static class Routes
             ParamSpec.Expand),
         new("GET", "/v1/subscription_items/{subscription_item}/usage_record_summaries", static (l, c) => l.ListUsageRecordSummaries(c), true,
             Limit, StartingAfter, EndingBefore, ParamSpec.Expand),
+        new("POST", "/v2/billing/meter_event_session", static (l, c) => l.CreateMeterEventSession(c), false) { V2 = true },
+        new("POST", "/v2/billing/meter_event_stream", static (l, c) => l.CreateMeterEventStream(c), false,
+            new ParamSpec("events", ParamShape.Array, Required: true)) { V2 = true, SessionAuth = true },
     ];
 
     public static RouteDefinition? Match(string method, string path, out Dictionary<string, string> values)

@@ -8,15 +8,16 @@ namespace Gravity.Usage.Testing.Internal;
 
 /// <summary>
 /// The transport-neutral core: one request in, one answer out. Order of processing: fault rule selection; a fault
-/// timed <see cref="FaultTiming.BeforeProcessing"/>; routing (404); authentication (401); API version; parameter
-/// decoding and validation (400, not stored); the v1 idempotency layer (replay / 400 idempotency_error / 409 in
-/// flight / reserve); <see cref="StripeStandInOptions.ResponseDelay"/> and a fault timed
-/// <see cref="FaultTiming.DuringProcessing"/>; the endpoint under the state lock; storing the answer; a fault timed
-/// <see cref="FaultTiming.AfterProcessing"/>.
+/// timed <see cref="FaultTiming.BeforeProcessing"/>; routing (404); authentication (401: an API key, or a meter event
+/// session token on the v2 stream); API version; parameter decoding and validation (form on v1, JSON on v2; 400, not
+/// stored); the idempotency layer (replay / 400 idempotency_error / 409 in flight / reserve);
+/// <see cref="StripeStandInOptions.ResponseDelay"/> and a fault timed <see cref="FaultTiming.DuringProcessing"/>; the
+/// endpoint under the state lock; storing the answer; a fault timed <see cref="FaultTiming.AfterProcessing"/>; on
+/// <c>/v2/</c> paths, errors reshaped into the v2 envelope (<see cref="V2Errors"/>).
 /// </summary>
 internal sealed class StandInEngine : IDisposable
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    internal static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly string[] KeyPrefixes = ["sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_"];
 
     private readonly Lock _sync = new();
@@ -135,6 +136,11 @@ internal sealed class StandInEngine : IDisposable
             response = StandInResponse.Dropped;
         }
 
+        if (V2Errors.IsV2Path(request.Path))
+        {
+            response = V2Errors.Adapt(response);
+        }
+
         lock (_sync)
         {
             entry.Complete(response, requestAborted.IsCancellationRequested);
@@ -205,9 +211,10 @@ internal sealed class StandInEngine : IDisposable
             return (Respond(404, StripeErrors.Body(StripeErrors.InvalidRequest, $"Unrecognized request URL ({request.Method}: {request.Path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/."), headers), null);
         }
 
-        if (Authenticate(request) is { } authError)
+        if ((route.SessionAuth ? AuthenticateSession(request) : Authenticate(request)) is { } authError)
         {
-            headers.Add(new("WWW-Authenticate", "Basic realm=\"Stripe\""));
+            // The stream takes a bearer session token only; everything else also takes an API key over Basic auth.
+            headers.Add(new("WWW-Authenticate", route.SessionAuth ? "Bearer realm=\"Stripe\"" : "Basic realm=\"Stripe\""));
             return (Respond(authError.StatusCode, authError.ToBody(), headers), null);
         }
 
@@ -226,10 +233,23 @@ internal sealed class StandInEngine : IDisposable
         }
 
         FormNode parameters;
+        JsonObject? json = null;
+        string fingerprint;
         try
         {
-            parameters = ParseParameters(request);
-            Parameters.Validate(parameters, route.Parameters);
+            if (route.V2)
+            {
+                json = JsonBody.Parse(request);
+                JsonBody.Validate(json, route.Parameters);
+                parameters = FormNode.EmptyMap();
+                fingerprint = JsonBody.Fingerprint(json);
+            }
+            else
+            {
+                parameters = ParseParameters(request);
+                Parameters.Validate(parameters, route.Parameters);
+                fingerprint = parameters.Fingerprint();
+            }
         }
         catch (StripeErrorException e)
         {
@@ -245,7 +265,6 @@ internal sealed class StandInEngine : IDisposable
                 return (Respond(400, StripeErrors.Body(StripeErrors.InvalidRequest, "Invalid Idempotency-Key: must be at most 255 characters."), headers), null);
             }
 
-            var fingerprint = parameters.Fingerprint();
             lock (_sync)
             {
                 var now = Now;
@@ -325,6 +344,7 @@ internal sealed class StandInEngine : IDisposable
                     var context = new EndpointContext
                     {
                         Params = parameters,
+                        Json = json,
                         RouteValues = routeValues,
                         Now = Now,
                         RequestId = requestId,
@@ -448,6 +468,48 @@ internal sealed class StandInEngine : IDisposable
         return _options.AcceptApiKey(key)
             ? null
             : new StripeErrorException(401, StripeErrors.InvalidRequest, $"Invalid API Key provided: {MaskKey(key)}", null, null, storable: false);
+    }
+
+    /// <summary>
+    /// Authentication of the meter event stream: <c>Authorization: Bearer &lt;meter event session token&gt;</c>. An API
+    /// key is refused like an unknown token (the stream never accepts one); an expired token gets the v2
+    /// <c>temporary_session_expired</c> error, the one clients renew their session on.
+    /// </summary>
+    private StripeErrorException? AuthenticateSession(StandInRequest request)
+    {
+        var header = request.Header("Authorization");
+        var token = header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        if (string.IsNullOrEmpty(token))
+        {
+            return new StripeErrorException(
+                401,
+                StripeErrors.InvalidRequest,
+                "You did not provide a meter event session token. Send 'Authorization: Bearer <authentication_token>' with the token from POST /v2/billing/meter_event_session.",
+                null,
+                null,
+                storable: false);
+        }
+
+        SessionTokenState state;
+        lock (_sync)
+        {
+            state = Ledger.CheckSessionToken(token, Now);
+        }
+
+        return state switch
+        {
+            SessionTokenState.Valid => null,
+            SessionTokenState.Expired => V2Errors.SessionExpired(),
+            _ => new StripeErrorException(
+                401,
+                StripeErrors.InvalidRequest,
+                _options.AcceptApiKey(token)
+                    ? "The meter event stream does not accept API keys: authenticate with the authentication_token of a meter event session (POST /v2/billing/meter_event_session)."
+                    : $"Invalid meter event session token provided: {MaskKey(token)}",
+                null,
+                null,
+                storable: false),
+        };
     }
 
     /// <summary>Masks an API key for an error message: the well-known prefix and at most the last 4 characters of a long key.</summary>

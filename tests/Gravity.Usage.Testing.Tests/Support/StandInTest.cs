@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Gravity.Usage.Testing.Tests.Support;
 
@@ -105,6 +106,44 @@ public abstract class StandInTest
 
         pairs.Add(("timestamp", (timestamp ?? NowUnix).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return PostAsync("/v1/billing/meter_events", Form.Encode([.. pairs]), idempotencyKey, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Creates a v2 meter event session with the API key and returns its authentication token.</summary>
+    protected async Task<string> CreateSessionTokenAsync()
+    {
+        using var response = await PostAsync("/v2/billing/meter_event_session", "{}", contentType: "application/json");
+        var json = await ExpectOkAsync(response);
+        return json.GetProperty("authentication_token").GetString()!;
+    }
+
+    /// <summary>Posts <c>{"events":[...]}</c> to the v2 meter event stream with a session token.</summary>
+    protected Task<HttpResponseMessage> PostStreamAsync(string token, IEnumerable<JsonObject> events, string? idempotencyKey = null) =>
+        PostAsync("/v2/billing/meter_event_stream", StreamBody(events), idempotencyKey, apiKey: token, contentType: "application/json");
+
+    protected static string StreamBody(IEnumerable<JsonObject> events) =>
+        new JsonObject { ["events"] = new JsonArray([.. events.Select(e => e.DeepClone())]) }.ToJsonString();
+
+    /// <summary>One stream event for api_calls; the timestamp is RFC 3339, as Stripe.net sends it (omitted when null).</summary>
+    protected static JsonObject StreamEvent(string? identifier, string customer = "cus_1", string? value = "5", DateTimeOffset? timestamp = null, string eventName = "api_calls")
+    {
+        var payload = new JsonObject { ["stripe_customer_id"] = customer };
+        if (value is not null)
+        {
+            payload["value"] = value;
+        }
+
+        var e = new JsonObject { ["event_name"] = eventName, ["payload"] = payload };
+        if (identifier is not null)
+        {
+            e["identifier"] = identifier;
+        }
+
+        if (timestamp is { } t)
+        {
+            e["timestamp"] = t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return e;
     }
 
     protected static async Task<JsonElement> JsonAsync(HttpResponseMessage response)

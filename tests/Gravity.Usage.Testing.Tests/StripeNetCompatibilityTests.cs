@@ -1,0 +1,257 @@
+using System.Net;
+using Gravity.Usage.Testing.Tests.Support;
+using Stripe;
+using Stripe.V2.Billing;
+
+namespace Gravity.Usage.Testing.Tests;
+
+/// <summary>
+/// Drives the stand-in with Stripe.net (the version the library ships with), so what the stand-in accepts and answers
+/// is exactly what the real client sends and expects: v2 meter event sessions and the stream, and v1 meter events.
+/// </summary>
+[TestFixture(Transport.InProcess)]
+[TestFixture(Transport.Loopback)]
+public sealed class StripeNetCompatibilityTests(Transport transport)
+{
+    private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(1_790_000_600);
+    private ManualTimeProvider _clock = null!;
+    private StripeStandIn _stripe = null!;
+    private HttpClient _http = null!;
+    private StripeClient _client = null!;
+
+    [SetUp]
+    public async Task CreateAsync()
+    {
+        _clock = new ManualTimeProvider(Start);
+        _stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = _clock });
+        _stripe.AddCustomer("cus_123");
+        _stripe.AddMeter("api_calls", id: "mtr_1");
+        Uri baseAddress;
+        if (transport == Transport.Loopback)
+        {
+            baseAddress = await _stripe.StartAsync();
+            _http = new HttpClient();
+        }
+        else
+        {
+            baseAddress = StripeStandIn.InProcessBaseAddress;
+            _http = new HttpClient(_stripe.CreateHandler());
+        }
+
+        // Stripe.net appends "/v2/..." to the base: no trailing slash.
+        var stripeBase = baseAddress.ToString().TrimEnd('/');
+        _client = new StripeClient(new StripeClientOptions
+        {
+            ApiKey = StripeStandIn.DefaultApiKey,
+            ApiBase = stripeBase,
+            MeterEventsBase = stripeBase,
+            HttpClient = new SystemNetHttpClient(_http, maxNetworkRetries: 0),
+        });
+    }
+
+    [TearDown]
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _stripe.DisposeAsync();
+    }
+
+    [Test]
+    public async Task A_session_deserializes_with_its_token_and_times()
+    {
+        var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(session.Id, Does.StartWith("mes_"));
+            Assert.That(session.Object, Is.EqualTo("v2.billing.meter_event_session"));
+            Assert.That(session.AuthenticationToken, Does.StartWith("mes_tok_"));
+            Assert.That(session.Created, Is.EqualTo(Start.UtcDateTime));
+            Assert.That(session.ExpiresAt, Is.EqualTo(Start.UtcDateTime.AddMinutes(15)));
+            Assert.That(session.ExpiresAt.Kind, Is.EqualTo(DateTimeKind.Utc));
+            Assert.That(session.Livemode, Is.False);
+        });
+        var request = _stripe.Requests.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(request.Body, Is.EqualTo("{}"), "Stripe.net sends an empty JSON object");
+            Assert.That(request.Headers["Content-Type"], Does.StartWith("application/json"));
+            Assert.That(request.IdempotencyKey, Is.Not.Null.And.Not.Empty, "Stripe.net sends an Idempotency-Key on every v2 POST");
+            Assert.That(request.Headers["Authorization"], Is.EqualTo("Bearer [REDACTED]"));
+        });
+    }
+
+    [Test]
+    public async Task Stream_events_are_counted_and_the_wire_shape_is_pinned()
+    {
+        var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
+
+        var answer = await SendStreamAsync(session, Event("evt-1", "7", Start.UtcDateTime.AddMinutes(-1)), Event(null, "3"));
+
+        Assert.That(answer, Is.Not.Null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_stripe.GetMeterTotal("api_calls", "cus_123"), Is.EqualTo(10));
+            Assert.That(_stripe.CountAcceptedIdentifier("evt-1"), Is.EqualTo(1));
+            Assert.That(_stripe.MeterEvents.Single(e => e.Identifier == "evt-1").Timestamp, Is.EqualTo(Start.AddMinutes(-1)));
+            Assert.That(_stripe.MeterEventErrors, Is.Empty);
+        });
+        var request = _stripe.Requests[^1];
+        Assert.Multiple(() =>
+        {
+            // Null members are left out; timestamps are RFC 3339 in UTC, whole seconds, with a 'Z'.
+            Assert.That(request.Body, Is.EqualTo(
+                "{\"events\":[{\"event_name\":\"api_calls\",\"identifier\":\"evt-1\",\"payload\":{\"stripe_customer_id\":\"cus_123\",\"value\":\"7\"},\"timestamp\":\"2026-09-21T14:22:20Z\"},"
+                + "{\"event_name\":\"api_calls\",\"payload\":{\"stripe_customer_id\":\"cus_123\",\"value\":\"3\"}}]}"));
+            Assert.That(request.Headers["Content-Type"], Does.StartWith("application/json"));
+            Assert.That(request.IdempotencyKey, Is.Not.Null.And.Not.Empty);
+            Assert.That(request.StatusCode, Is.EqualTo(200));
+        });
+    }
+
+    [Test]
+    public async Task An_expired_token_throws_TemporarySessionExpiredException_and_a_new_session_works()
+    {
+        var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
+        _clock.Advance(TimeSpan.FromMinutes(15));
+
+        var e = Assert.ThrowsAsync<Stripe.V2.TemporarySessionExpiredException>(() => SendStreamAsync(session, Event("evt-1", "7")));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(e!.HttpStatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(e.StripeError.Type, Is.EqualTo("temporary_session_expired"));
+            Assert.That(e.StripeError.Code, Is.EqualTo("billing_meter_event_session_expired"));
+            Assert.That(e, Is.InstanceOf<StripeException>());
+        });
+        var renewed = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
+        await SendStreamAsync(renewed, Event("evt-1", "7"));
+        Assert.That(_stripe.GetMeterTotal("api_calls", "cus_123"), Is.EqualTo(7));
+    }
+
+    [Test]
+    public async Task ExpireMeterEventSessions_makes_Stripe_net_throw_the_expiry_exception()
+    {
+        var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
+        _stripe.ExpireMeterEventSessions();
+
+        Assert.ThrowsAsync<Stripe.V2.TemporarySessionExpiredException>(() => SendStreamAsync(session, Event("evt-1", "7")));
+        Assert.That(_stripe.GetMeterTotal("api_calls", "cus_123"), Is.Zero);
+    }
+
+    [Test]
+    public void The_API_key_on_the_stream_is_a_plain_401_not_an_expiry()
+    {
+        var e = Assert.ThrowsAsync<StripeException>(() => _client.V2.Billing.MeterEventStream.CreateAsync(
+            new MeterEventStreamCreateOptions { Events = [Event("evt-1", "7")] }));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(e, Is.Not.InstanceOf<Stripe.V2.TemporarySessionExpiredException>());
+            Assert.That(e!.HttpStatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(e.StripeError.Code, Is.EqualTo("unauthorized"));
+        });
+    }
+
+    [Test]
+    public async Task More_than_100_events_is_a_400_StripeException()
+    {
+        var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
+        var events = Enumerable.Range(0, 101).Select(i => Event($"evt-{i}", "1")).ToArray();
+
+        var e = Assert.ThrowsAsync<StripeException>(() => SendStreamAsync(session, events));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(e!.HttpStatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(e.StripeError.Type, Is.EqualTo("invalid_request_error"));
+            Assert.That(e.StripeError.Code, Is.EqualTo("parameter_invalid"));
+        });
+        Assert.That(_stripe.MeterEvents, Is.Empty);
+    }
+
+    [Test]
+    public async Task Invalid_events_do_not_throw_and_are_recorded_as_errors()
+    {
+        var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
+        var unknownCustomer = Event("evt-1", "7");
+        unknownCustomer.Payload["stripe_customer_id"] = "cus_nobody";
+
+        await SendStreamAsync(session, unknownCustomer, Event("evt-2", "2"));
+
+        var error = _stripe.MeterEventErrors.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.Code, Is.EqualTo("meter_event_customer_not_found"));
+            Assert.That(error.Identifier, Is.EqualTo("evt-1"));
+            Assert.That(error.CustomerId, Is.EqualTo("cus_nobody"));
+            Assert.That(_stripe.GetMeterTotal("api_calls", "cus_123"), Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public async Task V1_meter_events_through_Stripe_net_and_de_duplication_with_the_stream()
+    {
+        var created = await _client.V1.Billing.MeterEvents.CreateAsync(new Stripe.Billing.MeterEventCreateOptions
+        {
+            EventName = "api_calls",
+            Identifier = "evt-1",
+            Payload = new Dictionary<string, string> { ["stripe_customer_id"] = "cus_123", ["value"] = "5" },
+            Timestamp = Start.UtcDateTime.AddMinutes(-2),
+        });
+        var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
+        await SendStreamAsync(session, Event("evt-1", "100"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(created.Identifier, Is.EqualTo("evt-1"));
+            Assert.That(created.Timestamp, Is.EqualTo(Start.UtcDateTime.AddMinutes(-2)));
+            Assert.That(created.Payload["value"], Is.EqualTo("5"));
+            Assert.That(_stripe.GetMeterTotal("api_calls", "cus_123"), Is.EqualTo(5));
+            Assert.That(_stripe.CountDuplicateIdentifier("evt-1"), Is.EqualTo(1));
+            Assert.That(_stripe.MeterEventErrors, Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task Stripe_net_retries_a_lost_stream_answer_with_the_same_key_and_the_events_count_once()
+    {
+        using var retrying = new HttpClient(_stripe.CreateHandler());
+        var client = new StripeClient(new StripeClientOptions
+        {
+            ApiKey = StripeStandIn.DefaultApiKey,
+            ApiBase = StripeStandIn.InProcessBaseAddress.ToString().TrimEnd('/'),
+            MeterEventsBase = StripeStandIn.InProcessBaseAddress.ToString().TrimEnd('/'),
+            HttpClient = new SystemNetHttpClient(retrying, maxNetworkRetries: 1),
+        });
+        var session = await client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
+        _stripe.Faults.FailNext("POST", "/v2/billing/meter_event_stream", StripeFault.ServerError(500), timing: FaultTiming.AfterProcessing);
+
+        await client.V2.Billing.MeterEventStream.CreateAsync(
+            new MeterEventStreamCreateOptions { Events = [Event("evt-1", "7")] },
+            new RequestOptions { ApiKey = session.AuthenticationToken });
+
+        var attempts = _stripe.Requests.Where(r => r.Path == "/v2/billing/meter_event_stream").ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(attempts.Select(r => r.StatusCode), Is.EqualTo(new int?[] { 500, 200 }));
+            Assert.That(attempts[1].IdempotencyKey, Is.EqualTo(attempts[0].IdempotencyKey));
+            Assert.That(attempts[1].IsReplay, Is.True);
+            Assert.That(_stripe.GetMeterTotal("api_calls", "cus_123"), Is.EqualTo(7));
+            Assert.That(_stripe.CountAcceptedIdentifier("evt-1"), Is.EqualTo(1));
+        });
+    }
+
+    private static MeterEventStreamCreateEventOptions Event(string? identifier, string value, DateTime? timestamp = null) => new()
+    {
+        EventName = "api_calls",
+        Identifier = identifier,
+        Payload = new Dictionary<string, string> { ["stripe_customer_id"] = "cus_123", ["value"] = value },
+        Timestamp = timestamp,
+    };
+
+    private Task<EmptyStripeEntity> SendStreamAsync(MeterEventSession session, params MeterEventStreamCreateEventOptions[] events) =>
+        _client.V2.Billing.MeterEventStream.CreateAsync(
+            new MeterEventStreamCreateOptions { Events = [.. events] },
+            new RequestOptions { ApiKey = session.AuthenticationToken });
+}
