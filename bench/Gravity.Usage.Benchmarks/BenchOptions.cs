@@ -13,6 +13,7 @@ internal sealed record BenchOptions
           --seconds S    measured seconds per round, after a warm-up (default 3, quick 1)
           --postgres CS  also measure increments on PostgreSQL (an Npgsql connection string; default: GRAVITY_USAGE_POSTGRES)
           --postgres-only  only the PostgreSQL increment table (needs a server)
+          --reporting-only only the reporting table (v1 meter events and the v2 stream against the stand-in)
           --help         show this text
         """;
 
@@ -31,6 +32,11 @@ internal sealed record BenchOptions
     public string? Postgres { get; init; } = NullIfEmpty(Environment.GetEnvironmentVariable("GRAVITY_USAGE_POSTGRES"));
 
     public bool PostgresOnly { get; init; }
+
+
+    /// <summary>Gets a value indicating whether only the reporting table runs (--reporting-only).</summary>
+
+    public bool ReportingOnly { get; init; }
 
     public int Rounds { get; init; } = 3;
 
@@ -78,6 +84,9 @@ internal sealed record BenchOptions
                     break;
                 case "--postgres-only":
                     options = options with { PostgresOnly = true };
+                    break;
+                case "--reporting-only":
+                    options = options with { ReportingOnly = true };
                     break;
                 case "--help" or "-h":
                     error = string.Empty;

@@ -59,7 +59,18 @@ internal static class Program
         Console.WriteLine(Conditions.Describe(options));
 
         var failures = new List<string>();
-        if (!options.PostgresOnly)
+        if (options.ReportingOnly)
+        {
+            var (deliveries, calls) = await RunReportingAsync(options, progress, clock, failures);
+            Console.WriteLine();
+            Console.Write(ReportingTable(deliveries, calls));
+            Console.WriteLine();
+            foreach (var line in ReportingTargets(deliveries, calls))
+            {
+                Console.WriteLine(line);
+            }
+        }
+        else if (!options.PostgresOnly)
         {
             await RunSqliteAsync(options, progress, clock, failures);
         }
@@ -215,7 +226,7 @@ internal static class Program
         var latency = TimeSpan.FromMilliseconds(20);
         var v1 = await ReportingBenchmark.RunDeliveryAsync(StripeUsageApi.MeterEvents, options.Quick ? 2_000 : 10_000, limit: 1_000, latency);
         await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0}s] reporting v1: {v1.Reports:N0} reports in {v1.Seconds:0.0} s, {v1.PerSecond:N0}/s"));
-        var v2 = await ReportingBenchmark.RunDeliveryAsync(StripeUsageApi.MeterEventStream, options.Quick ? 20_000 : 50_000, limit: 10_000, latency);
+        var v2 = await ReportingBenchmark.RunDeliveryAsync(StripeUsageApi.MeterEventStream, options.Quick ? 20_000 : 60_000, limit: 10_000, latency);
         await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,5:0}s] reporting v2 stream: {v2.Reports:N0} reports in {v2.Seconds:0.0} s, {v2.PerSecond:N0}/s"));
         var increments = options.Quick ? 100_000 : 1_000_000;
         var calls = await ReportingBenchmark.RunCallsPerIncrementsAsync(increments, accounts: 1_000, callers: 64);

@@ -31,9 +31,13 @@ internal static class ReportingBenchmark
         var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow());
         await using var store = new SqliteUsageStore(new SqliteUsageStoreOptions { ConnectionString = database.ConnectionString }, clock);
 
-        // One report per account: usage in the bucket that just ended, then the clock moves past it.
-        await SeedAsync(store, clock, reports);
+        // One pending report per account, closed before the clock starts: the figure is delivery alone.
+        var bucket = await SeedAsync(store, clock, reports);
         clock.Advance(TimeSpan.FromHours(1));
+        foreach (var chunk in Enumerable.Range(0, reports).Chunk(2_000))
+        {
+            await store.CloseAsync(chunk.Select(a => new ReportClosing($"acct_{a:D5}", Meter, bucket, bucket.AddHours(1), null)).ToList(), clock.GetUtcNow());
+        }
 
         var stream = api == StripeUsageApi.MeterEventStream;
         using var sink = (IDisposable)StripeSinks.Create(new StripeOptions
@@ -49,7 +53,7 @@ internal static class ReportingBenchmark
             (IUsageSink)sink,
             new MappedAccounts(),
             Options.Create(BillingOptions()),
-            Options.Create(new UsageReportingOptions { MaxConcurrency = 64, DeliveryBatchSize = stream ? 5_000 : 1_000, CloseSliceSize = 2_000 }),
+            Options.Create(new UsageReportingOptions { MaxConcurrency = 64, DeliveryBatchSize = stream ? 20_000 : 1_000, CloseSliceSize = 2_000 }),
             clock);
 
         var started = Stopwatch.GetTimestamp();
@@ -115,7 +119,7 @@ internal static class ReportingBenchmark
     }
 
     /// <summary>Writes one counter per account straight through the store, in a few large batches.</summary>
-    private static async Task SeedAsync(SqliteUsageStore store, TimeProvider clock, int accounts)
+    private static async Task<DateTimeOffset> SeedAsync(SqliteUsageStore store, TimeProvider clock, int accounts)
     {
         var now = clock.GetUtcNow();
         var bucket = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerHour), TimeSpan.Zero);
@@ -123,6 +127,8 @@ internal static class ReportingBenchmark
         {
             await store.WriteAsync(chunk.Select(a => new UsageIncrement($"acct_{a:D5}", Meter, bucket, 1 + (a % 7), null, now)).ToArray());
         }
+
+        return bucket;
     }
 
     private static int PeakPerSecond(List<DateTimeOffset> times)
