@@ -86,7 +86,8 @@ internal readonly record struct StripeFailure(StripeFailureKind Kind, string Mes
                 return StripeFailureKind.Permanent;
         }
 
-        // Status 0: no HTTP answer Stripe.net could read (it says so with a StripeException); the outcome is unknown.
+        // A success status with a body Stripe.net could not read (or no status at all) leaves the outcome unknown: asking
+        // again is safe, the identifier and the idempotency key de-duplicate.
         return status is 0 or 409 or 429 or >= 500 || (status is >= 200 and < 300)
             ? StripeFailureKind.Transient
             : StripeFailureKind.Permanent;
