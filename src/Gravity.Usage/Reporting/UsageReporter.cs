@@ -157,67 +157,120 @@ public sealed partial class UsageReporter : IUsageReporter
     private async Task DeliverAsync(string? account, RunTally tally, CancellationToken cancellationToken)
     {
         var owner = Guid.NewGuid().ToString("N");
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken };
-        while (true)
+        using var throttle = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
+        var inFlight = new List<Task>();
+        try
         {
-            var now = _timeProvider.GetUtcNow();
-            var leaseExpiresAt = now + _options.LeaseDuration;
-            var claimed = await _store.ClaimDueAsync(
-                new ReportClaim(owner, now, leaseExpiresAt, _options.DeliveryBatchSize, account),
-                cancellationToken).ConfigureAwait(false);
-            if (claimed.Count == 0)
+            while (true)
             {
-                return;
-            }
+                // The next batch is claimed while the previous one is still being sent, so the pause between batches
+                // (recording outcomes, claiming) never leaves the rate limit unused. At most two batches at a time,
+                // and never more than MaxConcurrency deliveries in flight between them.
+                if (inFlight.Count >= 2)
+                {
+                    await FinishOneAsync(inFlight).ConfigureAwait(false);
+                }
 
-            var accounts = new ConcurrentDictionary<string, Task<UsageAccount?>>(StringComparer.Ordinal);
-            var started = new ConcurrentDictionary<long, bool>();
-            var attempts = new ConcurrentDictionary<long, Attempt>();
-            try
-            {
-                var deliveries = new ConcurrentBag<UsageDelivery>();
-                await Parallel.ForEachAsync(
-                    claimed,
-                    parallel,
-                    async (report, ct) =>
+                var now = _timeProvider.GetUtcNow();
+                var leaseExpiresAt = now + _options.LeaseDuration;
+                var claimed = await _store.ClaimDueAsync(
+                    new ReportClaim(owner, now, leaseExpiresAt, _options.DeliveryBatchSize, account),
+                    cancellationToken).ConfigureAwait(false);
+                if (claimed.Count == 0)
+                {
+                    if (inFlight.Count == 0)
                     {
-                        if (Unsent(report, owner, leaseExpiresAt) is { } held)
-                        {
-                            attempts[report.Id] = held;
-                        }
-                        else if (await ResolveAsync(report, accounts, ct).ConfigureAwait(false) is { } billing)
-                        {
-                            deliveries.Add(new UsageDelivery(report, EventName(report.Meter), billing));
-                        }
-                        else
-                        {
-                            attempts[report.Id] = Judge(report, owner, DeliveryResult.Transient("The account's billing ids could not be resolved; see the log."));
-                        }
-                    }).ConfigureAwait(false);
+                        break;
+                    }
 
-                // Sinks that take many reports per request (the v2 stream) get them in chunks; the others one by one.
-                var chunks = deliveries.OrderBy(d => d.Report.Id).Chunk(Math.Max(_sink.MaxBatchSize, 1));
-                await Parallel.ForEachAsync(
-                    chunks,
-                    parallel,
-                    async (chunk, ct) =>
+                    // A batch still in flight may hand reports back (its lease ran out): claim again once it is done.
+                    await FinishOneAsync(inFlight).ConfigureAwait(false);
+                    continue;
+                }
+
+                inFlight.Add(DeliverClaimedAsync(claimed, owner, now, leaseExpiresAt, throttle, tally, cancellationToken));
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(inFlight).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for one batch in flight to finish; a batch whose outcomes could not be recorded fails the run.</summary>
+    private static async Task FinishOneAsync(List<Task> inFlight)
+    {
+        var done = await Task.WhenAny(inFlight).ConfigureAwait(false);
+        inFlight.Remove(done);
+        await done.ConfigureAwait(false);
+    }
+
+    /// <summary>Sends one claimed batch and records every outcome in one transaction, whatever happens.</summary>
+    private async Task DeliverClaimedAsync(
+        IReadOnlyList<UsageReport> claimed,
+        string owner,
+        DateTimeOffset now,
+        DateTimeOffset leaseExpiresAt,
+        SemaphoreSlim throttle,
+        RunTally tally,
+        CancellationToken cancellationToken)
+    {
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken };
+        var accounts = new ConcurrentDictionary<string, Task<UsageAccount?>>(StringComparer.Ordinal);
+        var started = new ConcurrentDictionary<long, bool>();
+        var attempts = new ConcurrentDictionary<long, Attempt>();
+        try
+        {
+            var deliveries = new ConcurrentBag<UsageDelivery>();
+            await Parallel.ForEachAsync(
+                claimed,
+                parallel,
+                async (report, ct) =>
+                {
+                    if (Unsent(report, owner, leaseExpiresAt) is { } held)
+                    {
+                        attempts[report.Id] = held;
+                    }
+                    else if (await ResolveAsync(report, accounts, ct).ConfigureAwait(false) is { } billing)
+                    {
+                        deliveries.Add(new UsageDelivery(report, EventName(report.Meter), billing));
+                    }
+                    else
+                    {
+                        attempts[report.Id] = Judge(report, owner, DeliveryResult.Transient("The account's billing ids could not be resolved; see the log."));
+                    }
+                }).ConfigureAwait(false);
+
+            // Sinks that take many reports per request (the v2 stream) get them in chunks; the others one by one.
+            var chunks = deliveries.OrderBy(d => d.Report.Id).Chunk(Math.Max(_sink.MaxBatchSize, 1));
+            await Parallel.ForEachAsync(
+                chunks,
+                parallel,
+                async (chunk, ct) =>
+                {
+                    await throttle.WaitAsync(ct).ConfigureAwait(false);
+                    try
                     {
                         foreach (var attempt in await SendAsync(chunk, owner, leaseExpiresAt, started, ct).ConfigureAwait(false))
                         {
                             attempts[attempt.Report.Id] = attempt;
                         }
-                    }).ConfigureAwait(false);
-            }
-            finally
-            {
-                // Outcomes are recorded per claimed batch, in one transaction rather than one fsync per report; a crash
-                // before this point only means the delivered reports are sent again, and Stripe drops them by identifier.
-                // Reports a cancelled run did not finish are handed back at once instead of waiting for their lease.
-                var finished = claimed.Select(r => attempts.TryGetValue(r.Id, out var attempt)
-                    ? attempt
-                    : new Attempt(r, AttemptKind.HandedBack, new ReportCompletion(r.Id, owner, UsageReportStatus.Pending, now, NextAttemptAt: now, NotAttempted: !started.ContainsKey(r.Id))));
-                await RecordAsync(finished.ToList(), tally).ConfigureAwait(false);
-            }
+                    }
+                    finally
+                    {
+                        throttle.Release();
+                    }
+                }).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Outcomes are recorded per claimed batch, in one transaction rather than one fsync per report; a crash
+            // before this point only means the delivered reports are sent again, and Stripe drops them by identifier.
+            // Reports a cancelled run did not finish are handed back at once instead of waiting for their lease.
+            var finished = claimed.Select(r => attempts.TryGetValue(r.Id, out var attempt)
+                ? attempt
+                : new Attempt(r, AttemptKind.HandedBack, new ReportCompletion(r.Id, owner, UsageReportStatus.Pending, now, NextAttemptAt: now, NotAttempted: !started.ContainsKey(r.Id))));
+            await RecordAsync(finished.ToList(), tally).ConfigureAwait(false);
         }
     }
 
