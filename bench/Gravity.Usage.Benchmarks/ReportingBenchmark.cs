@@ -53,7 +53,7 @@ internal static class ReportingBenchmark
             (IUsageSink)sink,
             new MappedAccounts(),
             Options.Create(BillingOptions()),
-            Options.Create(new UsageReportingOptions { MaxConcurrency = 64, DeliveryBatchSize = stream ? 20_000 : 1_000, CloseSliceSize = 2_000 }),
+            Options.Create(new UsageReportingOptions { MaxConcurrency = 64, DeliveryBatchSize = stream ? 5_000 : 1_000, CloseSliceSize = 2_000 }),
             clock);
 
         var started = Stopwatch.GetTimestamp();
