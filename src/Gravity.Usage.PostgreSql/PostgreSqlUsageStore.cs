@@ -1,4 +1,5 @@
 using Dapper;
+using Gravity.Usage.Internal;
 using Gravity.Usage.Sql;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -15,7 +16,7 @@ namespace Gravity.Usage.PostgreSql;
 /// fixed number of statements whatever its size (arrays, not one statement per increment). The schema is installed
 /// lazily on first use unless <see cref="PostgreSqlUsageStoreOptions.PrepareSchemaIfNecessary"/> is off.
 /// </remarks>
-public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable
+public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable, IBatchFailureClassifier
 {
     /// <summary>PostgreSQL's code for a transaction it rolled back to break a deadlock; the whole transaction may be retried.</summary>
     private const string DeadlockDetected = "40P01";
@@ -107,6 +108,13 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
             return [];
         }
 
+        // The meter checks the same rules; checked again here because PostgreSQL refuses NUL and unpaired surrogates
+        // by failing the whole transaction, whoever the caller is.
+        if (UsageRules.DescribeInvalidIncrement(increments) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(increments));
+        }
+
         return await InTransactionAsync(
             (connection, transaction) => new PostgreSqlBatchWriter(connection, transaction, _queries).WriteAsync(increments, cancellationToken),
             cancellationToken).ConfigureAwait(false);
@@ -116,11 +124,11 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     public async Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var rows = await QueryAsync<(string Meter, long Quantity, long ReportedQuantity)>(
+        var rows = await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(
             meter is null ? _queries.Totals : _queries.MeterTotals,
             UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return UsageReads.ToTotals(rows);
+        return UsageReads.ToTotals(rows, account);
     }
 
     /// <inheritdoc />
@@ -147,6 +155,13 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
                 cancellationToken: cancellationToken)),
             cancellationToken).ConfigureAwait(false);
     }
+
+    /// <inheritdoc />
+    bool IBatchFailureClassifier.IsCausedByContent(Exception exception) =>
+        // An encoding failure (EncoderFallbackException is an ArgumentException) or a data exception (class 22, such as
+        // 22021 invalid byte sequence) or integrity violation (class 23): PostgreSQL refused a value, not the connection.
+        exception is ArgumentException
+        || exception is PostgresException { SqlState: [ '2', '2' or '3', ..] };
 
     /// <summary>Closes the store; the data source is disposed only when the store built it. Later calls throw <see cref="ObjectDisposedException"/>.</summary>
     /// <returns>A task that completes when the store is closed.</returns>

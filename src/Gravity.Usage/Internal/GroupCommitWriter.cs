@@ -111,6 +111,17 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            if (batch.Count > 1 && _store is IBatchFailureClassifier classifier && classifier.IsCausedByContent(ex))
+            {
+                // One increment's content was refused and the transaction rolled back: commit the halves on their own,
+                // in order, so that only the offender faults and a key repeated across the halves stays a duplicate.
+                LogBatchSplit(_logger, ex, batch.Count);
+                var half = batch.Count / 2;
+                await CommitAsync(batch.GetRange(0, half)).ConfigureAwait(false);
+                await CommitAsync(batch.GetRange(half, batch.Count - half)).ConfigureAwait(false);
+                return;
+            }
+
             LogCommitFailed(_logger, ex, batch.Count);
             foreach (var pending in batch)
             {
@@ -151,6 +162,9 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "A batch of {Count} usage increments could not be committed; none of it was recorded and its callers were given the error.")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "A batch of {Count} usage increments was refused because of one increment's content; committing it again in halves so that only that increment fails.")]
+    private static partial void LogBatchSplit(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Expired idempotency keys could not be pruned; trying again later.")]
     private static partial void LogPruneFailed(ILogger logger, Exception exception);

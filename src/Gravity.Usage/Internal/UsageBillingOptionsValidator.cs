@@ -23,9 +23,9 @@ internal sealed class UsageBillingOptionsValidator : IValidateOptions<UsageBilli
             failures.Add(Invariant($"{nameof(UsageBillingOptions.BucketSize)} must be whole seconds, at least 1 minute and divide a day evenly; it is {bucket}."));
         }
 
-        if (options.MaxIncrementQuantity < 1)
+        if (options.MaxIncrementQuantity is < 1 or > UsageBillingOptions.MaxCounterQuantity)
         {
-            failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxIncrementQuantity)} must be at least 1; it is {options.MaxIncrementQuantity}."));
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxIncrementQuantity)} must be at least 1 and at most {UsageBillingOptions.MaxCounterQuantity} (the most a counter may hold; Stripe accepts values of at most 15 digits); it is {options.MaxIncrementQuantity}."));
         }
 
         if (options.MaxBackdate <= TimeSpan.Zero || options.MaxBackdate > s_backdateLimit)

@@ -1,4 +1,5 @@
 using Dapper;
+using Gravity.Usage.Internal;
 using Gravity.Usage.Sql;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,7 @@ namespace Gravity.Usage.Sqlite;
 /// pooled connections and run beside writes. The schema is installed lazily on first use unless
 /// <see cref="SqliteUsageStoreOptions.PrepareSchemaIfNecessary"/> is off.
 /// </remarks>
-public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable
+public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable, IBatchFailureClassifier
 {
     private readonly string _connectionString;
     private readonly string _prefix;
@@ -103,18 +104,32 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     public async Task<IReadOnlyList<UsageWriteStatus>> WriteAsync(IReadOnlyList<UsageIncrement> increments, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(increments);
+
+        // The meter checks the same rules; checked again here because SQLite would store an unpaired surrogate as U+FFFD,
+        // merging different accounts or keys, whoever the caller is.
+        if (UsageRules.DescribeInvalidIncrement(increments) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(increments));
+        }
+
         return await RunWriteAsync(writer => writer.Write(increments), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <inheritdoc />
+    bool IBatchFailureClassifier.IsCausedByContent(Exception exception) =>
+        exception is ArgumentException
+        // SQLITE_TOOBIG, SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_RANGE: a value was refused, the disk and file are fine.
+        || exception is SqliteException { SqliteErrorCode: 18 or 19 or 20 or 25 };
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var rows = await QueryAsync<(string Meter, long Quantity, long ReportedQuantity)>(
+        var rows = await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(
             meter is null ? _queries.Totals : _queries.MeterTotals,
             UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return UsageReads.ToTotals(rows);
+        return UsageReads.ToTotals(rows, account);
     }
 
     /// <inheritdoc />
