@@ -21,6 +21,12 @@ internal sealed class PostgreSqlQueries : CounterSql
             """;
         DeleteKey = $"DELETE FROM {keys} WHERE account = @account AND meter = @meter AND idempotency_key = @key";
 
+        // How many of the given keys are stored: the evidence that a batch committed when its transaction id cannot tell.
+        CountKeys = $"""
+            SELECT COUNT(*) FROM {keys}
+            WHERE (account, meter, idempotency_key) IN (SELECT * FROM unnest(@Accounts::text[], @Meters::text[], @Keys::text[]))
+            """;
+
         // One statement for the whole batch's counters. The WHERE guard refuses an addition that would take the counter
         // past MaxCounterQuantity (the most Stripe takes in one value); the rows it returns were applied.
         Upsert = $"""
@@ -61,6 +67,8 @@ internal sealed class PostgreSqlQueries : CounterSql
     public string InsertKeys { get; }
 
     public string DeleteKey { get; }
+
+    public string CountKeys { get; }
 
     public string Upsert { get; }
 

@@ -30,6 +30,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     private readonly PostgreSqlReportQueries _reportQueries;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _bucketSize;
+    private readonly TimeSpan _commitOutcomeTimeout;
     private readonly SchemaGate _schema = new();
     private volatile bool _disposed;
 
@@ -55,6 +56,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
         _ownsDataSource = options.DataSource is null;
         _dataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
         _prepareSchema = options.PrepareSchemaIfNecessary;
+        _commitOutcomeTimeout = options.CommitOutcomeTimeout;
         _queries = new PostgreSqlQueries(options.SchemaName);
         _reportQueries = new PostgreSqlReportQueries(options.SchemaName);
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -115,9 +117,43 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
             throw new ArgumentException(problem, nameof(increments));
         }
 
-        return await InTransactionAsync(
-            (connection, transaction) => new PostgreSqlBatchWriter(connection, transaction, _queries).WriteAsync(increments, cancellationToken),
-            cancellationToken).ConfigureAwait(false);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    UsageWriteStatus[] statuses;
+                    PostgreSqlCommitOutcome.CommitMark mark;
+                    try
+                    {
+                        statuses = await new PostgreSqlBatchWriter(connection, transaction, _queries).WriteAsync(increments, cancellationToken).ConfigureAwait(false);
+                        mark = await PostgreSqlCommitOutcome.MarkAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (PostgresException ex) when (ex.SqlState == DeadlockDetected && attempt < MaxDeadlockRetries)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (PostgreSqlCommitOutcome.MayHaveCommitted(ex))
+                    {
+                        // The COMMIT or its answer was lost: report what really happened, never a failure that committed.
+                        await PostgreSqlCommitOutcome.ConfirmCommittedAsync(
+                            _dataSource, mark, ex, _commitOutcomeTimeout, (c, ct) => StoredKeysArePresentAsync(c, increments, statuses, ct)).ConfigureAwait(false);
+                    }
+
+                    return statuses;
+                }
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -154,6 +190,25 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
                 transaction,
                 cancellationToken: cancellationToken)),
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether the idempotency keys this batch stored (those of its recorded increments) are in the ledger; null when
+    /// it stored none. After a server restart this, not the transaction id alone, tells whether the batch committed.
+    /// </summary>
+    private async Task<bool?> StoredKeysArePresentAsync(NpgsqlConnection connection, IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses, CancellationToken cancellationToken)
+    {
+        var keyed = increments.Where((increment, i) => increment.IdempotencyKey is not null && statuses[i] == UsageWriteStatus.Recorded).ToList();
+        if (keyed.Count == 0)
+        {
+            return null;
+        }
+
+        var found = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            _queries.CountKeys,
+            new { Accounts = keyed.Select(k => k.Account).ToArray(), Meters = keyed.Select(k => k.Meter).ToArray(), Keys = keyed.Select(k => k.IdempotencyKey!).ToArray() },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return found == keyed.Count;
     }
 
     /// <inheritdoc />

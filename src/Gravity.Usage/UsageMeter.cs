@@ -75,9 +75,13 @@ public sealed class UsageMeter : IAsyncDisposable, IDisposable
     /// The quantity or timestamp is out of range, or the counter would overflow; nothing was recorded.
     /// </exception>
     /// <exception cref="ObjectDisposedException">The meter is disposed.</exception>
+    /// <exception cref="UsageCommitOutcomeUnknownException">
+    /// The connection failed during the commit and whether it committed could not be found out: the increment may or
+    /// may not be recorded. Retrying with the same idempotency key is safe; retrying without one may count twice.
+    /// </exception>
     /// <remarks>
-    /// If the store cannot commit the batch, the task faults with the store's exception and none of the batch was
-    /// recorded; retrying with the same idempotency key is always safe.
+    /// If the store cannot commit the batch, the task faults with the store's exception and the increment was not
+    /// recorded; retrying is safe. Only <see cref="UsageCommitOutcomeUnknownException"/> leaves the outcome open.
     /// </remarks>
     public async Task<IncrementOutcome> IncrementAsync(
         string account,

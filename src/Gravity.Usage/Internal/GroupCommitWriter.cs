@@ -122,7 +122,15 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
                 return;
             }
 
-            LogCommitFailed(_logger, ex, batch.Count);
+            if (ex is UsageCommitOutcomeUnknownException)
+            {
+                LogCommitOutcomeUnknown(_logger, ex, batch.Count);
+            }
+            else
+            {
+                LogCommitFailed(_logger, ex, batch.Count);
+            }
+
             foreach (var pending in batch)
             {
                 pending.TrySetException(ex);
@@ -162,6 +170,9 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "A batch of {Count} usage increments could not be committed; none of it was recorded and its callers were given the error.")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "The connection failed while a batch of {Count} usage increments was committed, and whether it committed is unknown; its callers were told so.")]
+    private static partial void LogCommitOutcomeUnknown(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "A batch of {Count} usage increments was refused because of one increment's content; committing it again in halves so that only that increment fails.")]
     private static partial void LogBatchSplit(ILogger logger, Exception exception, int count);
