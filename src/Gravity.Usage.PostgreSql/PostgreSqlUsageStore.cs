@@ -159,7 +159,8 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     /// <inheritdoc />
     public async Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
+        // The same rule as on writes: an account that could never be stored is refused, not sent to the database.
+        UsageRules.ValidateAccount(account);
         var rows = await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(
             meter is null ? _queries.Totals : _queries.MeterTotals,
             UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
@@ -170,7 +171,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     /// <inheritdoc />
     public async Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
+        UsageRules.ValidateAccount(account);
         ArgumentNullException.ThrowIfNull(meter);
         var rows = await QueryAsync<(long BucketStart, long Quantity, long ReportedQuantity)>(
             _queries.Series,

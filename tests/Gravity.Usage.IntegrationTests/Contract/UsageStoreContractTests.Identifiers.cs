@@ -70,6 +70,19 @@ public sealed partial class UsageStoreContractTests<TFixture>
         });
     }
 
+    [TestCaseSource(nameof(AccountsBreakingTheRule))]
+    public void GetTotalsAsync_AccountBreakingTheRule_IsRefusedByTheStoreItself(string account)
+    {
+        var totals = Assert.ThrowsAsync<ArgumentException>(() => Store.Ledger.GetTotalsAsync(account, Start, Start + Hour, null))!;
+        var series = Assert.ThrowsAsync<ArgumentException>(() => Store.Ledger.GetSeriesAsync(account, Usage, Start, Start + Hour))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(totals.ParamName, Is.EqualTo("account"));
+            Assert.That(series.Message, Does.Contain(Rule));
+        });
+    }
+
     [Test]
     public async Task IncrementAsync_KeysAndAccountsThatDifferOnlyInUnpairedSurrogates_AreNeverMerged()
     {
