@@ -37,6 +37,8 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
     private readonly TaskCompletionSource _fired = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _acceptLoop;
     private CommitFault? _armed;
+    private volatile bool _refusing;
+    private bool _refuseAfterFault;
 
     public PostgresCommitFaultProxy(string targetHost, int targetPort)
     {
@@ -53,13 +55,21 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
     public Task Fired => _fired.Task;
 
     /// <summary>Applies <paramref name="fault"/> to the next COMMIT on any connection, once.</summary>
-    public void Arm(CommitFault fault)
+    /// <param name="fault">What to do to the COMMIT.</param>
+    /// <param name="thenRefuseConnections">
+    /// Whether to refuse new connections from then on (as an unreachable server would) until <see cref="AcceptConnections"/>.
+    /// </param>
+    public void Arm(CommitFault fault, bool thenRefuseConnections = false)
     {
         lock (_lock)
         {
             _armed = fault;
+            _refuseAfterFault = thenRefuseConnections;
         }
     }
+
+    /// <summary>Accepts new connections again after a fault armed with refusal.</summary>
+    public void AcceptConnections() => _refusing = false;
 
     public async ValueTask DisposeAsync()
     {
@@ -98,6 +108,12 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
                 return;
             }
 
+            if (_refusing)
+            {
+                client.Dispose();
+                continue;
+            }
+
             var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             try
             {
@@ -128,6 +144,11 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
         {
             var fault = _armed;
             _armed = null;
+            if (fault is not null && _refuseAfterFault)
+            {
+                _refusing = true;
+            }
+
             return fault;
         }
     }

@@ -87,6 +87,59 @@ public sealed class ServerRestartTests
         });
     }
 
+    [TestCase(true, TestName = "WriteAsync_CommitAnswerLostThenServerRestarted_BatchWithKeys_ReturnsTheRealStatuses")]
+    [TestCase(false, TestName = "WriteAsync_CommitAnswerLostThenServerRestarted_BatchWithoutKeys_FaultsAsOutcomeUnknown")]
+    public async Task WriteAsync_CommitAnswerLostThenServerRestarted(bool withKeys)
+    {
+        // The server answers COMMIT (so it committed), the answer is lost, and the server restarts before the store can
+        // ask: after a restart a transaction id proves nothing alone, so only the batch's stored keys can confirm it.
+        await using var server = await ThrowawayPostgres.StartAsync();
+        var target = new NpgsqlConnectionStringBuilder(server.ConnectionString);
+        await using var proxy = new PostgresCommitFaultProxy(target.Host!, target.Port);
+        var proxied = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Port = proxy.Port };
+        await using var store = new PostgreSqlUsageStore(new PostgreSqlUsageStoreOptions { ConnectionString = proxied.ConnectionString }, new ManualTimeProvider(Start));
+        await store.EnsureSchemaAsync();
+        var batch = Enumerable.Range(0, 10)
+            .Select(i => new UsageIncrement("acct", UsageBillingOptions.DefaultMeterName, Start, 1, withKeys ? $"k-{i}" : null, Start))
+            .ToArray();
+        proxy.Arm(CommitFault.DropAfterCommitAnswered, thenRefuseConnections: true);
+
+        var write = store.WriteAsync(batch);
+        await proxy.Fired.WaitAsync(TimeSpan.FromSeconds(30));
+        await server.RestartImmediatelyAsync();
+        proxy.AcceptConnections();
+        var outcome = await CatchAsync(write);
+
+        await using var admin = new NpgsqlConnection(server.ConnectionString);
+        var total = await admin.ExecuteScalarAsync<long>("SELECT COALESCE(SUM(quantity), 0) FROM gravity_usage.usage_counter");
+        Assert.Multiple(() =>
+        {
+            Assert.That(total, Is.EqualTo(10), "the batch committed");
+            if (withKeys)
+            {
+                Assert.That(outcome, Is.Null, "its keys prove it committed");
+                Assert.That(write.Result, Is.All.EqualTo(UsageWriteStatus.Recorded));
+            }
+            else
+            {
+                Assert.That(outcome, Is.InstanceOf<UsageCommitOutcomeUnknownException>(), "without keys, a restarted server's answer proves nothing");
+            }
+        });
+    }
+
+    private static async Task<Exception?> CatchAsync(Task task)
+    {
+        try
+        {
+            await task;
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);
