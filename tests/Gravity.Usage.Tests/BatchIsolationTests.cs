@@ -51,6 +51,24 @@ public sealed class BatchIsolationTests
         Assert.That(store.Attempts, Is.EqualTo(2), "one attempt for the first batch, one for the failed one");
     }
 
+    [Test]
+    public async Task IncrementAsync_CommitOutcomeUnknown_IsNeverRetriedEvenIfClassifiedAsContent()
+    {
+        var store = new ContentRefusingStore(classifies: true) { FailWith = new UsageCommitOutcomeUnknownException() };
+        await using var meter = UsageMeterTests.CreateMeter(store);
+        var first = meter.IncrementAsync("acct_first");
+        await store.FirstBatchEntered;
+        var calls = Enumerable.Range(0, 10).Select(i => meter.IncrementAsync($"acct_{i}")).ToArray();
+
+        store.Open();
+        foreach (var call in calls.Append(first))
+        {
+            Assert.ThrowsAsync<UsageCommitOutcomeUnknownException>(() => call);
+        }
+
+        Assert.That(store.Attempts, Is.EqualTo(2), "each batch was tried once: retrying a batch that may have committed could count it twice");
+    }
+
     /// <summary>Refuses every batch that holds the account "refused", as PostgreSQL refuses a NUL; the first batch waits at a gate.</summary>
     private sealed class ContentRefusingStore(bool classifies) : IUsageStore, IBatchFailureClassifier
     {
@@ -64,6 +82,8 @@ public sealed class BatchIsolationTests
 
         public Task FirstBatchEntered => _entered.Task;
 
+        public Exception? FailWith { get; init; }
+
         public void Open() => _gate.TrySetResult();
 
         public async Task<IReadOnlyList<UsageWriteStatus>> WriteAsync(IReadOnlyList<UsageIncrement> increments, CancellationToken cancellationToken = default)
@@ -71,6 +91,11 @@ public sealed class BatchIsolationTests
             Interlocked.Increment(ref _attempts);
             _entered.TrySetResult();
             await _gate.Task;
+            if (FailWith is { } failure)
+            {
+                throw failure;
+            }
+
             if (increments.Any(i => i.Account == "refused"))
             {
                 throw new ArgumentException("The store refused the account 'refused'.", nameof(increments));
@@ -84,7 +109,7 @@ public sealed class BatchIsolationTests
             return increments.Select(_ => UsageWriteStatus.Recorded).ToArray();
         }
 
-        public bool IsCausedByContent(Exception exception) => classifies && exception is ArgumentException;
+        public bool IsCausedByContent(Exception exception) => classifies;
 
         public Task EnsureSchemaAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 

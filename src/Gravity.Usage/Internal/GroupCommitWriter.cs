@@ -111,7 +111,8 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            if (batch.Count > 1 && _store is IBatchFailureClassifier classifier && classifier.IsCausedByContent(ex))
+            // Never after an unknown outcome: the batch may have committed, and committing it again could count it twice.
+            if (batch.Count > 1 && ex is not UsageCommitOutcomeUnknownException && _store is IBatchFailureClassifier classifier && classifier.IsCausedByContent(ex))
             {
                 // One increment's content was refused and the transaction rolled back: commit the halves on their own,
                 // in order, so that only the offender faults and a key repeated across the halves stays a duplicate.

@@ -61,9 +61,9 @@ internal sealed class UsageBillingOptionsValidator : IValidateOptions<UsageBilli
             }
 
             var eventName = meterOptions?.StripeEventName;
-            if (eventName is not null && (string.IsNullOrWhiteSpace(eventName) || eventName.Length > UsageRules.MaxMeterLength))
+            if (eventName is not null && UsageRules.DescribeInvalidIdentifier(eventName, "A Stripe event name", UsageRules.MaxMeterLength) is { } eventProblem)
             {
-                failures.Add(Invariant($"{nameof(UsageBillingOptions.Meters)}['{meter}'].{nameof(MeterOptions.StripeEventName)} must be 1 to 100 characters and not only white space; it is {eventName.Length} characters."));
+                failures.Add($"{nameof(UsageBillingOptions.Meters)}['{meter}'].{nameof(MeterOptions.StripeEventName)}: {eventProblem}");
             }
         }
 
