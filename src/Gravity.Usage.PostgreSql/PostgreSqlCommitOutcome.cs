@@ -128,7 +128,8 @@ internal static class PostgreSqlCommitOutcome
             var wait = delay < remaining ? delay : remaining;
             if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait).ConfigureAwait(false);
+                // Real time, whatever clock the host registered: this waits for a server, as network retries do.
+                await Task.Delay(wait, TimeProvider.System).ConfigureAwait(false);
             }
 
             delay = delay * 2 < s_maxDelay ? delay * 2 : s_maxDelay;
