@@ -15,10 +15,12 @@ namespace Gravity.Usage.Sqlite;
 /// </remarks>
 internal readonly record struct LedgerFileIdentity(ulong Device, ulong Inode)
 {
-    /// <summary>Gets a value indicating whether this platform can tell files apart.</summary>
-    public static bool IsSupported { get; } =
+    private static volatile bool s_isSupported =
         RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64
         && (OperatingSystem.IsLinux() || (OperatingSystem.IsMacOS() && RuntimeInformation.ProcessArchitecture == Architecture.Arm64));
+
+    /// <summary>Gets a value indicating whether this platform can tell files apart.</summary>
+    public static bool IsSupported => s_isSupported;
 
     /// <summary>Reads which file <paramref name="path"/> names; <see langword="null"/> when there is none.</summary>
     /// <param name="path">A file path.</param>
@@ -31,8 +33,18 @@ internal readonly record struct LedgerFileIdentity(ulong Device, ulong Inode)
         }
 
         var buffer = new byte[NativeMethods.StatBufferSize];
-        if (NativeMethods.Stat(path, buffer) != 0)
+        try
         {
+            if (NativeMethods.Stat(path, buffer) != 0)
+            {
+                return null;
+            }
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // A C library without a plain stat symbol: the check is off rather than every write failing. The first call
+            // decides, so a file seen once is never reported missing for this reason.
+            s_isSupported = false;
             return null;
         }
 
