@@ -21,25 +21,32 @@ internal sealed class PostgreSqlQueries : CounterSql
             """;
         DeleteKey = $"DELETE FROM {keys} WHERE account = @account AND meter = @meter AND idempotency_key = @key";
 
-        // One statement for the whole batch's counters. The WHERE guard refuses an addition that would pass
-        // long.MaxValue (PostgreSQL would fail the whole statement instead); the rows it returns were applied.
+        // How many of the given keys are stored: the evidence that a batch committed when its transaction id cannot tell.
+        CountKeys = $"""
+            SELECT COUNT(*) FROM {keys}
+            WHERE (account, meter, idempotency_key) IN (SELECT * FROM unnest(@Accounts::text[], @Meters::text[], @Keys::text[]))
+            """;
+
+        // One statement for the whole batch's counters. The WHERE guard refuses an addition that would take the counter
+        // past MaxCounterQuantity (the most Stripe takes in one value); the rows it returns were applied.
         Upsert = $"""
             INSERT INTO {counter} AS c (account, bucket_start, meter, quantity)
             SELECT * FROM unnest(@accounts::text[], @bucket_starts::bigint[], @meters::text[], @quantities::bigint[])
             ON CONFLICT (account, bucket_start, meter) DO UPDATE SET quantity = c.quantity + excluded.quantity
-            WHERE c.quantity <= 9223372036854775807 - excluded.quantity
+            WHERE c.quantity <= {UsageBillingOptions.MaxCounterQuantity} - excluded.quantity
             RETURNING account, bucket_start, meter
             """;
 
+        // Totals are summed in two parts (UsageReads.SplitSums), so that no period overflows a bigint in SQL.
         // Meters are ordered byte-wise, as on SQLite, whatever the database's collation.
         Totals = $"""
-            SELECT meter, SUM(quantity)::bigint, SUM(reported_quantity)::bigint
+            SELECT meter, {UsageReads.SplitSumsAsBigint}
             FROM {counter}
             WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To
             GROUP BY meter ORDER BY meter COLLATE "C"
             """;
         MeterTotals = $"""
-            SELECT MIN(meter), SUM(quantity)::bigint, SUM(reported_quantity)::bigint
+            SELECT MIN(meter), {UsageReads.SplitSumsAsBigint}
             FROM {counter}
             WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
             HAVING COUNT(*) > 0
@@ -60,6 +67,8 @@ internal sealed class PostgreSqlQueries : CounterSql
     public string InsertKeys { get; }
 
     public string DeleteKey { get; }
+
+    public string CountKeys { get; }
 
     public string Upsert { get; }
 

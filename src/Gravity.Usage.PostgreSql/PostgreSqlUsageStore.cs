@@ -1,4 +1,5 @@
 using Dapper;
+using Gravity.Usage.Internal;
 using Gravity.Usage.Sql;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -15,7 +16,7 @@ namespace Gravity.Usage.PostgreSql;
 /// fixed number of statements whatever its size (arrays, not one statement per increment). The schema is installed
 /// lazily on first use unless <see cref="PostgreSqlUsageStoreOptions.PrepareSchemaIfNecessary"/> is off.
 /// </remarks>
-public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable
+public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable, IBatchFailureClassifier
 {
     /// <summary>PostgreSQL's code for a transaction it rolled back to break a deadlock; the whole transaction may be retried.</summary>
     private const string DeadlockDetected = "40P01";
@@ -29,6 +30,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     private readonly PostgreSqlReportQueries _reportQueries;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _bucketSize;
+    private readonly TimeSpan _commitOutcomeTimeout;
     private readonly SchemaGate _schema = new();
     private volatile bool _disposed;
 
@@ -54,6 +56,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
         _ownsDataSource = options.DataSource is null;
         _dataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
         _prepareSchema = options.PrepareSchemaIfNecessary;
+        _commitOutcomeTimeout = options.CommitOutcomeTimeout;
         _queries = new PostgreSqlQueries(options.SchemaName);
         _reportQueries = new PostgreSqlReportQueries(options.SchemaName);
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -99,34 +102,21 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<UsageWriteStatus>> WriteAsync(IReadOnlyList<UsageIncrement> increments, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(increments);
-        if (increments.Count == 0)
-        {
-            return [];
-        }
-
-        return await InTransactionAsync(
-            (connection, transaction) => new PostgreSqlBatchWriter(connection, transaction, _queries).WriteAsync(increments, cancellationToken),
-            cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc />
     public async Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
-        var rows = await QueryAsync<(string Meter, long Quantity, long ReportedQuantity)>(
+        // The same rule as on writes: an account that could never be stored is refused, not sent to the database.
+        UsageRules.ValidateAccount(account);
+        var rows = await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(
             meter is null ? _queries.Totals : _queries.MeterTotals,
             UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return UsageReads.ToTotals(rows);
+        return UsageReads.ToTotals(rows, account);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
+        UsageRules.ValidateAccount(account);
         ArgumentNullException.ThrowIfNull(meter);
         var rows = await QueryAsync<(long BucketStart, long Quantity, long ReportedQuantity)>(
             _queries.Series,

@@ -26,4 +26,14 @@ public sealed class PostgreSqlUsageStoreOptions
     /// hand (<see cref="PostgreSqlUsageStore.GetInstallScript"/>) and the store only checks it.
     /// </value>
     public bool PrepareSchemaIfNecessary { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets how long the store tries to find out whether a batch committed when the connection failed during
+    /// its COMMIT, before it gives up and faults the batch's callers with <see cref="UsageCommitOutcomeUnknownException"/>.
+    /// </summary>
+    /// <value>
+    /// The default value is 30 seconds, enough for a server restart. Zero to 10 minutes; the group-commit writer waits
+    /// meanwhile, so later increments queue behind it.
+    /// </value>
+    public TimeSpan CommitOutcomeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -37,6 +37,11 @@ internal sealed class PostgreSqlUsageStoreOptionsValidator : IValidateOptions<Po
             failures.Add(SqlIdentifier.DescribeRule(nameof(PostgreSqlUsageStoreOptions.SchemaName)));
         }
 
+        if (options.CommitOutcomeTimeout < TimeSpan.Zero || options.CommitOutcomeTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{nameof(PostgreSqlUsageStoreOptions.CommitOutcomeTimeout)} must be between zero and 10 minutes; it is {options.CommitOutcomeTimeout}."));
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -14,8 +14,15 @@ public sealed class UsageBillingOptions
     /// <value>The default value is one hour. It must be whole seconds, at least one minute, and divide a day evenly.</value>
     public TimeSpan BucketSize { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// The most one counter (one account, meter and bucket) may hold, and so the most one increment may add:
+    /// 999,999,999,999,999. Stripe accepts meter event values of at most 15 significant digits, so a bucket's usage
+    /// always fits in one report, and period totals over any realistic span stay exact in a <see cref="long"/>.
+    /// </summary>
+    public const long MaxCounterQuantity = 999_999_999_999_999;
+
     /// <summary>Gets or sets the largest quantity a single increment may add.</summary>
-    /// <value>The default value is 1,000,000,000. It must be at least 1.</value>
+    /// <value>The default value is 1,000,000,000. It must be at least 1 and at most <see cref="MaxCounterQuantity"/>.</value>
     public long MaxIncrementQuantity { get; set; } = 1_000_000_000;
 
     /// <summary>Gets or sets how far in the past an increment's timestamp may lie.</summary>

@@ -51,11 +51,14 @@ public sealed class UsageMeter : IAsyncDisposable, IDisposable
     /// Adds <paramref name="quantity"/> to an account's usage of a meter. The task completes once the increment is
     /// committed (durable), together with every other increment that arrived meanwhile.
     /// </summary>
-    /// <param name="account">The host application's customer id: 1 to 200 characters, not only white space.</param>
+    /// <param name="account">
+    /// The host application's customer id: 1 to 200 characters of well-formed UTF-16 (no unpaired surrogates), no NUL or
+    /// other control characters, not only white space or invisible format characters (such as U+200B).
+    /// </param>
     /// <param name="quantity">How much was used: at least 1 and at most <see cref="UsageBillingOptions.MaxIncrementQuantity"/>.</param>
     /// <param name="meter">A declared meter; <see cref="UsageBillingOptions.DefaultMeter"/> when <see langword="null"/>.</param>
     /// <param name="idempotencyKey">
-    /// An optional key (1 to 255 characters), such as a request id: however often an increment with the same key
+    /// An optional key (1 to 255 characters, the same rule as <paramref name="account"/>), such as a request id: however often an increment with the same key
     /// arrives for this account and meter within <see cref="UsageBillingOptions.IdempotencyKeyRetention"/>, it counts once.
     /// </param>
     /// <param name="timestamp">
@@ -72,9 +75,13 @@ public sealed class UsageMeter : IAsyncDisposable, IDisposable
     /// The quantity or timestamp is out of range, or the counter would overflow; nothing was recorded.
     /// </exception>
     /// <exception cref="ObjectDisposedException">The meter is disposed.</exception>
+    /// <exception cref="UsageCommitOutcomeUnknownException">
+    /// The connection failed during the commit and whether it committed could not be found out: the increment may or
+    /// may not be recorded. Retrying with the same idempotency key is safe; retrying without one may count twice.
+    /// </exception>
     /// <remarks>
-    /// If the store cannot commit the batch, the task faults with the store's exception and none of the batch was
-    /// recorded; retrying with the same idempotency key is always safe.
+    /// If the store cannot commit the batch, the task faults with the store's exception and the increment was not
+    /// recorded; retrying is safe. Only <see cref="UsageCommitOutcomeUnknownException"/> leaves the outcome open.
     /// </remarks>
     public async Task<IncrementOutcome> IncrementAsync(
         string account,
@@ -93,7 +100,7 @@ public sealed class UsageMeter : IAsyncDisposable, IDisposable
             UsageWriteStatus.WouldOverflow => throw new ArgumentOutOfRangeException(
                 nameof(quantity),
                 quantity,
-                string.Create(CultureInfo.InvariantCulture, $"Adding {quantity} to the counter of account '{increment.Account}', meter '{increment.Meter}', bucket {increment.BucketStart:O} would exceed {long.MaxValue}; nothing was recorded.")),
+                string.Create(CultureInfo.InvariantCulture, $"Adding {quantity} to the counter of account '{increment.Account}', meter '{increment.Meter}', bucket {increment.BucketStart:O} would exceed {UsageBillingOptions.MaxCounterQuantity}, the most a counter may hold (UsageBillingOptions.MaxCounterQuantity); nothing was recorded.")),
             _ => throw new InvalidOperationException($"The usage store returned an unknown status {status}."),
         };
     }
@@ -106,6 +113,7 @@ public sealed class UsageMeter : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The usage per meter, counted and already reported. It includes every increment whose task has completed.</returns>
     /// <exception cref="ArgumentException">An argument breaks a rule named in the message.</exception>
+    /// <exception cref="OverflowException">A meter's total over the period is more than a <see cref="long"/> holds; read shorter periods.</exception>
     public async Task<UsageSummary> GetAsync(string account, DateTimeOffset from, DateTimeOffset to, string? meter = null, CancellationToken cancellationToken = default)
     {
         UsageRules.ValidateAccount(account);
@@ -183,6 +191,8 @@ public sealed class UsageMeter : IAsyncDisposable, IDisposable
 
     private void ValidateDeclaredMeter(string meter)
     {
+        // The identifier rule first, so that a malformed name is named as such rather than as merely undeclared.
+        UsageRules.ValidateIdentifier(meter, nameof(meter), "A meter name", UsageRules.MaxMeterLength);
         if (!_options.IsDeclared(meter))
         {
             throw new ArgumentException($"'{meter}' is not a declared meter; declare it with AddMeter(\"{meter}\") when registering usage billing.", nameof(meter));

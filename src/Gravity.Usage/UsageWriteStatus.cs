@@ -10,7 +10,7 @@ public enum UsageWriteStatus
     Duplicate = 1,
 
     /// <summary>
-    /// Adding the increment would have taken its counter past <see cref="long.MaxValue"/>; nothing was added and its
+    /// Adding the increment would have taken its counter past <see cref="UsageBillingOptions.MaxCounterQuantity"/>; nothing was added and its
     /// idempotency key was not stored.
     /// </summary>
     WouldOverflow = 2,

@@ -157,11 +157,11 @@ public sealed class BadInputTests : LedgerTest
     [Test]
     public async Task IncrementAsync_CounterWouldOverflow_IsRefusedAndKeyIsNotConsumed()
     {
-        var meter = CreateMeter(configure: o => o.MaxIncrementQuantity = long.MaxValue);
-        await meter.IncrementAsync("big", long.MaxValue - 10);
+        var meter = CreateMeter(configure: o => o.MaxIncrementQuantity = UsageBillingOptions.MaxCounterQuantity);
+        await meter.IncrementAsync("big", UsageBillingOptions.MaxCounterQuantity - 10);
 
         var ex = await AssertRefusedAsync<ArgumentOutOfRangeException>(
-            meter, () => meter.IncrementAsync("big", 11, idempotencyKey: "req-1"), "quantity", $"would exceed {long.MaxValue}");
+            meter, () => meter.IncrementAsync("big", 11, idempotencyKey: "req-1"), "quantity", $"would exceed {UsageBillingOptions.MaxCounterQuantity}, the most a counter may hold");
         var rawAfterRefusal = RawQuantity("big");
         var retry = await meter.IncrementAsync("big", 10, idempotencyKey: "req-1");
         var rawAfterRetry = RawQuantity("big");
@@ -170,11 +170,11 @@ public sealed class BadInputTests : LedgerTest
         Assert.Multiple(() =>
         {
             Assert.That(ex.ActualValue, Is.EqualTo(11L));
-            Assert.That(rawAfterRefusal, Is.EqualTo(("integer", long.MaxValue - 10)), "the refused increment left the counter an exact integer");
+            Assert.That(rawAfterRefusal, Is.EqualTo(("integer", UsageBillingOptions.MaxCounterQuantity - 10)), "the refused increment left the counter an exact integer");
             Assert.That(retry, Is.EqualTo(IncrementOutcome.Recorded), "the refused increment did not consume its key");
-            Assert.That(rawAfterRetry, Is.EqualTo(("integer", long.MaxValue)));
+            Assert.That(rawAfterRetry, Is.EqualTo(("integer", UsageBillingOptions.MaxCounterQuantity)));
             Assert.That(oneMore.ParamName, Is.EqualTo("quantity"));
-            Assert.That(RawQuantity("big"), Is.EqualTo(("integer", long.MaxValue)));
+            Assert.That(RawQuantity("big"), Is.EqualTo(("integer", UsageBillingOptions.MaxCounterQuantity)));
         });
     }
 
@@ -183,12 +183,12 @@ public sealed class BadInputTests : LedgerTest
     {
         var store = CreateStore();
 
-        var statuses = await store.WriteAsync([Increment("big", long.MaxValue - 5, "k1"), Increment("big", 10, "k2")]);
+        var statuses = await store.WriteAsync([Increment("big", UsageBillingOptions.MaxCounterQuantity - 5, "k1"), Increment("big", 10, "k2")]);
 
         Assert.Multiple(() =>
         {
             Assert.That(statuses, Is.EqualTo(new[] { UsageWriteStatus.Recorded, UsageWriteStatus.WouldOverflow }));
-            Assert.That(RawQuantity("big"), Is.EqualTo(("integer", long.MaxValue - 5)));
+            Assert.That(RawQuantity("big"), Is.EqualTo(("integer", UsageBillingOptions.MaxCounterQuantity - 5)));
             Assert.That(Database.IdempotencyKeys(), Is.EqualTo(new[] { "big | usage | k1" }), "the refused increment's key is not kept");
         });
     }
@@ -197,14 +197,14 @@ public sealed class BadInputTests : LedgerTest
     public async Task WriteAsync_FirstOfBatchOverflowsLaterFits_OnlyTheOverflowingOneIsRefused()
     {
         var store = CreateStore();
-        await store.WriteAsync([Increment("big", long.MaxValue - 10)]);
+        await store.WriteAsync([Increment("big", UsageBillingOptions.MaxCounterQuantity - 10)]);
 
         var statuses = await store.WriteAsync([Increment("big", 20), Increment("big", 5), Increment("big", 6)]);
 
         Assert.Multiple(() =>
         {
             Assert.That(statuses, Is.EqualTo(new[] { UsageWriteStatus.WouldOverflow, UsageWriteStatus.Recorded, UsageWriteStatus.WouldOverflow }));
-            Assert.That(RawQuantity("big"), Is.EqualTo(("integer", long.MaxValue - 5)));
+            Assert.That(RawQuantity("big"), Is.EqualTo(("integer", UsageBillingOptions.MaxCounterQuantity - 5)));
         });
     }
 
@@ -215,7 +215,7 @@ public sealed class BadInputTests : LedgerTest
     public async Task WriteAsync_RepeatOfAKeyWhoseFirstUseOverflowed_IsNotReportedAsDuplicate()
     {
         var store = CreateStore();
-        await store.WriteAsync([Increment("big", long.MaxValue - 10)]);
+        await store.WriteAsync([Increment("big", UsageBillingOptions.MaxCounterQuantity - 10)]);
 
         var statuses = await store.WriteAsync([Increment("big", 20, "req-1"), Increment("big", 5, "req-1")]);
 

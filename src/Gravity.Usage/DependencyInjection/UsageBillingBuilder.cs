@@ -154,5 +154,6 @@ public sealed class UsageBillingBuilder
         new(
             services.GetRequiredService<IOptions<SqliteUsageStoreOptions>>().Value,
             services.GetService<TimeProvider>(),
-            services.GetRequiredService<IOptions<UsageBillingOptions>>().Value.BucketSize);
+            services.GetRequiredService<IOptions<UsageBillingOptions>>().Value.BucketSize,
+            services.GetService<Microsoft.Extensions.Logging.ILogger<SqliteUsageStore>>());
 }

@@ -111,7 +111,27 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogCommitFailed(_logger, ex, batch.Count);
+            // Never after an unknown outcome: the batch may have committed, and committing it again could count it twice.
+            if (batch.Count > 1 && ex is not UsageCommitOutcomeUnknownException && _store is IBatchFailureClassifier classifier && classifier.IsCausedByContent(ex))
+            {
+                // One increment's content was refused and the transaction rolled back: commit the halves on their own,
+                // in order, so that only the offender faults and a key repeated across the halves stays a duplicate.
+                LogBatchSplit(_logger, ex, batch.Count);
+                var half = batch.Count / 2;
+                await CommitAsync(batch.GetRange(0, half)).ConfigureAwait(false);
+                await CommitAsync(batch.GetRange(half, batch.Count - half)).ConfigureAwait(false);
+                return;
+            }
+
+            if (ex is UsageCommitOutcomeUnknownException)
+            {
+                LogCommitOutcomeUnknown(_logger, ex, batch.Count);
+            }
+            else
+            {
+                LogCommitFailed(_logger, ex, batch.Count);
+            }
+
             foreach (var pending in batch)
             {
                 pending.TrySetException(ex);
@@ -151,6 +171,12 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "A batch of {Count} usage increments could not be committed; none of it was recorded and its callers were given the error.")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "The connection failed while a batch of {Count} usage increments was committed, and whether it committed is unknown; its callers were told so.")]
+    private static partial void LogCommitOutcomeUnknown(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "A batch of {Count} usage increments was refused because of one increment's content; committing it again in halves so that only that increment fails.")]
+    private static partial void LogBatchSplit(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Expired idempotency keys could not be pruned; trying again later.")]
     private static partial void LogPruneFailed(ILogger logger, Exception exception);

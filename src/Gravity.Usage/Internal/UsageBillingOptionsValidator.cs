@@ -23,9 +23,9 @@ internal sealed class UsageBillingOptionsValidator : IValidateOptions<UsageBilli
             failures.Add(Invariant($"{nameof(UsageBillingOptions.BucketSize)} must be whole seconds, at least 1 minute and divide a day evenly; it is {bucket}."));
         }
 
-        if (options.MaxIncrementQuantity < 1)
+        if (options.MaxIncrementQuantity is < 1 or > UsageBillingOptions.MaxCounterQuantity)
         {
-            failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxIncrementQuantity)} must be at least 1; it is {options.MaxIncrementQuantity}."));
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxIncrementQuantity)} must be at least 1 and at most {UsageBillingOptions.MaxCounterQuantity} (the most a counter may hold; Stripe accepts values of at most 15 digits); it is {options.MaxIncrementQuantity}."));
         }
 
         if (options.MaxBackdate <= TimeSpan.Zero || options.MaxBackdate > s_backdateLimit)
@@ -61,9 +61,9 @@ internal sealed class UsageBillingOptionsValidator : IValidateOptions<UsageBilli
             }
 
             var eventName = meterOptions?.StripeEventName;
-            if (eventName is not null && (string.IsNullOrWhiteSpace(eventName) || eventName.Length > UsageRules.MaxMeterLength))
+            if (eventName is not null && UsageRules.DescribeInvalidIdentifier(eventName, "A Stripe event name", UsageRules.MaxMeterLength) is { } eventProblem)
             {
-                failures.Add(Invariant($"{nameof(UsageBillingOptions.Meters)}['{meter}'].{nameof(MeterOptions.StripeEventName)} must be 1 to 100 characters and not only white space; it is {eventName.Length} characters."));
+                failures.Add($"{nameof(UsageBillingOptions.Meters)}['{meter}'].{nameof(MeterOptions.StripeEventName)}: {eventProblem}");
             }
         }
 

@@ -12,15 +12,16 @@ internal sealed class CounterDelta
     public void Add(int index, long quantity)
     {
         Indexes.Add(index);
+        // Past the most a counter may hold, the folded sum cannot be applied at once; each increment is then tried alone.
         if (!SumOverflowed)
         {
-            try
-            {
-                Sum = checked(Sum + quantity);
-            }
-            catch (OverflowException)
+            if (quantity > UsageBillingOptions.MaxCounterQuantity - Sum)
             {
                 SumOverflowed = true;
+            }
+            else
+            {
+                Sum += quantity;
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Gravity.Usage.Internal;
 
 namespace Gravity.Usage.Sql;
@@ -14,17 +15,48 @@ internal static class UsageReads
     public static object PeriodParameters(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter) =>
         new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter };
 
-    /// <summary>Maps rows of the totals queries.</summary>
+    /// <summary>
+    /// The aggregate columns of the totals queries: each sum in a high part (bits 20 and up) and a low part (bits 0-19).
+    /// </summary>
+    /// <remarks>
+    /// A plain SUM over a long period can pass long.MaxValue (SQLite then fails with 'integer overflow', PostgreSQL with
+    /// 22003). Split, neither part can overflow over fewer than 2^20 buckets even of counters at long.MaxValue, and the
+    /// parts are joined exactly in 128 bits (<see cref="ToTotals"/>), which either fits in a long or is refused clearly.
+    /// </remarks>
+    public const string SplitSums =
+        "SUM(quantity >> 20), SUM(quantity & 1048575), SUM(reported_quantity >> 20), SUM(reported_quantity & 1048575)";
+
+    /// <summary>The same as <see cref="SplitSums"/> in PostgreSQL, whose SUM of bigint is numeric.</summary>
+    public const string SplitSumsAsBigint =
+        "SUM(quantity >> 20)::bigint, SUM(quantity & 1048575)::bigint, SUM(reported_quantity >> 20)::bigint, SUM(reported_quantity & 1048575)::bigint";
+
+    /// <summary>Maps rows of the totals queries, joining the split sums of <see cref="SplitSums"/>.</summary>
     /// <param name="rows">The rows.</param>
+    /// <param name="account">The account read, for the message of an overflow.</param>
     /// <returns>The totals.</returns>
-    public static IReadOnlyList<MeterUsage> ToTotals(IEnumerable<(string Meter, long Quantity, long ReportedQuantity)> rows) =>
-        rows.Select(r => new MeterUsage(r.Meter, r.Quantity, r.ReportedQuantity)).ToList();
+    /// <exception cref="OverflowException">A total is more than a <see cref="long"/> holds; the message names the limit.</exception>
+    public static IReadOnlyList<MeterUsage> ToTotals(
+        IEnumerable<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)> rows, string account) =>
+        rows.Select(r => new MeterUsage(r.Meter, Join(r.QuantityHigh, r.QuantityLow, r.Meter, account), Join(r.ReportedHigh, r.ReportedLow, r.Meter, account))).ToList();
 
     /// <summary>Maps rows of the series query.</summary>
     /// <param name="rows">The rows.</param>
     /// <returns>The buckets.</returns>
     public static IReadOnlyList<UsageBucket> ToSeries(IEnumerable<(long BucketStart, long Quantity, long ReportedQuantity)> rows) =>
         rows.Select(r => new UsageBucket(UnixTime.FromSeconds(r.BucketStart), r.Quantity, r.ReportedQuantity)).ToList();
+
+    private static long Join(long high, long low, string meter, string account)
+    {
+        var total = ((Int128)high << 20) + low;
+        if (total > long.MaxValue)
+        {
+            throw new OverflowException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"The usage of account '{account}', meter '{meter}' over the period is {total}, more than a total can hold ({long.MaxValue}); read shorter periods and add them up."));
+        }
+
+        return (long)total;
+    }
 
     /// <summary>The parameters that select counters with usage not yet reported.</summary>
     /// <param name="bucketsStartingBefore">Only buckets that start before this instant.</param>

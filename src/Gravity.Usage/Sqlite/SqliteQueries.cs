@@ -11,20 +11,21 @@ internal sealed class SqliteQueries : CounterSql
         var counter = prefix + "usage_counter";
         var keys = prefix + "usage_idempotency";
 
-        // The WHERE guard refuses an addition that would pass long.MaxValue: SQLite would otherwise turn the sum into a
-        // floating-point number (which the STRICT table would then reject with a less helpful error).
+        // The WHERE guard refuses an addition that would take the counter past MaxCounterQuantity, the most Stripe takes
+        // in one value; far below long.MaxValue, so SQLite never turns the sum into a floating-point number.
         Upsert = $"""
             INSERT INTO {counter} (account, bucket_start, meter, quantity) VALUES ($account, $bucket_start, $meter, $quantity)
             ON CONFLICT (account, bucket_start, meter) DO UPDATE SET quantity = {counter}.quantity + excluded.quantity
-            WHERE {counter}.quantity <= 9223372036854775807 - excluded.quantity
+            WHERE {counter}.quantity <= {UsageBillingOptions.MaxCounterQuantity} - excluded.quantity
             """;
         InsertKey = $"""
             INSERT INTO {keys} (account, meter, idempotency_key, recorded_at) VALUES ($account, $meter, $key, $recorded_at)
             ON CONFLICT (account, meter, idempotency_key) DO NOTHING
             """;
         DeleteKey = $"DELETE FROM {keys} WHERE account = $account AND meter = $meter AND idempotency_key = $key";
+        // Totals are summed in two parts (UsageReads.SplitSums) so that no period, however long, overflows in SQL.
         Totals = $"""
-            SELECT meter, SUM(quantity), SUM(reported_quantity)
+            SELECT meter, {UsageReads.SplitSums}
             FROM {counter}
             WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To
             GROUP BY meter ORDER BY meter
@@ -32,7 +33,7 @@ internal sealed class SqliteQueries : CounterSql
 
         // A statement of its own for one meter: without GROUP BY, SQLite needs no temporary sort.
         MeterTotals = $"""
-            SELECT meter, SUM(quantity), SUM(reported_quantity)
+            SELECT meter, {UsageReads.SplitSums}
             FROM {counter}
             WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
             HAVING COUNT(*) > 0

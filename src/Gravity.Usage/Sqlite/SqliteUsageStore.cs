@@ -1,6 +1,9 @@
 using Dapper;
+using Gravity.Usage.Internal;
 using Gravity.Usage.Sql;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Gravity.Usage.Sqlite;
@@ -14,7 +17,7 @@ namespace Gravity.Usage.Sqlite;
 /// pooled connections and run beside writes. The schema is installed lazily on first use unless
 /// <see cref="SqliteUsageStoreOptions.PrepareSchemaIfNecessary"/> is off.
 /// </remarks>
-public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable
+public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable, IBatchFailureClassifier
 {
     private readonly string _connectionString;
     private readonly string _prefix;
@@ -25,7 +28,10 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     private readonly TimeSpan _bucketSize;
     private readonly SchemaGate _schema = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly LedgerFileGuard? _fileGuard;
+    private readonly ILogger _logger;
     private SqliteBatchWriter? _writer;
+    private string? _fileLost;
     private volatile bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteUsageStore"/> class. Does no I/O.</summary>
@@ -35,8 +41,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     /// The meter's <see cref="UsageBillingOptions.BucketSize"/> (one hour when <see langword="null"/>): when an account's
     /// plan changes, it tells which buckets ended before the account became billable.
     /// </param>
+    /// <param name="logger">Where the store reports a ledger file that vanished; nothing is logged when <see langword="null"/>.</param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public SqliteUsageStore(SqliteUsageStoreOptions options, TimeProvider? timeProvider = null, TimeSpan? bucketSize = null)
+    public SqliteUsageStore(SqliteUsageStoreOptions options, TimeProvider? timeProvider = null, TimeSpan? bucketSize = null, ILogger<SqliteUsageStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var validation = new SqliteUsageStoreOptionsValidator().Validate(Options.DefaultName, options);
@@ -58,6 +65,11 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         _timeProvider = timeProvider ?? TimeProvider.System;
         _bucketSize = bucketSize ?? new UsageBillingOptions().BucketSize;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_bucketSize, TimeSpan.Zero, nameof(bucketSize));
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+        // A file: URI is left to SQLite to resolve; a plain path is watched (relative paths resolve as SQLite does).
+        var dataSource = new SqliteConnectionStringBuilder(_connectionString).DataSource;
+        _fileGuard = dataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? null : new LedgerFileGuard(Path.GetFullPath(dataSource));
     }
 
     /// <summary>Gets the schema version this library installs and expects.</summary>
@@ -103,24 +115,39 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     public async Task<IReadOnlyList<UsageWriteStatus>> WriteAsync(IReadOnlyList<UsageIncrement> increments, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(increments);
+
+        // The meter checks the same rules; checked again here because SQLite would store an unpaired surrogate as U+FFFD,
+        // merging different accounts or keys, whoever the caller is.
+        if (UsageRules.DescribeInvalidIncrement(increments) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(increments));
+        }
+
         return await RunWriteAsync(writer => writer.Write(increments), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
+    bool IBatchFailureClassifier.IsCausedByContent(Exception exception) =>
+        exception is ArgumentException
+        // SQLITE_TOOBIG, SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_RANGE: a value was refused, the disk and file are fine.
+        || exception is SqliteException { SqliteErrorCode: 18 or 19 or 20 or 25 };
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
-        var rows = await QueryAsync<(string Meter, long Quantity, long ReportedQuantity)>(
+        // The same rule as on writes: an account that could never be stored is refused, not sent to the database.
+        UsageRules.ValidateAccount(account);
+        var rows = await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(
             meter is null ? _queries.Totals : _queries.MeterTotals,
             UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return UsageReads.ToTotals(rows);
+        return UsageReads.ToTotals(rows, account);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
+        UsageRules.ValidateAccount(account);
         ArgumentNullException.ThrowIfNull(meter);
         var rows = await QueryAsync<(long BucketStart, long Quantity, long ReportedQuantity)>(
             _queries.Series,
@@ -198,10 +225,29 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             cancellationToken.ThrowIfCancellationRequested();
+            if (_fileLost is { } lost)
+            {
+                throw new UsageLedgerFileLostException(lost);
+            }
+
+            var opened = _writer is null;
             var writer = _writer ??= SqliteBatchWriter.Open(_connectionString, _queries);
             try
             {
-                return await write(writer).ConfigureAwait(false);
+                if (opened && _fileGuard?.CheckOpened() is { } replaced)
+                {
+                    throw FileLost(replaced);
+                }
+
+                var result = await write(writer).ConfigureAwait(false);
+
+                // Committed, but to the file at the path? Checked before anyone is told, so nothing is acknowledged that a restart would lose.
+                if (_fileGuard?.CheckCommitted() is { } vanished)
+                {
+                    throw FileLost(vanished);
+                }
+
+                return result;
             }
             catch
             {
@@ -228,5 +274,17 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     {
         _writer?.Dispose();
         _writer = null;
+        _fileGuard?.ForgetLog();
     }
+
+    /// <summary>Refuses every further write from now on, and says so once in the log.</summary>
+    private UsageLedgerFileLostException FileLost(string problem)
+    {
+        _fileLost = problem;
+        LogFileLost(_logger, problem);
+        return new UsageLedgerFileLostException(problem);
+    }
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "{Problem}")]
+    private static partial void LogFileLost(ILogger logger, string problem);
 }

@@ -62,7 +62,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     [Test]
     public async Task WriteAsync_FoldedSumWouldOverflow_RefusesOnlyTheIncrementThatOverflowsAndReleasesItsKey()
     {
-        await Store.Ledger.WriteAsync([Increment("acct", long.MaxValue - 10)]);
+        await Store.Ledger.WriteAsync([Increment("acct", UsageBillingOptions.MaxCounterQuantity - 10)]);
 
         var statuses = await Store.Ledger.WriteAsync([Increment("acct", 4, "a"), Increment("acct", 8, "b"), Increment("acct", 3, "c"), Increment("other", 1, "b")]);
         var totalAfterBatch = await TotalAsync("acct");
@@ -71,17 +71,17 @@ public sealed partial class UsageStoreContractTests<TFixture>
         Assert.Multiple(async () =>
         {
             Assert.That(statuses, Is.EqualTo(new[] { UsageWriteStatus.Recorded, UsageWriteStatus.WouldOverflow, UsageWriteStatus.Recorded, UsageWriteStatus.Recorded }));
-            Assert.That(totalAfterBatch, Is.EqualTo(long.MaxValue - 3));
+            Assert.That(totalAfterBatch, Is.EqualTo(UsageBillingOptions.MaxCounterQuantity - 3));
             Assert.That(retry, Is.EqualTo(new[] { UsageWriteStatus.Recorded }), "the refused increment's key was released");
-            Assert.That(await TotalAsync("acct"), Is.EqualTo(long.MaxValue));
+            Assert.That(await TotalAsync("acct"), Is.EqualTo(UsageBillingOptions.MaxCounterQuantity));
             Assert.That(await TotalAsync("other"), Is.EqualTo(1));
         });
     }
 
     [Test]
-    public async Task WriteAsync_BatchSumPassesLongMaxValueOnAFreshCounter_RefusesTheIncrementThatOverflows()
+    public async Task WriteAsync_BatchSumPassesMaxCounterQuantityOnAFreshCounter_RefusesTheIncrementThatOverflows()
     {
-        var half = (long.MaxValue / 2) + 1;
+        var half = (UsageBillingOptions.MaxCounterQuantity / 2) + 1;
 
         var statuses = await Store.Ledger.WriteAsync([Increment("acct", half), Increment("acct", half), Increment("acct", 5)]);
 
@@ -95,7 +95,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     [Test]
     public async Task WriteAsync_RepeatOfAKeyWhoseFirstUseOverflowed_IsRecordedAsAFirstUse()
     {
-        await Store.Ledger.WriteAsync([Increment("acct", long.MaxValue - 5)]);
+        await Store.Ledger.WriteAsync([Increment("acct", UsageBillingOptions.MaxCounterQuantity - 5)]);
 
         var statuses = await Store.Ledger.WriteAsync([Increment("acct", 10, "k"), Increment("acct", 5, "k"), Increment("acct", 5, "k")]);
         var again = await Store.Ledger.WriteAsync([Increment("acct", 1, "k")]);
@@ -104,14 +104,14 @@ public sealed partial class UsageStoreContractTests<TFixture>
         {
             Assert.That(statuses, Is.EqualTo(new[] { UsageWriteStatus.WouldOverflow, UsageWriteStatus.Recorded, UsageWriteStatus.Duplicate }));
             Assert.That(again, Is.EqualTo(new[] { UsageWriteStatus.Duplicate }), "the repeat's key is stored");
-            Assert.That(await TotalAsync("acct"), Is.EqualTo(long.MaxValue));
+            Assert.That(await TotalAsync("acct"), Is.EqualTo(UsageBillingOptions.MaxCounterQuantity));
         });
     }
 
     [Test]
     public async Task WriteAsync_RepeatOfAKeyWhoseFirstUseOverflowedAndItselfOverflows_IsRefusedAndKeyReleased()
     {
-        await Store.Ledger.WriteAsync([Increment("acct", long.MaxValue - 5)]);
+        await Store.Ledger.WriteAsync([Increment("acct", UsageBillingOptions.MaxCounterQuantity - 5)]);
 
         var statuses = await Store.Ledger.WriteAsync([Increment("acct", 10, "k"), Increment("acct", 9, "k")]);
         var later = await Store.Ledger.WriteAsync([Increment("acct", 2, "k")]);
@@ -120,7 +120,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         {
             Assert.That(statuses, Is.EqualTo(new[] { UsageWriteStatus.WouldOverflow, UsageWriteStatus.WouldOverflow }));
             Assert.That(later, Is.EqualTo(new[] { UsageWriteStatus.Recorded }));
-            Assert.That(await TotalAsync("acct"), Is.EqualTo(long.MaxValue - 3));
+            Assert.That(await TotalAsync("acct"), Is.EqualTo(UsageBillingOptions.MaxCounterQuantity - 3));
         });
     }
 

@@ -18,6 +18,8 @@ public sealed partial class UsageStoreContractTests<TFixture>
 
     private const string Usage = UsageBillingOptions.DefaultMeterName;
 
+    private readonly List<UsageMeter> _meters = [];
+
     private TFixture _fixture = default!;
 
     private ManualTimeProvider Clock { get; set; } = null!;
@@ -49,6 +51,14 @@ public sealed partial class UsageStoreContractTests<TFixture>
     [TearDown]
     public async Task DeleteDatabaseAsync()
     {
+        // Meters first: a meter flushes into its store when disposed.
+        foreach (var meter in _meters)
+        {
+            await meter.DisposeAsync();
+        }
+
+        _meters.Clear();
+
         // The fixture owns every store it created; disposing it disposes them, then deletes the database.
         if (Store is not null)
         {
