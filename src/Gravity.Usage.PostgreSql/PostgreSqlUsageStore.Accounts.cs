@@ -9,8 +9,7 @@ public sealed partial class PostgreSqlUsageStore
     /// <inheritdoc />
     public async Task SaveAccountAsync(UsageAccount account, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(account);
-        UsageRules.ValidateAccount(account.Account, nameof(account));
+        UsageRules.ValidateAccountMapping(account, nameof(account));
         var now = _timeProvider.GetUtcNow();
         await InTransactionAsync(
             async (connection, transaction) =>

@@ -95,6 +95,27 @@ internal static class UsageRules
     public static void ValidateAccount(string? account, string paramName = "account") =>
         ValidateIdentifier(account, paramName, "An account", MaxAccountLength);
 
+    /// <summary>Stripe's ids (customers, subscription items) are at most 255 characters.</summary>
+    public const int MaxStripeIdLength = 255;
+
+    /// <summary>Checks an account mapping before it is stored: the account, its Stripe customer id and its subscription items.</summary>
+    public static void ValidateAccountMapping(UsageAccount mapping, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(mapping, paramName);
+        var problem = DescribeInvalidIdentifier(mapping.Account, "An account", MaxAccountLength)
+            ?? (mapping.StripeCustomerId is { } customer ? DescribeInvalidIdentifier(customer, "A Stripe customer id", MaxStripeIdLength) : null);
+        foreach (var (meter, item) in mapping.SubscriptionItems ?? new Dictionary<string, string>())
+        {
+            problem ??= DescribeInvalidIdentifier(meter, "A meter name", MaxMeterLength)
+                ?? DescribeInvalidIdentifier(item, "A Stripe subscription item id", MaxStripeIdLength);
+        }
+
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem, paramName);
+        }
+    }
+
     public static string? DescribeInvalidMeterName(string? meter)
     {
         if (meter is null)

@@ -29,6 +29,34 @@ public sealed partial class UsageStoreContractTests<TFixture>
         });
     }
 
+    [TestCase("cus_\0x", null, "A Stripe customer id")]
+    [TestCase("cus_<lone surrogate>", null, "A Stripe customer id")]
+    [TestCase("   ", null, "A Stripe customer id")]
+    [TestCase("cus_ok", "si_\u0007", "A Stripe subscription item id")]
+    [TestCase("cus_ok", "\u200B", "A Stripe subscription item id")]
+    public async Task SaveAccountAsync_StripeIdBreakingTheIdentifierRule_IsRefusedNamingItAndTheMappingIsUntouched(string customer, string? item, string what)
+    {
+        await Store.Accounts.SaveAccountAsync(new UsageAccount("acct") { StripeCustomerId = "cus_before" });
+        // An attribute cannot carry an unpaired surrogate (metadata is UTF-8), so it is made here.
+        customer = customer.Replace("<lone surrogate>", "\uD800", StringComparison.Ordinal);
+        var bad = new UsageAccount("acct")
+        {
+            StripeCustomerId = customer,
+            SubscriptionItems = item is null ? new Dictionary<string, string>() : new Dictionary<string, string> { [Usage] = item },
+        };
+
+        var exception = Assert.ThrowsAsync<ArgumentException>(() => Store.Accounts.SaveAccountAsync(bad));
+
+        var stored = await Store.Accounts.GetAccountAsync("acct");
+        Assert.Multiple(() =>
+        {
+            Assert.That(exception!.ParamName, Is.EqualTo("account"));
+            Assert.That(exception.Message, Does.StartWith(what));
+            Assert.That(stored!.StripeCustomerId, Is.EqualTo("cus_before"));
+            Assert.That(stored.SubscriptionItems, Is.Empty);
+        });
+    }
+
     [Test]
     public async Task SaveAccountAsync_PlanChanges_CloseTheUsageSoFarUnderTheOldPlan()
     {
