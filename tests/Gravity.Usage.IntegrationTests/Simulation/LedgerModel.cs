@@ -1,0 +1,188 @@
+namespace Gravity.Usage.IntegrationTests.Simulation;
+
+/// <summary>
+/// The simulation's own bookkeeping of what the ledger must hold: every increment the library acknowledged, counted
+/// once however often its key was sent; increments that faulted, counted only when the harness knows their batch
+/// committed in a process that died before answering; and each account's plans over time.
+/// </summary>
+/// <remarks>Thread-safe: answers arrive from concurrent callers, lost batches from the group-commit loop.</remarks>
+public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICrashObserver
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, LogicalIncrement> _byId = [];
+    private readonly Dictionary<string, LogicalIncrement> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Account, string Meter, DateTimeOffset Bucket), long> _lostUnkeyed = [];
+    private readonly Dictionary<string, PlanTimeline> _plans = new(StringComparer.Ordinal);
+    private readonly List<string> _violations = [];
+
+    public IReadOnlyList<string> Violations
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _violations];
+            }
+        }
+    }
+
+    public void AddAccount(string account, bool billable) => _plans[account] = new PlanTimeline(clock.GetUtcNow(), billable);
+
+    public PlanTimeline Plan(string account) => _plans[account];
+
+    /// <summary>The logical increment of a planned one, created (and stamped with its time) when first issued.</summary>
+    public LogicalIncrement Issue(PlannedIncrement plan)
+    {
+        lock (_lock)
+        {
+            if (!_byId.TryGetValue(plan.Id, out var increment))
+            {
+                var at = clock.GetUtcNow() - plan.Backdate;
+                var bucket = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % bucketSize.Ticks), TimeSpan.Zero);
+                _byId[plan.Id] = increment = new LogicalIncrement(plan, at, bucket);
+                if (increment.Key is { } key)
+                {
+                    _byKey[key] = increment;
+                }
+            }
+
+            increment.Attempts++;
+            return increment;
+        }
+    }
+
+    public LogicalIncrement Find(int id)
+    {
+        lock (_lock)
+        {
+            return _byId[id];
+        }
+    }
+
+    public void Answered(LogicalIncrement increment, IncrementOutcome outcome)
+    {
+        lock (_lock)
+        {
+            if (outcome == IncrementOutcome.Recorded)
+            {
+                increment.RecordedAnswers++;
+            }
+            else
+            {
+                increment.DuplicateAnswers++;
+            }
+        }
+    }
+
+    public void Faulted(LogicalIncrement increment)
+    {
+        lock (_lock)
+        {
+            increment.Faults++;
+        }
+    }
+
+    /// <summary>Keyed increments never answered: their callers retry them with the same key.</summary>
+    public IReadOnlyList<LogicalIncrement> Outstanding()
+    {
+        lock (_lock)
+        {
+            return _byId.Values.Where(i => i.Outstanding).OrderBy(i => i.Plan.Id).ToList();
+        }
+    }
+
+    public void IncrementsCommittedButLost(IReadOnlyList<UsageIncrement> increments, IReadOnlyList<UsageWriteStatus> statuses)
+    {
+        lock (_lock)
+        {
+            for (var i = 0; i < increments.Count; i++)
+            {
+                var increment = increments[i];
+                if (statuses[i] != UsageWriteStatus.Recorded)
+                {
+                    continue;
+                }
+
+                if (increment.IdempotencyKey is { } key)
+                {
+                    var logical = _byKey[key];
+                    if (logical.CommittedInLostBatch)
+                    {
+                        _violations.Add($"key {key} was recorded by two lost batches");
+                    }
+
+                    logical.CommittedInLostBatch = true;
+                }
+                else
+                {
+                    var cell = (increment.Account, increment.Meter, increment.BucketStart);
+                    _lostUnkeyed[cell] = _lostUnkeyed.GetValueOrDefault(cell) + increment.Quantity;
+                }
+            }
+        }
+    }
+
+    public void AccountSavedButLost(UsageAccount account) => PlanSaved(account.Account, account.Billable);
+
+    public void PlanSaved(string account, bool billable)
+    {
+        lock (_lock)
+        {
+            _plans[account].Save(clock.GetUtcNow(), billable);
+        }
+    }
+
+    /// <summary>What every counter must hold: acknowledged increments once each, plus lost batches that committed.</summary>
+    public Dictionary<(string Account, string Meter, DateTimeOffset Bucket), long> ExpectedCounters()
+    {
+        lock (_lock)
+        {
+            var expected = new Dictionary<(string, string, DateTimeOffset), long>(_lostUnkeyed);
+            foreach (var increment in _byId.Values.Where(i => i.Applied))
+            {
+                var cell = (increment.Account, increment.Meter, increment.BucketStart);
+                expected[cell] = expected.GetValueOrDefault(cell) + increment.Plan.Quantity;
+            }
+
+            return expected;
+        }
+    }
+
+    /// <summary>Per key: counted at most once, and "duplicate" only for a key that was counted.</summary>
+    public IReadOnlyList<string> CheckKeys()
+    {
+        var problems = new List<string>();
+        lock (_lock)
+        {
+            foreach (var increment in _byId.Values)
+            {
+                var applications = increment.RecordedAnswers + (increment.CommittedInLostBatch ? 1 : 0);
+                if (applications > 1)
+                {
+                    problems.Add($"increment {increment.Plan} ({increment.Key ?? "no key"}) was counted {applications} times ({increment.RecordedAnswers} answered Recorded, lost batch: {increment.CommittedInLostBatch})");
+                }
+
+                if (increment.DuplicateAnswers > 0 && !increment.Applied)
+                {
+                    problems.Add($"increment {increment.Plan} was answered Duplicate {increment.DuplicateAnswers} times but never counted");
+                }
+
+                if (increment.Outstanding)
+                {
+                    problems.Add($"increment {increment.Plan} was never answered after {increment.Attempts} attempts");
+                }
+            }
+        }
+
+        return problems;
+    }
+
+    public (int Increments, int Keyed, int Acknowledged, int Faulted, int LostBatchMembers) Counts()
+    {
+        lock (_lock)
+        {
+            var all = _byId.Values.ToList();
+            return (all.Count, all.Count(i => i.Key is not null), all.Count(i => i.RecordedAnswers + i.DuplicateAnswers > 0), all.Sum(i => i.Faults), all.Count(i => i.CommittedInLostBatch));
+        }
+    }
+}

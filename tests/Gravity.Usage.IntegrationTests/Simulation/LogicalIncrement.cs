@@ -1,0 +1,38 @@
+namespace Gravity.Usage.IntegrationTests.Simulation;
+
+/// <summary>
+/// One increment as its caller knows it, across all attempts with its idempotency key: when it happened, and what the
+/// library answered each time.
+/// </summary>
+public sealed class LogicalIncrement(PlannedIncrement plan, DateTimeOffset timestamp, DateTimeOffset bucketStart)
+{
+    public PlannedIncrement Plan { get; } = plan;
+
+    public string Account { get; } = SimulationSchedule.AccountName(plan.Account);
+
+    public string Meter { get; } = SimulationSchedule.MeterNames[plan.Meter];
+
+    public string? Key { get; } = plan.Keyed ? $"k{plan.Id}" : null;
+
+    /// <summary>Gets when the usage happened; retries send the same instant, so they land in the same bucket.</summary>
+    public DateTimeOffset Timestamp { get; } = timestamp;
+
+    public DateTimeOffset BucketStart { get; } = bucketStart;
+
+    public int Attempts { get; set; }
+
+    public int RecordedAnswers { get; set; }
+
+    public int DuplicateAnswers { get; set; }
+
+    public int Faults { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether a batch holding it committed in a process that died before answering.</summary>
+    public bool CommittedInLostBatch { get; set; }
+
+    /// <summary>Gets a value indicating whether the ledger must hold it (exactly once).</summary>
+    public bool Applied => RecordedAnswers > 0 || CommittedInLostBatch;
+
+    /// <summary>Gets a value indicating whether its caller still has to retry it: keyed, and never answered.</summary>
+    public bool Outstanding => Key is not null && RecordedAnswers + DuplicateAnswers == 0;
+}

@@ -1,0 +1,47 @@
+namespace Gravity.Usage.IntegrationTests.Simulation;
+
+/// <summary>
+/// An account's plans over time, as the model expects the built-in account store to keep them (DESIGN §5: a change of
+/// plan first closes the usage so far under the old plan; turning billable sets <c>BillableSince</c> to now).
+/// </summary>
+public sealed class PlanTimeline
+{
+    private readonly List<(DateTimeOffset At, bool Billable, DateTimeOffset? Since)> _plans = [];
+
+    public PlanTimeline(DateTimeOffset at, bool billable)
+    {
+        _plans.Add((at, billable, null));
+    }
+
+    public bool Billable => _plans[^1].Billable;
+
+    /// <summary>Records a save at <paramref name="at"/>; saving the plan already in place changes nothing.</summary>
+    public void Save(DateTimeOffset at, bool billable)
+    {
+        var (_, wasBillable, since) = _plans[^1];
+        if (wasBillable == billable)
+        {
+            return;
+        }
+
+        _plans.Add((at, billable, billable ? at : since));
+    }
+
+    /// <summary>
+    /// Why a report created at <paramref name="createdAt"/> for a bucket ending at <paramref name="bucketEnd"/> must be
+    /// skipped, or <see langword="null"/> when it must be billed. A report created at the very instant of a change was
+    /// made by the change itself, under the old plan; the simulation never reports at that instant otherwise.
+    /// </summary>
+    public string? SkipReason(DateTimeOffset createdAt, DateTimeOffset bucketEnd)
+    {
+        var plan = _plans.Last(p => p.At < createdAt);
+        if (!plan.Billable)
+        {
+            return "free at close time";
+        }
+
+        return plan.Since is { } since && bucketEnd <= since ? "bucket ended before the account became billable" : null;
+    }
+
+    public override string ToString() => string.Join(" -> ", _plans.Select(p => $"{(p.Billable ? "billable" : "free")}@{p.At:HH:mm:ss}"));
+}
