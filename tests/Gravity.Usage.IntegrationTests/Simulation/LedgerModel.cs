@@ -74,12 +74,40 @@ public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICras
         }
     }
 
-    public void Faulted(LogicalIncrement increment)
+    public void Faulted(LogicalIncrement increment, bool byLibrary)
     {
         lock (_lock)
         {
             increment.Faults++;
+            if (byLibrary)
+            {
+                increment.LibraryFaults++;
+            }
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="excess"/> units found in a counter beyond the acknowledged ones are exactly some of the
+    /// unkeyed increments of that counter whose task failed with a library error (a lost COMMIT answer).
+    /// </summary>
+    public bool IsFailedUnkeyedSubset(string account, string meter, DateTimeOffset bucket, long excess)
+    {
+        List<long> candidates;
+        lock (_lock)
+        {
+            candidates = _byId.Values
+                .Where(i => i.Key is null && i.LibraryFaults > 0 && i.Account == account && i.Meter == meter && i.BucketStart == bucket)
+                .Select(i => i.Plan.Quantity)
+                .ToList();
+        }
+
+        var sums = new HashSet<long> { 0 };
+        foreach (var quantity in candidates)
+        {
+            sums.UnionWith(sums.Select(s => s + quantity).ToList());
+        }
+
+        return excess > 0 && sums.Contains(excess);
     }
 
     /// <summary>Keyed increments never answered: their callers retry them with the same key.</summary>
@@ -149,7 +177,7 @@ public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICras
     }
 
     /// <summary>Per key: counted at most once, and "duplicate" only for a key that was counted.</summary>
-    public IReadOnlyList<string> CheckKeys()
+    public IReadOnlyList<string> CheckKeys(bool strict)
     {
         var problems = new List<string>();
         lock (_lock)
@@ -167,6 +195,11 @@ public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICras
                     problems.Add($"increment {increment.Plan} was answered Duplicate {increment.DuplicateAnswers} times but never counted");
                 }
 
+                if (strict && increment.AppliedByFailedAttempt)
+                {
+                    problems.Add($"increment {increment.Plan} failed with a library error ({increment.LibraryFaults} times), yet was applied: its retry was answered Duplicate");
+                }
+
                 if (increment.Outstanding)
                 {
                     problems.Add($"increment {increment.Plan} was never answered after {increment.Attempts} attempts");
@@ -175,6 +208,15 @@ public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICras
         }
 
         return problems;
+    }
+
+    /// <summary>How many keyed increments were applied by an attempt whose task failed (found out by a Duplicate answer on retry).</summary>
+    public int CountAppliedByFailedAttempt()
+    {
+        lock (_lock)
+        {
+            return _byId.Values.Count(i => i.AppliedByFailedAttempt);
+        }
     }
 
     public (int Increments, int Keyed, int Acknowledged, int Faulted, int LostBatchMembers) Counts()

@@ -27,11 +27,20 @@ public sealed class LogicalIncrement(PlannedIncrement plan, DateTimeOffset times
 
     public int Faults { get; set; }
 
+    /// <summary>Gets or sets how many attempts failed with an error of the library (not a simulated crash).</summary>
+    public int LibraryFaults { get; set; }
+
     /// <summary>Gets or sets a value indicating whether a batch holding it committed in a process that died before answering.</summary>
     public bool CommittedInLostBatch { get; set; }
 
+    /// <summary>
+    /// Gets a value indicating whether a keyed attempt that failed with a library error was in fact applied: a later
+    /// attempt was answered Duplicate and none Recorded. It happens when the answer to a COMMIT is lost.
+    /// </summary>
+    public bool AppliedByFailedAttempt => Key is not null && LibraryFaults > 0 && DuplicateAnswers > 0 && RecordedAnswers == 0 && !CommittedInLostBatch;
+
     /// <summary>Gets a value indicating whether the ledger must hold it (exactly once).</summary>
-    public bool Applied => RecordedAnswers > 0 || CommittedInLostBatch;
+    public bool Applied => RecordedAnswers > 0 || CommittedInLostBatch || AppliedByFailedAttempt;
 
     /// <summary>Gets a value indicating whether its caller still has to retry it: keyed, and never answered.</summary>
     public bool Outstanding => Key is not null && RecordedAnswers + DuplicateAnswers == 0;

@@ -19,6 +19,11 @@ public sealed class SeedResult(SimulationSchedule schedule)
 
     public void Count(string kind, long by = 1)
     {
+        if (by == 0)
+        {
+            return;
+        }
+
         lock (Events)
         {
             Events[kind] = Events.GetValueOrDefault(kind) + by;

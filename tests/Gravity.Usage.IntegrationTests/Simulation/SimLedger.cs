@@ -13,6 +13,9 @@ public abstract class SimLedger : IAsyncDisposable
 {
     public abstract string Description { get; }
 
+    /// <summary>Gets the proxy that drops connections around COMMIT (PostgreSQL only).</summary>
+    public virtual CommitDropProxy? Proxy => null;
+
     public static SimLedger Create(SimBackend backend, int seed, string directory) => backend switch
     {
         SimBackend.PostgreSql => new PostgreSqlLedger($"gu_sim_{seed}_{Guid.NewGuid().ToString("N")[..12]}"),
@@ -52,16 +55,22 @@ public abstract class SimLedger : IAsyncDisposable
 
     private sealed class PostgreSqlLedger(string schema) : SimLedger
     {
+        private readonly CommitDropProxy _proxy = new();
+
         public override string Description => $"PostgreSQL schema {schema}";
 
+        public override CommitDropProxy Proxy => _proxy;
+
+        /// <summary>Every store connects through the proxy, so that any of its commits can lose its connection.</summary>
         public override object OpenStore(TimeProvider clock, TimeSpan bucketSize) =>
             new PostgreSqlUsageStore(
-                new PostgreSqlUsageStoreOptions { ConnectionString = PostgreSqlServer.ConnectionString, SchemaName = schema },
+                new PostgreSqlUsageStoreOptions { ConnectionString = _proxy.ConnectionString, SchemaName = schema },
                 clock,
                 bucketSize);
 
         public override async ValueTask DisposeAsync()
         {
+            await _proxy.DisposeAsync();
             await using var admin = NpgsqlDataSource.Create(PostgreSqlServer.ConnectionString);
             await using var drop = admin.CreateCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE");
             await drop.ExecuteNonQueryAsync();

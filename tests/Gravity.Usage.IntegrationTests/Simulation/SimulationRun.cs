@@ -150,6 +150,9 @@ public sealed class SimulationRun : IAsyncDisposable
             case CrashStep crash:
                 Process(crash.Process).Life.Arm(crash.Point, crash.PassesFirst);
                 return Task.CompletedTask;
+            case CommitDropStep drop:
+                (_ledger.Proxy ?? throw new InvalidOperationException("Connection drops need the PostgreSQL proxy.")).Arm(drop.AfterCommit, drop.PassesFirst);
+                return Task.CompletedTask;
             default:
                 throw new InvalidOperationException($"Unknown step {step}.");
         }
@@ -179,12 +182,12 @@ public sealed class SimulationRun : IAsyncDisposable
         }
         catch (SimulatedCrashException)
         {
-            _model.Faulted(increment);
+            _model.Faulted(increment, byLibrary: false);
         }
         catch (Exception ex) when (ex is not ArgumentException)
         {
             // A store failure the library reports: nothing of the batch may have been applied (checked at the end).
-            _model.Faulted(increment);
+            _model.Faulted(increment, byLibrary: true);
             _result.Count($"increment failed: {ex.GetType().Name}");
         }
     }
@@ -192,14 +195,16 @@ public sealed class SimulationRun : IAsyncDisposable
     private async Task ChangePlanAsync(PlanChangeStep change)
     {
         var account = Mapping(change.Account, change.Billable);
+        var dropsBefore = _ledger.Proxy?.Drops ?? 0;
         try
         {
             await Process(0).Accounts.SaveAccountAsync(account);
             _model.PlanSaved(account.Account, account.Billable);
         }
-        catch (SimulatedCrashException)
+        catch (Exception ex) when (ex is SimulatedCrashException || DroppedCommit(dropsBefore))
         {
-            // The host saves the plan again once it is back; the model already knows whether the first save committed.
+            // The host saves the plan again (once it is back): the same instant, so whether the first save committed
+            // or not, the plan changed now.
             await RestartDeadProcessesAsync();
             await Process(0).Accounts.SaveAccountAsync(account);
             _model.PlanSaved(account.Account, account.Billable);
@@ -218,6 +223,7 @@ public sealed class SimulationRun : IAsyncDisposable
             _result.Count("concurrent report runs", step.Runs);
         }
 
+        var dropsBefore = _ledger.Proxy?.Drops ?? 0;
         var runs = Enumerable.Range(0, step.Runs).Select(async i =>
         {
             var process = Process(i % _processes.Length);
@@ -231,6 +237,11 @@ public sealed class SimulationRun : IAsyncDisposable
             catch (SimulatedCrashException)
             {
             }
+            catch (Exception) when (DroppedCommit(dropsBefore))
+            {
+                // A connection dropped around one of its commits; the next run takes over (checked by the drain).
+                _result.Count("report runs failed by a dropped connection");
+            }
             catch (Exception ex) when (!process.Life.IsDead)
             {
                 _result.Violate($"[reporter] a report run of a live process threw {ex.GetType().Name}: {ex.Message}");
@@ -238,6 +249,9 @@ public sealed class SimulationRun : IAsyncDisposable
         }).ToList();
         await Task.WhenAll([.. runs, IncrementAsync(step.Concurrent)]);
     }
+
+    /// <summary>Whether the proxy dropped a connection since it had dropped <paramref name="dropsBefore"/>.</summary>
+    private bool DroppedCommit(int dropsBefore) => (_ledger.Proxy?.Drops ?? 0) > dropsBefore;
 
     private async Task RestartDeadProcessesAsync()
     {
@@ -273,6 +287,13 @@ public sealed class SimulationRun : IAsyncDisposable
         foreach (var process in _processes)
         {
             process!.Life.Disarm();
+        }
+
+        _ledger.Proxy?.Disarm();
+        if (_ledger.Proxy is { } proxy)
+        {
+            _result.Count("connection drops before COMMIT", proxy.DroppedBeforeCommit);
+            _result.Count("connection drops after COMMIT", proxy.DroppedAfterCommit);
         }
 
         _stripe.Faults.Clear();

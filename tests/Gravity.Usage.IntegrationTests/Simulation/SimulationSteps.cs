@@ -62,3 +62,9 @@ public sealed record CrashStep(int Process, CrashPoint Point, int PassesFirst) :
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"arm crash p{Process} {Point} after {PassesFirst}");
 }
+
+/// <summary>Arms the PostgreSQL proxy to drop a connection around a COMMIT (of any process), after <paramref name="PassesFirst"/> commits.</summary>
+public sealed record CommitDropStep(bool AfterCommit, int PassesFirst) : SimStep
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"arm connection drop {(AfterCommit ? "after" : "before")} COMMIT after {PassesFirst}");
+}
