@@ -8,7 +8,8 @@ namespace Gravity.Usage.IntegrationTests.Simulation;
 /// </summary>
 /// <remarks>
 /// Seeds from <see cref="LargeSeedsFrom"/> up get longer schedules with more accounts (the soak's default range), so
-/// the size of a run is part of its seed too. Every tenth seed runs on PostgreSQL, a few on loopback HTTP.
+/// the size of a run is part of its seed too. Every tenth seed runs on PostgreSQL (two app instances, both
+/// incrementing and reporting, and connection drops around COMMIT), a few on loopback HTTP.
 /// </remarks>
 public static class ScheduleGenerator
 {
@@ -119,10 +120,8 @@ public static class ScheduleGenerator
 
     private static CrashStep Crash(Context c)
     {
-        // The second process (PostgreSQL only) only reports, so it can only die at a reporter's crash points.
-        var process = c.Processes > 1 && c.Random.NextDouble() < 0.3 ? 1 : 0;
-        var points = process == 0 ? Enum.GetValues<CrashPoint>() : ReporterPoints;
-        return new CrashStep(process, points[c.Random.Next(points.Length)], c.Random.Next(0, 3));
+        var points = Enum.GetValues<CrashPoint>();
+        return new CrashStep(c.Random.Next(c.Processes), points[c.Random.Next(points.Length)], c.Random.Next(0, 3));
     }
 
     private static PlanChangeStep PlanChange(Context c)
@@ -132,16 +131,6 @@ public static class ScheduleGenerator
         return new PlanChangeStep(account, c.Billable[account]);
     }
 #pragma warning restore CA5394
-
-    private static readonly CrashPoint[] ReporterPoints =
-    [
-        CrashPoint.CloseBeforeCommit,
-        CrashPoint.CloseAfterCommit,
-        CrashPoint.ClaimAfterCommit,
-        CrashPoint.CompleteBeforeCommit,
-        CrashPoint.DeliveryBeforeSend,
-        CrashPoint.DeliveryAfterStripeAnswered,
-    ];
 
     /// <summary>What the generator remembers while it writes a schedule.</summary>
     private sealed class Context(Random random, int accounts, int meters, List<bool> billable, int processes)

@@ -123,7 +123,8 @@ public sealed class SimulationRun : IAsyncDisposable
 
         CountStripeFaults();
         await DrainAsync();
-        await new InvariantChecker(_schedule, _model, _stripe, Process(0), _reconciled, _result).CheckAsync(Start.AddDays(-3), _clock.GetUtcNow().AddDays(1));
+        var commitAnswersLost = _ledger.Proxy is { DroppedAfterCommit: > 0 };
+        await new InvariantChecker(_schedule, _model, _stripe, Process(0), _reconciled, commitAnswersLost, _result).CheckAsync(Start.AddDays(-3), _clock.GetUtcNow().AddDays(1));
     }
 
     private SimProcess StartProcess() => SimProcess.Start(_schedule, _ledger, _clock, _stripe, _model);
@@ -173,7 +174,8 @@ public sealed class SimulationRun : IAsyncDisposable
         {
             // A first attempt "now" uses the meter's clock; retries repeat the original instant, as a caller's retry would.
             var timestamp = increment.Attempts == 1 && plan.Backdate == TimeSpan.Zero ? (DateTimeOffset?)null : increment.Timestamp;
-            var outcome = await Process(0).Meter.IncrementAsync(increment.Account, plan.Quantity, increment.Meter, increment.Key, timestamp);
+            // On PostgreSQL the increments are spread over both app instances.
+            var outcome = await Process(plan.Id % _processes.Length).Meter.IncrementAsync(increment.Account, plan.Quantity, increment.Meter, increment.Key, timestamp);
             _model.Answered(increment, outcome);
             if (outcome == IncrementOutcome.Duplicate)
             {

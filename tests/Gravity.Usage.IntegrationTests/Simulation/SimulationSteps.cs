@@ -57,7 +57,7 @@ public sealed record ReportStep(int Runs, int? FlushAccount, IReadOnlyList<Plann
         $"report x{Runs}{(FlushAccount is { } a ? $" (flush a{a})" : string.Empty)}{(Concurrent.Count > 0 ? $" with [{string.Join(", ", Concurrent)}]" : string.Empty)}");
 }
 
-/// <summary>Arms a crash in one process, to strike after it passed the point <paramref name="PassesFirst"/> times.</summary>
+/// <summary>Arms a crash in one process (on PostgreSQL either of the two), to strike after it passed the point <paramref name="PassesFirst"/> times.</summary>
 public sealed record CrashStep(int Process, CrashPoint Point, int PassesFirst) : SimStep
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"arm crash p{Process} {Point} after {PassesFirst}");
