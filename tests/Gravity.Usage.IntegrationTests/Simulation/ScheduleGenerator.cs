@@ -73,10 +73,11 @@ public static class ScheduleGenerator
         {
             < 30 => new IncrementStep(NewIncrements(c, c.Random.Next(1, 7))),
             < 50 => Advance(c.Random),
-            < 70 => new ReportStep(
+            < 66 => new ReportStep(
                 c.Random.Next(10) switch { < 6 => 1, < 9 => 2, _ => 3 },
                 c.Random.NextDouble() < 0.2 ? c.Random.Next(c.Accounts) : null,
                 c.Random.NextDouble() < 0.3 ? NewIncrements(c, c.Random.Next(1, 4)) : []),
+            < 70 => new LeaseRaceStep(c.Random.Next(50, 200)),
             < 82 => c.Processes > 1 && c.Random.NextDouble() < 0.4 ? new CommitDropStep(c.Random.NextDouble() < 0.5, c.Random.Next(0, 4)) : Crash(c),
             < 90 => PlanChange(c),
             _ => c.KeyedIds.Count == 0

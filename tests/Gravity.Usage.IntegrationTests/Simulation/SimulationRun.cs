@@ -148,6 +148,8 @@ public sealed class SimulationRun : IAsyncDisposable
                 return ChangePlanAsync(change);
             case ReportStep report:
                 return ReportAsync(report);
+            case LeaseRaceStep race:
+                return LeaseRaceAsync(race);
             case CrashStep crash:
                 Process(crash.Process).Life.Arm(crash.Point, crash.PassesFirst);
                 return Task.CompletedTask;
@@ -218,7 +220,7 @@ public sealed class SimulationRun : IAsyncDisposable
     }
 
     /// <summary>Report runs at once, spread over the processes, with increments arriving meanwhile.</summary>
-    private async Task ReportAsync(ReportStep step)
+    private async Task ReportAsync(ReportStep step, int process = 0)
     {
         if (step.Runs > 1)
         {
@@ -228,12 +230,12 @@ public sealed class SimulationRun : IAsyncDisposable
         var dropsBefore = _ledger.Proxy?.Drops ?? 0;
         var runs = Enumerable.Range(0, step.Runs).Select(async i =>
         {
-            var process = Process(i % _processes.Length);
+            var runner = Process((process + i) % _processes.Length);
             try
             {
                 var run = i == 0 && step.FlushAccount is { } flush
-                    ? await process.Reporter.ReportAccountAsync(SimulationSchedule.AccountName(flush))
-                    : await process.Reporter.ReportAsync();
+                    ? await runner.Reporter.ReportAccountAsync(SimulationSchedule.AccountName(flush))
+                    : await runner.Reporter.ReportAsync();
                 _result.Count("reports sent by runs", run.Sent);
             }
             catch (SimulatedCrashException)
@@ -244,12 +246,36 @@ public sealed class SimulationRun : IAsyncDisposable
                 // A connection dropped around one of its commits; the next run takes over (checked by the drain).
                 _result.Count("report runs failed by a dropped connection");
             }
-            catch (Exception ex) when (!process.Life.IsDead)
+            catch (Exception ex) when (!runner.Life.IsDead)
             {
                 _result.Violate($"[reporter] a report run of a live process threw {ex.GetType().Name}: {ex.Message}");
             }
         }).ToList();
         await Task.WhenAll([.. runs, IncrementAsync(step.Concurrent)]);
+    }
+
+    /// <summary>
+    /// The first run's meter events are held by Stripe for a while (real time); meanwhile the clock passes its lease and
+    /// a second run (on PostgreSQL in the other process) claims what it can. Whoever loses the lease must not record
+    /// an outcome, and Stripe must count each identifier once.
+    /// </summary>
+    private async Task LeaseRaceAsync(LeaseRaceStep step)
+    {
+        _result.Count("lease races");
+        var slow = _stripe.Faults.Add("POST", "/v1/billing/meter_events", StripeFault.Delay(TimeSpan.FromMilliseconds(step.SlowMilliseconds)), FaultTiming.BeforeProcessing, times: 3);
+        try
+        {
+            var first = ReportAsync(new ReportStep(1, null, []));
+            await Task.Delay(TimeSpan.FromMilliseconds(step.SlowMilliseconds / 3));
+            _clock.Advance(SimProcess.LeaseDuration + TimeSpan.FromSeconds(1));
+            var second = ReportAsync(new ReportStep(1, null, []), process: _processes.Length - 1);
+            await Task.WhenAll(first, second);
+        }
+        finally
+        {
+            _stripe.Faults.Remove(slow);
+            _result.Count("stripe slow answers (lease race)", slow.Strikes);
+        }
     }
 
     /// <summary>Whether the proxy dropped a connection since it had dropped <paramref name="dropsBefore"/>.</summary>

@@ -68,3 +68,12 @@ public sealed record CommitDropStep(bool AfterCommit, int PassesFirst) : SimStep
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"arm connection drop {(AfterCommit ? "after" : "before")} COMMIT after {PassesFirst}");
 }
+
+/// <summary>
+/// Two report runs race for the same reports across a lease expiry: Stripe answers the first run's requests slowly,
+/// and while it waits the clock moves past the lease, so the second run claims the same reports again.
+/// </summary>
+public sealed record LeaseRaceStep(int SlowMilliseconds) : SimStep
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"lease race (Stripe answers {SlowMilliseconds} ms slowly)");
+}
