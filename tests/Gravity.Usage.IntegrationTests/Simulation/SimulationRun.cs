@@ -262,6 +262,7 @@ public sealed class SimulationRun : IAsyncDisposable
     private async Task LeaseRaceAsync(LeaseRaceStep step)
     {
         _result.Count("lease races");
+        var requestsBefore = _stripe.Requests.Count;
         var slow = _stripe.Faults.Add("POST", "/v1/billing/meter_events", StripeFault.Delay(TimeSpan.FromMilliseconds(step.SlowMilliseconds)), FaultTiming.BeforeProcessing, times: 3);
         try
         {
@@ -270,6 +271,10 @@ public sealed class SimulationRun : IAsyncDisposable
             _clock.Advance(SimProcess.LeaseDuration + TimeSpan.FromSeconds(1));
             var second = ReportAsync(new ReportStep(1, null, []), process: _processes.Length - 1);
             await Task.WhenAll(first, second);
+
+            // Evidence that the race happened: the same report sent by both runs.
+            var keys = _stripe.Requests.Skip(requestsBefore).Select(r => r.IdempotencyKey).OfType<string>().ToList();
+            _result.Count("lease takeovers (a report sent by both runs)", keys.Count - keys.Distinct(StringComparer.Ordinal).Count());
         }
         finally
         {
