@@ -131,8 +131,17 @@ public sealed class InvariantChecker(
     {
         foreach (var report in reports)
         {
-            var reason = model.Plan(report.Account).SkipReason(report.CreatedAt, report.BucketStart + SimProcess.BucketSize);
+            var plan = model.Plan(report.Account);
+            var bucketEnd = report.BucketStart + SimProcess.BucketSize;
+            var reason = plan.SkipReason(report.CreatedAt, bucketEnd);
             var skipped = report.Status == UsageReportStatus.Skipped;
+            if (skipped != (reason is not null) && plan.TryRacedSkipReason(report.CreatedAt, bucketEnd, out var racedReason) && skipped == (racedReason is not null))
+            {
+                // Closed by the report run that raced the plan change, after the change committed: the new plan applies.
+                result.Count("reports closed under the new plan by a run racing the change");
+                reason = racedReason;
+            }
+
             result.Check(
                 FreeNeverBilled,
                 skipped == (reason is not null),

@@ -150,13 +150,16 @@ public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICras
         }
     }
 
+    /// <summary>Gets or sets a value indicating whether a report run is racing the plan change in progress.</summary>
+    public bool PlanChangeRacesReportRun { get; set; }
+
     public void AccountSavedButLost(UsageAccount account) => PlanSaved(account.Account, account.Billable);
 
     public void PlanSaved(string account, bool billable)
     {
         lock (_lock)
         {
-            _plans[account].Save(clock.GetUtcNow(), billable);
+            _plans[account].Save(clock.GetUtcNow(), billable, PlanChangeRacesReportRun);
         }
     }
 

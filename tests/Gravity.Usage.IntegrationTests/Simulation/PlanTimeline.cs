@@ -6,25 +6,28 @@ namespace Gravity.Usage.IntegrationTests.Simulation;
 /// </summary>
 public sealed class PlanTimeline
 {
-    private readonly List<(DateTimeOffset At, bool Billable, DateTimeOffset? Since)> _plans = [];
+    private readonly List<(DateTimeOffset At, bool Billable, DateTimeOffset? Since, bool Raced)> _plans = [];
 
     public PlanTimeline(DateTimeOffset at, bool billable)
     {
-        _plans.Add((at, billable, null));
+        _plans.Add((at, billable, null, false));
     }
 
     public bool Billable => _plans[^1].Billable;
 
-    /// <summary>Records a save at <paramref name="at"/>; saving the plan already in place changes nothing.</summary>
-    public void Save(DateTimeOffset at, bool billable)
+    /// <summary>
+    /// Records a save at <paramref name="at"/>; saving the plan already in place changes nothing. A save that
+    /// <paramref name="raced"/> a report run at the same instant lets that run's reports follow either plan.
+    /// </summary>
+    public void Save(DateTimeOffset at, bool billable, bool raced)
     {
-        var (_, wasBillable, since) = _plans[^1];
+        var (_, wasBillable, since, _) = _plans[^1];
         if (wasBillable == billable)
         {
             return;
         }
 
-        _plans.Add((at, billable, billable ? at : since));
+        _plans.Add((at, billable, billable ? at : since, raced));
     }
 
     /// <summary>
@@ -32,9 +35,21 @@ public sealed class PlanTimeline
     /// skipped, or <see langword="null"/> when it must be billed. A report created at the very instant of a change was
     /// made by the change itself, under the old plan; the simulation never reports at that instant otherwise.
     /// </summary>
-    public string? SkipReason(DateTimeOffset createdAt, DateTimeOffset bucketEnd)
+    public string? SkipReason(DateTimeOffset createdAt, DateTimeOffset bucketEnd) => SkipReason(_plans.Last(p => p.At < createdAt), bucketEnd);
+
+    /// <summary>
+    /// Whether a report created at the instant of a plan change that raced a report run may instead follow the new
+    /// plan: the run's close and the change's close serialize either way round.
+    /// </summary>
+    public bool TryRacedSkipReason(DateTimeOffset createdAt, DateTimeOffset bucketEnd, out string? reason)
     {
-        var plan = _plans.Last(p => p.At < createdAt);
+        var raced = _plans.FindLast(p => p.At == createdAt && p.Raced);
+        reason = raced.Raced ? SkipReason(raced, bucketEnd) : null;
+        return raced.Raced;
+    }
+
+    private static string? SkipReason((DateTimeOffset At, bool Billable, DateTimeOffset? Since, bool Raced) plan, DateTimeOffset bucketEnd)
+    {
         if (!plan.Billable)
         {
             return "free at close time";

@@ -200,6 +200,8 @@ public sealed class SimulationRun : IAsyncDisposable
     {
         var account = Mapping(change.Account, change.Billable);
         var dropsBefore = _ledger.Proxy?.Drops ?? 0;
+        _model.PlanChangeRacesReportRun = change.WithReportRun;
+        var run = change.WithReportRun ? ReportAsync(new ReportStep(1, null, []), process: _processes.Length - 1) : Task.CompletedTask;
         try
         {
             await Process(0).Accounts.SaveAccountAsync(account);
@@ -209,12 +211,16 @@ public sealed class SimulationRun : IAsyncDisposable
         {
             // The host saves the plan again (once it is back): the same instant, so whether the first save committed
             // or not, the plan changed now.
+            await run;
             await RestartDeadProcessesAsync();
             await Process(0).Accounts.SaveAccountAsync(account);
             _model.PlanSaved(account.Account, account.Billable);
         }
 
-        _result.Count("plan changes");
+        await run;
+        _model.PlanChangeRacesReportRun = false;
+        _result.Count(change.WithReportRun ? "plan changes during a report run" : "plan changes");
+
         // Reports closed from now on are told apart from those the change itself closed under the old plan.
         _clock.Advance(TimeSpan.FromSeconds(1));
     }

@@ -40,10 +40,10 @@ public sealed record AdvanceStep(TimeSpan By) : SimStep
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"advance {By.TotalMinutes:0}m");
 }
 
-/// <summary>An account changes plan through <c>SaveAccountAsync</c>.</summary>
-public sealed record PlanChangeStep(int Account, bool Billable) : SimStep
+/// <summary>An account changes plan through <c>SaveAccountAsync</c>, possibly while a report run closes its usage.</summary>
+public sealed record PlanChangeStep(int Account, bool Billable, bool WithReportRun) : SimStep
 {
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"plan a{Account} -> {(Billable ? "billable" : "free")}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"plan a{Account} -> {(Billable ? "billable" : "free")}{(WithReportRun ? " during a report run" : string.Empty)}");
 }
 
 /// <summary>
