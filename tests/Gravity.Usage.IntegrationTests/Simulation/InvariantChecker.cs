@@ -126,9 +126,26 @@ public sealed class InvariantChecker(
         }
     }
 
-    /// <summary>A report is skipped exactly when its account was free (or not yet billable for its bucket) when it was closed, and skipped ones never reach Stripe.</summary>
+    /// <summary>
+    /// Per counter, the billed reports hold exactly the usage recorded while the account was billable (in buckets that
+    /// ended after it became so); each report is skipped exactly when its account was free (or not yet billable for its
+    /// bucket) when it was closed; and skipped reports never reach Stripe.
+    /// </summary>
     private void CheckPlans(IReadOnlyList<UsageReport> reports)
     {
+        var expectedBilled = model.ExpectedBilled();
+        var uncertain = Tolerating ? model.CountersWithLibraryFaults() : [];
+        var billed = reports
+            .Where(r => r.Status != UsageReportStatus.Skipped)
+            .GroupBy(r => (r.Account, r.Meter, Bucket: r.BucketStart))
+            .ToDictionary(g => g.Key, g => g.Sum(r => r.Quantity));
+        foreach (var cell in expectedBilled.Keys.Union(billed.Keys).Where(c => !uncertain.Contains(c)))
+        {
+            var want = expectedBilled.GetValueOrDefault(cell);
+            var have = billed.GetValueOrDefault(cell);
+            result.Check(FreeNeverBilled, have == want, () => $"{cell.Account}/{cell.Meter} bucket {cell.Bucket:MM-dd HH:mm}: {have} billed, but {want} was recorded while billable; plans: {model.Plan(cell.Account)}");
+        }
+
         foreach (var report in reports)
         {
             var plan = model.Plan(report.Account);

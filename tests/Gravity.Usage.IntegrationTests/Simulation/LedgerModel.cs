@@ -11,7 +11,7 @@ public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICras
     private readonly Lock _lock = new();
     private readonly Dictionary<int, LogicalIncrement> _byId = [];
     private readonly Dictionary<string, LogicalIncrement> _byKey = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Account, string Meter, DateTimeOffset Bucket), long> _lostUnkeyed = [];
+    private readonly List<(string Account, string Meter, DateTimeOffset Bucket, long Quantity, PlanAtRecord Plan)> _lostUnkeyed = [];
     private readonly Dictionary<string, PlanTimeline> _plans = new(StringComparer.Ordinal);
     private readonly List<string> _violations = [];
 
@@ -59,13 +59,23 @@ public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICras
         }
     }
 
-    public void Answered(LogicalIncrement increment, IncrementOutcome outcome)
+    /// <summary>The plan usage of <paramref name="account"/> recorded now falls under; plans never change while increments are in flight.</summary>
+    public PlanAtRecord PlanNow(string account)
+    {
+        lock (_lock)
+        {
+            return _plans[account].Current;
+        }
+    }
+
+    public void Answered(LogicalIncrement increment, IncrementOutcome outcome, PlanAtRecord plan)
     {
         lock (_lock)
         {
             if (outcome == IncrementOutcome.Recorded)
             {
                 increment.RecordedAnswers++;
+                increment.RecordedUnder = plan;
             }
             else
             {
@@ -140,11 +150,11 @@ public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICras
                     }
 
                     logical.CommittedInLostBatch = true;
+                    logical.RecordedUnder = _plans[logical.Account].Current;
                 }
                 else
                 {
-                    var cell = (increment.Account, increment.Meter, increment.BucketStart);
-                    _lostUnkeyed[cell] = _lostUnkeyed.GetValueOrDefault(cell) + increment.Quantity;
+                    _lostUnkeyed.Add((increment.Account, increment.Meter, increment.BucketStart, increment.Quantity, _plans[increment.Account].Current));
                 }
             }
         }
@@ -164,15 +174,41 @@ public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICras
     }
 
     /// <summary>What every counter must hold: acknowledged increments once each, plus lost batches that committed.</summary>
-    public Dictionary<(string Account, string Meter, DateTimeOffset Bucket), long> ExpectedCounters()
+    public Dictionary<(string Account, string Meter, DateTimeOffset Bucket), long> ExpectedCounters() => Expected(billedOnly: false);
+
+    /// <summary>
+    /// What every counter must have billed: the usage recorded while its account was billable, in buckets that ended
+    /// after it became so. Counters where a failed attempt may have been applied are left out: their plan is unknown.
+    /// </summary>
+    public Dictionary<(string Account, string Meter, DateTimeOffset Bucket), long> ExpectedBilled() => Expected(billedOnly: true);
+
+    /// <summary>Counters holding an increment whose task failed with a library error, which the billed check leaves out.</summary>
+    public HashSet<(string Account, string Meter, DateTimeOffset Bucket)> CountersWithLibraryFaults()
     {
         lock (_lock)
         {
-            var expected = new Dictionary<(string, string, DateTimeOffset), long>(_lostUnkeyed);
-            foreach (var increment in _byId.Values.Where(i => i.Applied))
+            return _byId.Values.Where(i => i.LibraryFaults > 0).Select(i => (i.Account, i.Meter, i.BucketStart)).ToHashSet();
+        }
+    }
+
+    private Dictionary<(string Account, string Meter, DateTimeOffset Bucket), long> Expected(bool billedOnly)
+    {
+        lock (_lock)
+        {
+            var expected = new Dictionary<(string, string, DateTimeOffset), long>();
+            var applied = _byId.Values
+                .Where(i => i.Applied)
+                .Select(i => (i.Account, i.Meter, i.BucketStart, i.Plan.Quantity, Plan: i.RecordedUnder))
+                .Concat(_lostUnkeyed.Select(l => (l.Account, l.Meter, l.Bucket, l.Quantity, Plan: (PlanAtRecord?)l.Plan)));
+            foreach (var (account, meter, bucket, quantity, plan) in applied)
             {
-                var cell = (increment.Account, increment.Meter, increment.BucketStart);
-                expected[cell] = expected.GetValueOrDefault(cell) + increment.Plan.Quantity;
+                if (billedOnly && plan?.Bills(bucket + bucketSize) != true)
+                {
+                    continue;
+                }
+
+                var cell = (account, meter, bucket);
+                expected[cell] = expected.GetValueOrDefault(cell) + quantity;
             }
 
             return expected;

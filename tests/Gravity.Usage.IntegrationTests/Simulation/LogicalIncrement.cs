@@ -21,6 +21,9 @@ public sealed class LogicalIncrement(PlannedIncrement plan, DateTimeOffset times
 
     public int Attempts { get; set; }
 
+    /// <summary>Gets or sets the plan in effect when the attempt that was counted was recorded.</summary>
+    public PlanAtRecord? RecordedUnder { get; set; }
+
     public int RecordedAnswers { get; set; }
 
     public int DuplicateAnswers { get; set; }

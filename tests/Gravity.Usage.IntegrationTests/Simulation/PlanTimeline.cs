@@ -15,6 +15,9 @@ public sealed class PlanTimeline
 
     public bool Billable => _plans[^1].Billable;
 
+    /// <summary>Gets the plan in effect now: what usage recorded now is billed under.</summary>
+    public PlanAtRecord Current => new(_plans[^1].Billable, _plans[^1].Since);
+
     /// <summary>
     /// Records a save at <paramref name="at"/>; saving the plan already in place changes nothing. A save that
     /// <paramref name="raced"/> a report run at the same instant lets that run's reports follow either plan.
@@ -59,4 +62,10 @@ public sealed class PlanTimeline
     }
 
     public override string ToString() => string.Join(" -> ", _plans.Select(p => $"{(p.Billable ? "billable" : "free")}@{p.At:HH:mm:ss}"));
+}
+
+/// <summary>The plan an increment was recorded under: billed unless free, or its bucket ended before the account became billable.</summary>
+public readonly record struct PlanAtRecord(bool Billable, DateTimeOffset? Since)
+{
+    public bool Bills(DateTimeOffset bucketEnd) => Billable && !(Since is { } since && bucketEnd <= since);
 }

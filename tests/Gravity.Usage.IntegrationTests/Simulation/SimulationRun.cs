@@ -177,8 +177,9 @@ public sealed class SimulationRun : IAsyncDisposable
             // A first attempt "now" uses the meter's clock; retries repeat the original instant, as a caller's retry would.
             var timestamp = increment.Attempts == 1 && plan.Backdate == TimeSpan.Zero ? (DateTimeOffset?)null : increment.Timestamp;
             // On PostgreSQL the increments are spread over both app instances.
+            var recordedUnder = _model.PlanNow(increment.Account);
             var outcome = await Process(plan.Id % _processes.Length).Meter.IncrementAsync(increment.Account, plan.Quantity, increment.Meter, increment.Key, timestamp);
-            _model.Answered(increment, outcome);
+            _model.Answered(increment, outcome, recordedUnder);
             if (outcome == IncrementOutcome.Duplicate)
             {
                 _result.Count("duplicates recognised");
