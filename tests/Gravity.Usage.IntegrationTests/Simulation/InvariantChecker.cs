@@ -134,7 +134,7 @@ public sealed class InvariantChecker(
     private void CheckPlans(IReadOnlyList<UsageReport> reports)
     {
         var expectedBilled = model.ExpectedBilled();
-        var uncertain = Tolerating ? model.CountersWithLibraryFaults() : [];
+        var uncertain = model.CountersWithUnknownPlan(withLibraryFaults: Tolerating);
         var billed = reports
             .Where(r => r.Status != UsageReportStatus.Skipped)
             .GroupBy(r => (r.Account, r.Meter, Bucket: r.BucketStart))

@@ -182,12 +182,27 @@ public sealed class LedgerModel(TimeProvider clock, TimeSpan bucketSize) : ICras
     /// </summary>
     public Dictionary<(string Account, string Meter, DateTimeOffset Bucket), long> ExpectedBilled() => Expected(billedOnly: true);
 
-    /// <summary>Counters holding an increment whose task failed with a library error, which the billed check leaves out.</summary>
-    public HashSet<(string Account, string Meter, DateTimeOffset Bucket)> CountersWithLibraryFaults()
+    /// <summary>
+    /// Counters whose billed part the model cannot know, which the billed check leaves out: those holding an increment
+    /// that raced a plan change, and (when <paramref name="withLibraryFaults"/>) one whose task failed with a library
+    /// error yet may have been applied.
+    /// </summary>
+    public HashSet<(string Account, string Meter, DateTimeOffset Bucket)> CountersWithUnknownPlan(bool withLibraryFaults)
     {
         lock (_lock)
         {
-            return _byId.Values.Where(i => i.LibraryFaults > 0).Select(i => (i.Account, i.Meter, i.BucketStart)).ToHashSet();
+            return _byId.Values
+                .Where(i => i.RacedPlanChange || (withLibraryFaults && i.LibraryFaults > 0))
+                .Select(i => (i.Account, i.Meter, i.BucketStart))
+                .ToHashSet();
+        }
+    }
+
+    public void MarkRacedPlanChange(LogicalIncrement increment)
+    {
+        lock (_lock)
+        {
+            increment.RacedPlanChange = true;
         }
     }
 

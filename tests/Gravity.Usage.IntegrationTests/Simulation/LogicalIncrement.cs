@@ -21,6 +21,9 @@ public sealed class LogicalIncrement(PlannedIncrement plan, DateTimeOffset times
 
     public int Attempts { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether an attempt raced a plan change, so it may fall under either plan.</summary>
+    public bool RacedPlanChange { get; set; }
+
     /// <summary>Gets or sets the plan in effect when the attempt that was counted was recorded.</summary>
     public PlanAtRecord? RecordedUnder { get; set; }
 

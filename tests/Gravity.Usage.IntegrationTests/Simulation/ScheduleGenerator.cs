@@ -129,7 +129,7 @@ public static class ScheduleGenerator
     {
         var account = c.Random.Next(c.Accounts);
         c.Billable[account] = !c.Billable[account];
-        return new PlanChangeStep(account, c.Billable[account], c.Random.NextDouble() < 0.35);
+        return new PlanChangeStep(account, c.Billable[account], c.Random.NextDouble() < 0.35, c.Random.NextDouble() < 0.3 ? NewIncrements(c, c.Random.Next(1, 4)) : []);
     }
 #pragma warning restore CA5394
 

@@ -28,6 +28,9 @@ public sealed class SimulationRun : IAsyncDisposable
     private readonly SimProcess?[] _processes;
     private readonly HashSet<string> _reconciled = new(StringComparer.Ordinal);
 
+    /// <summary>Set while a plan change is saved, for the increments that race it.</summary>
+    private bool _planChanging;
+
     private SimulationRun(SimulationSchedule schedule, string directory)
     {
         _schedule = schedule;
@@ -167,6 +170,11 @@ public sealed class SimulationRun : IAsyncDisposable
     private async Task IncrementOneAsync(PlannedIncrement plan)
     {
         var increment = _model.Issue(plan);
+        if (_planChanging)
+        {
+            _model.MarkRacedPlanChange(increment);
+        }
+
         if (plan.Backdate > TimeSpan.Zero && increment.Attempts == 1)
         {
             _result.Count("late increments");
@@ -202,7 +210,10 @@ public sealed class SimulationRun : IAsyncDisposable
         var account = Mapping(change.Account, change.Billable);
         var dropsBefore = _ledger.Proxy?.Drops ?? 0;
         _model.PlanChangeRacesReportRun = change.WithReportRun;
-        var run = change.WithReportRun ? ReportAsync(new ReportStep(1, null, []), process: _processes.Length - 1) : Task.CompletedTask;
+        _planChanging = true;
+        var run = Task.WhenAll(
+            change.WithReportRun ? ReportAsync(new ReportStep(1, null, []), process: _processes.Length - 1) : Task.CompletedTask,
+            IncrementAsync(change.Concurrent));
         try
         {
             await Process(0).Accounts.SaveAccountAsync(account);
@@ -219,6 +230,7 @@ public sealed class SimulationRun : IAsyncDisposable
         }
 
         await run;
+        _planChanging = false;
         _model.PlanChangeRacesReportRun = false;
         _result.Count(change.WithReportRun ? "plan changes during a report run" : "plan changes");
 

@@ -40,10 +40,15 @@ public sealed record AdvanceStep(TimeSpan By) : SimStep
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"advance {By.TotalMinutes:0}m");
 }
 
-/// <summary>An account changes plan through <c>SaveAccountAsync</c>, possibly while a report run closes its usage.</summary>
-public sealed record PlanChangeStep(int Account, bool Billable, bool WithReportRun) : SimStep
+/// <summary>
+/// An account changes plan through <c>SaveAccountAsync</c>, possibly while a report run closes its usage and while
+/// increments arrive (which may then fall under either plan).
+/// </summary>
+public sealed record PlanChangeStep(int Account, bool Billable, bool WithReportRun, IReadOnlyList<PlannedIncrement> Concurrent) : SimStep
 {
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"plan a{Account} -> {(Billable ? "billable" : "free")}{(WithReportRun ? " during a report run" : string.Empty)}");
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"plan a{Account} -> {(Billable ? "billable" : "free")}{(WithReportRun ? " during a report run" : string.Empty)}{(Concurrent.Count > 0 ? $" with [{string.Join(", ", Concurrent)}]" : string.Empty)}");
 }
 
 /// <summary>
