@@ -84,21 +84,7 @@ public sealed partial class SimulationRun
         var run = Task.WhenAll(
             change.WithReportRun ? ReportAsync(new ReportStep(1, null, []), process: _processes.Length - 1) : Task.CompletedTask,
             IncrementAsync(change.Concurrent));
-        try
-        {
-            await Process(0).Accounts.SaveAccountAsync(account);
-            _model.PlanSaved(account.Account, account.Billable);
-        }
-        catch (Exception ex) when (ex is SimulatedCrashException || DroppedCommit(dropsBefore))
-        {
-            // The host saves the plan again (once it is back): the same instant, so whether the first save committed
-            // or not, the plan changed now.
-            await run;
-            await RestartDeadProcessesAsync();
-            await Process(0).Accounts.SaveAccountAsync(account);
-            _model.PlanSaved(account.Account, account.Billable);
-        }
-
+        await SaveUntilDoneAsync(account, dropsBefore, run);
         await run;
         _planChanging = false;
         _model.PlanChangeRacesReportRun = false;
@@ -106,6 +92,29 @@ public sealed partial class SimulationRun
 
         // Reports closed from now on are told apart from those the change itself closed under the old plan.
         _clock.Advance(TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>
+    /// Saves the plan as a host would: when the process died or its connection dropped around a commit (which may hit
+    /// the save itself, or the schema check of a restarted process), it saves again once it is back. The clock has not
+    /// moved, so whether an earlier attempt committed or not, the plan changed at this instant.
+    /// </summary>
+    private async Task SaveUntilDoneAsync(UsageAccount account, int dropsBefore, Task run)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await Process(0).Accounts.SaveAccountAsync(account);
+                _model.PlanSaved(account.Account, account.Billable);
+                return;
+            }
+            catch (Exception ex) when (attempt < 5 && (ex is SimulatedCrashException || DroppedCommit(dropsBefore)))
+            {
+                await run;
+                await RestartDeadProcessesAsync();
+            }
+        }
     }
 
     /// <summary>Report runs at once, spread over the processes, with increments arriving meanwhile.</summary>
