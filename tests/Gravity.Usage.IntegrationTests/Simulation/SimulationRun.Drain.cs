@@ -1,5 +1,3 @@
-using Gravity.Usage.Testing;
-
 namespace Gravity.Usage.IntegrationTests.Simulation;
 
 /// <summary>The end of a run: the faults counted, and everything delivered that can be.</summary>
