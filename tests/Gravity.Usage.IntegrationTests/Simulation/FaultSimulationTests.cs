@@ -35,7 +35,7 @@ public sealed class FaultSimulationTests
             await Parallel.ForEachAsync(
                 Seeds(settings),
                 new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism },
-                async (seed, _) => results.Add(await RunSeedAsync(seed, postgres, directory)));
+                async (seed, _) => results.Add(await RunSeedAsync(ScheduleFor(seed, postgres) with { TolerateLostCommitAnswers = !settings.Strict }, directory)));
         }
         finally
         {
@@ -59,9 +59,8 @@ public sealed class FaultSimulationTests
         return schedule.Backend == SimBackend.PostgreSql && !postgres ? schedule with { Backend = SimBackend.Sqlite } : schedule;
     }
 
-    private static async Task<SeedResult> RunSeedAsync(int seed, bool postgres, string directory)
+    private static async Task<SeedResult> RunSeedAsync(SimulationSchedule schedule, string directory)
     {
-        var schedule = ScheduleFor(seed, postgres);
         try
         {
             return await SimulationRun.RunAsync(schedule, directory).WaitAsync(SeedTimeout);
@@ -129,7 +128,8 @@ public sealed class FaultSimulationTests
         foreach (var (result, index) in failed.Select((r, i) => (r, i)))
         {
             text.AppendLine();
-            text.Append(CultureInfo.InvariantCulture, $"Rerun: {SimulationSettings.SeedVariable}={result.Schedule.Seed} ./test.sh --filter FullyQualifiedName~FaultSimulation").AppendLine();
+            var strict = result.Schedule.TolerateLostCommitAnswers ? string.Empty : $"{SimulationSettings.StrictVariable}=1 ";
+            text.Append(CultureInfo.InvariantCulture, $"Rerun: {strict}{SimulationSettings.SeedVariable}={result.Schedule.Seed} ./test.sh --filter FullyQualifiedName~FaultSimulation").AppendLine();
             text.Append(index < FailuresPrintedInFull ? result.Schedule.Describe() : result.Schedule.Header + Environment.NewLine);
             foreach (var violation in result.Violations.Take(10))
             {
