@@ -35,7 +35,7 @@ public sealed class FaultSimulationTests
             await Parallel.ForEachAsync(
                 Seeds(settings),
                 new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism },
-                async (seed, _) => results.Add(await RunSeedAsync(ScheduleFor(seed, postgres) with { TolerateLostCommitAnswers = !settings.Strict }, directory)));
+                async (seed, _) => results.Add(await RunSeedAsync(ScheduleFor(seed, postgres), directory)));
         }
         finally
         {
@@ -128,8 +128,7 @@ public sealed class FaultSimulationTests
         foreach (var (result, index) in failed.Select((r, i) => (r, i)))
         {
             text.AppendLine();
-            var strict = result.Schedule.TolerateLostCommitAnswers ? string.Empty : $"{SimulationSettings.StrictVariable}=1 ";
-            text.Append(CultureInfo.InvariantCulture, $"Rerun: {strict}{SimulationSettings.SeedVariable}={result.Schedule.Seed} ./test.sh --filter FullyQualifiedName~FaultSimulation").AppendLine();
+            text.Append(CultureInfo.InvariantCulture, $"Rerun: {SimulationSettings.SeedVariable}={result.Schedule.Seed} ./test.sh --filter FullyQualifiedName~FaultSimulation").AppendLine();
             text.Append(index < FailuresPrintedInFull ? result.Schedule.Describe() : result.Schedule.Header + Environment.NewLine);
             foreach (var violation in result.Violations.Take(10))
             {

@@ -126,8 +126,10 @@ public sealed partial class SimulationRun : IAsyncDisposable
 
         CountStripeFaults();
         await DrainAsync();
-        var commitAnswersLost = _ledger.Proxy is { DroppedAfterCommit: > 0 };
-        await new InvariantChecker(_schedule, _model, _stripe, Process(0), _reconciled, commitAnswersLost, _result).CheckAsync(Start.AddDays(-3), _clock.GetUtcNow().AddDays(1));
+        // Only increments the library said may or may not have committed (UsageCommitOutcomeUnknownException) may turn
+        // out applied although their task failed; every other failure must have applied nothing.
+        var outcomeUnknown = _result.Events.GetValueOrDefault("increment failed: " + nameof(UsageCommitOutcomeUnknownException)) > 0;
+        await new InvariantChecker(_schedule, _model, _stripe, Process(0), _reconciled, outcomeUnknown, _result).CheckAsync(Start.AddDays(-3), _clock.GetUtcNow().AddDays(1));
     }
 
     private SimProcess StartProcess() => SimProcess.Start(_schedule, _ledger, _clock, _stripe, _model);

@@ -33,13 +33,6 @@ public sealed record SimulationSchedule(
     IReadOnlyList<StripeFaultPlan> StripeFaults,
     IReadOnlyList<SimStep> Steps)
 {
-    /// <summary>
-    /// Gets a value indicating whether increments whose task failed because the answer to their COMMIT was lost may
-    /// turn out applied. The library reports such a failure as "nothing applied" (see FaultSimulationBugTests); the
-    /// seeded runs tolerate it, counted, so that they keep checking everything else.
-    /// </summary>
-    public bool TolerateLostCommitAnswers { get; init; } = true;
-
     public static readonly string[] MeterNames = ["api_calls", "tokens"];
 
     public static string AccountName(int index) => "acct_" + index.ToString(CultureInfo.InvariantCulture);

@@ -6,12 +6,10 @@ namespace Gravity.Usage.IntegrationTests.Simulation;
 /// What the fault simulation runs, from the environment: <c>GRAVITY_USAGE_SIM_SEED</c> (one seed),
 /// <c>GRAVITY_USAGE_SIM_SEEDS</c> (seeds 1..N, default 1,000), <c>GRAVITY_USAGE_SIM_SOAK</c> (minutes of seeds from
 /// <c>GRAVITY_USAGE_SIM_FIRST_SEED</c>, default 1,000,000: the larger schedules) and <c>GRAVITY_USAGE_SIM_PARALLEL</c>
-/// (seeds at once). <c>GRAVITY_USAGE_SIM_STRICT=1</c> stops tolerating the known bug of lost COMMIT answers, to see the
-/// seeds that meet it.
+/// (seeds at once).
 /// </summary>
 public sealed record SimulationSettings(int FirstSeed, int? LastSeed, TimeSpan? Soak, int Parallelism)
 {
-    public const string StrictVariable = "GRAVITY_USAGE_SIM_STRICT";
 
     public const string SeedVariable = "GRAVITY_USAGE_SIM_SEED";
     public const string SeedsVariable = "GRAVITY_USAGE_SIM_SEEDS";
@@ -39,12 +37,9 @@ public sealed record SimulationSettings(int FirstSeed, int? LastSeed, TimeSpan? 
         return new SimulationSettings(first, first + (Read(SeedsVariable) ?? DefaultSeeds) - 1, null, parallelism);
     }
 
-    /// <summary>Gets a value indicating whether known library bugs fail their seeds instead of being tolerated and counted.</summary>
-    public bool Strict { get; init; } = Read(StrictVariable) is > 0;
-
     public string Describe() => Soak is { } soak
         ? string.Create(CultureInfo.InvariantCulture, $"soak for {soak.TotalMinutes:0} min from seed {FirstSeed}, {Parallelism} at once")
-        : string.Create(CultureInfo.InvariantCulture, $"seeds {FirstSeed}..{LastSeed}, {Parallelism} at once{(Strict ? ", strict" : string.Empty)}");
+        : string.Create(CultureInfo.InvariantCulture, $"seeds {FirstSeed}..{LastSeed}, {Parallelism} at once");
 
     private static int? Read(string variable) =>
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 } text
