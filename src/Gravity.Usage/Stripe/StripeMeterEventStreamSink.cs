@@ -145,7 +145,7 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
                     options,
                     new StripeNet.RequestOptions { ApiKey = session.Token, IdempotencyKey = idempotencyKey },
                     cancellationToken).ConfigureAwait(false);
-                var requestId = _transport.Redact(response.StripeResponse?.RequestId);
+                var requestId = StripeSecrets.Redact(_transport.Redact(response.StripeResponse?.RequestId), session.Token);
                 call.Delivered(requestId);
                 foreach (var i in sendable)
                 {
@@ -156,8 +156,8 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
             }
             catch (Exception exception) when (StripeFailure.From(exception, Request, _transport, cancellationToken) is { } streamFailure)
             {
-                call.Failed(streamFailure);
                 failure = Scrub(streamFailure, session.Token);
+                call.Failed(failure.Value);
                 if (streamFailure.Kind != StripeFailureKind.SessionExpired)
                 {
                     break;
@@ -226,9 +226,9 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
 
     private void ForgetSession(StreamSession expired) => Interlocked.CompareExchange(ref _session, null, expired);
 
-    /// <summary>The session token is a secret too: never in a message.</summary>
+    /// <summary>The session token is a secret too: never in a message or a request id.</summary>
     private static StripeFailure Scrub(StripeFailure failure, string token) =>
-        failure with { Message = StripeSecrets.Redact(failure.Message, token)! };
+        failure with { Message = StripeSecrets.Redact(failure.Message, token)!, RequestId = StripeSecrets.Redact(failure.RequestId, token) };
 
     /// <summary>One idempotency key per batch, derived from its identifiers, so Stripe.net's retries of the request share it.</summary>
     private static string BatchKey(IReadOnlyList<UsageDelivery> deliveries, List<int> sendable)
