@@ -523,33 +523,19 @@ public sealed partial class UsageReporter : IUsageReporter
         private int _failed;
         private int _waiting;
         private int _unknown;
-        private long _oldestClaimedTicks = long.MaxValue;
+        private DateTimeOffset? _oldestClaimedAt;
 
         /// <summary>Gets when the oldest report claimed in this run was closed, or <see langword="null"/> when none was claimed.</summary>
-        public DateTimeOffset? OldestClaimedAt
-        {
-            get
-            {
-                var ticks = Interlocked.Read(ref _oldestClaimedTicks);
-                return ticks == long.MaxValue ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-            }
-        }
+        public DateTimeOffset? OldestClaimedAt => _oldestClaimedAt;
 
+        /// <summary>Notes a claimed batch; called only by the claiming loop, one batch at a time.</summary>
         public void Claimed(IReadOnlyList<UsageReport> reports)
         {
             foreach (var report in reports)
             {
-                var ticks = report.CreatedAt.UtcTicks;
-                var seen = Interlocked.Read(ref _oldestClaimedTicks);
-                while (ticks < seen)
+                if (_oldestClaimedAt is not { } oldest || report.CreatedAt < oldest)
                 {
-                    var previous = Interlocked.CompareExchange(ref _oldestClaimedTicks, ticks, seen);
-                    if (previous == seen)
-                    {
-                        break;
-                    }
-
-                    seen = previous;
+                    _oldestClaimedAt = report.CreatedAt;
                 }
             }
         }
