@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Gravity.Usage.Internal;
+using Gravity.Usage.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -28,8 +30,12 @@ public sealed class UsageMeter : IAsyncDisposable, IDisposable
     /// <param name="options">The counting options; validated here, listing every failure.</param>
     /// <param name="timeProvider">The clock that stamps increments; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">Where commit failures are logged; nothing is logged when <see langword="null"/>.</param>
+    /// <param name="meterFactory">
+    /// Creates the <see cref="UsageTelemetry.MeterName"/> meter the metrics are recorded on (DI's, so they belong to the container);
+    /// one shared static meter when <see langword="null"/>.
+    /// </param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public UsageMeter(IUsageStore store, IOptions<UsageBillingOptions> options, TimeProvider? timeProvider = null, ILogger<UsageMeter>? logger = null)
+    public UsageMeter(IUsageStore store, IOptions<UsageBillingOptions> options, TimeProvider? timeProvider = null, ILogger<UsageMeter>? logger = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -44,7 +50,7 @@ public sealed class UsageMeter : IAsyncDisposable, IDisposable
         _options = value;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _bucketTicks = value.BucketSize.Ticks;
-        _writer = new GroupCommitWriter(store, value, _timeProvider, (ILogger?)logger ?? NullLogger.Instance);
+        _writer = new GroupCommitWriter(store, value, _timeProvider, (ILogger?)logger ?? NullLogger.Instance, UsageInstruments.For(meterFactory));
     }
 
     /// <summary>

@@ -15,6 +15,9 @@ internal sealed class GateStore : IUsageStore
 
     public Exception? FailWith { get; set; }
 
+    /// <summary>Gets or sets what the store answers for each increment; <see cref="UsageWriteStatus.Recorded"/> when <see langword="null"/>.</summary>
+    public Func<UsageIncrement, UsageWriteStatus>? Answer { get; set; }
+
     public Task FirstBatchEntered => _firstBatchEntered.Task;
 
     /// <summary>Lets <paramref name="batches"/> more batches through.</summary>
@@ -30,7 +33,8 @@ internal sealed class GateStore : IUsageStore
             throw failure;
         }
 
-        return increments.Select(_ => UsageWriteStatus.Recorded).ToArray();
+        var answer = Answer;
+        return increments.Select(i => answer?.Invoke(i) ?? UsageWriteStatus.Recorded).ToArray();
     }
 
     public Task EnsureSchemaAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;

@@ -109,12 +109,12 @@ public sealed class UsageMeterTests
         Assert.That(ex!.Failures.Count(), Is.EqualTo(2));
     }
 
-    internal static UsageMeter CreateMeter(IUsageStore store, Action<UsageBillingOptions>? configure = null)
+    internal static UsageMeter CreateMeter(IUsageStore store, Action<UsageBillingOptions>? configure = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         var options = new UsageBillingOptions();
         options.Meters["api_calls"] = new MeterOptions();
         configure?.Invoke(options);
-        return new UsageMeter(store, Options.Create(options), TestClock.At(TestClock.Now));
+        return new UsageMeter(store, Options.Create(options), TestClock.At(TestClock.Now), meterFactory: meterFactory);
     }
 
     private static Mock<IUsageStore> RecordingStore(List<UsageIncrement> written)

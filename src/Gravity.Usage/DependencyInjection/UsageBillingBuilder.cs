@@ -104,7 +104,8 @@ public sealed class UsageBillingBuilder
         return UseSink(sp => StripeSinks.Create(
             sp.GetRequiredService<IOptions<StripeOptions>>().Value,
             TimeProvider.System,
-            sp.GetService<ILoggerFactory>()));
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Gravity.Usage;
 using Gravity.Usage.Internal;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -57,13 +58,15 @@ public static class UsageBillingServiceCollectionExtensions
             sp.GetRequiredService<IOptions<UsageBillingOptions>>(),
             sp.GetRequiredService<IOptions<UsageReportingOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger<UsageReporter>()));
+            sp.GetService<ILoggerFactory>()?.CreateLogger<UsageReporter>(),
+            sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IUsageReporter>(sp => sp.GetRequiredService<UsageReporter>());
         services.TryAddSingleton(sp => new UsageMeter(
             sp.GetRequiredService<IUsageStore>(),
             sp.GetRequiredService<IOptions<UsageBillingOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger<UsageMeter>()));
+            sp.GetService<ILoggerFactory>()?.CreateLogger<UsageMeter>(),
+            sp.GetService<IMeterFactory>()));
         return services;
     }
 

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using Gravity.Usage.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Gravity.Usage.Internal;
@@ -21,17 +23,19 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     private readonly IUsageStore _store;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly UsageInstruments _instruments;
     private readonly int _maxBatchSize;
     private readonly TimeSpan _keyRetention;
     private readonly Channel<PendingIncrement> _queue;
     private readonly Task _loop;
     private DateTimeOffset _nextPruneAt;
 
-    public GroupCommitWriter(IUsageStore store, UsageBillingOptions options, TimeProvider timeProvider, ILogger logger)
+    public GroupCommitWriter(IUsageStore store, UsageBillingOptions options, TimeProvider timeProvider, ILogger logger, UsageInstruments instruments)
     {
         _store = store;
         _timeProvider = timeProvider;
         _logger = logger;
+        _instruments = instruments;
         _maxBatchSize = options.MaxBatchSize;
         _keyRetention = options.IdempotencyKeyRetention;
         _nextPruneAt = timeProvider.GetUtcNow();
@@ -63,6 +67,9 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
             }
         }
 
+        // The one measurement on the caller's path: a tagless add, next to free while nobody listens.
+        _instruments.QueueDepth.Add(1);
+
         return await pending.Task.ConfigureAwait(false);
     }
 
@@ -84,6 +91,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
                 batch.Add(pending);
             }
 
+            _instruments.QueueDepth.Add(-batch.Count);
             await CommitAsync(batch).ConfigureAwait(false);
             batch.Clear();
             await PruneIfDueAsync().ConfigureAwait(false);
@@ -92,6 +100,10 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
     private async Task CommitAsync(List<PendingIncrement> batch)
     {
+        using var activity = UsageActivities.Source.StartActivity(UsageActivities.GroupCommit);
+        activity?.SetTag(UsageTags.BatchSize, batch.Count);
+        _instruments.BatchSize.Record(batch.Count);
+        var started = Stopwatch.GetTimestamp();
         var increments = new UsageIncrement[batch.Count];
         for (var i = 0; i < increments.Length; i++)
         {
@@ -111,6 +123,8 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            var unknown = ex is UsageCommitOutcomeUnknownException;
+            RecordCommit(activity, started, unknown ? UsageTags.Unknown : UsageTags.Failed, ex);
             // Never after an unknown outcome: the batch may have committed, and committing it again could count it twice.
             if (batch.Count > 1 && ex is not UsageCommitOutcomeUnknownException && _store is IBatchFailureClassifier classifier && classifier.IsCausedByContent(ex))
             {
@@ -132,17 +146,49 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
                 LogCommitFailed(_logger, ex, batch.Count);
             }
 
+            // A lone increment whose content the store refused is refused; anything else failed (or may have).
+            var outcome = batch.Count == 1 && !unknown && _store is IBatchFailureClassifier single && single.IsCausedByContent(ex) ? UsageTags.Refused : UsageTags.Failed;
             foreach (var pending in batch)
             {
+                CountIncrement(pending.Increment, outcome);
                 pending.TrySetException(ex);
             }
 
             return;
         }
 
+        RecordCommit(activity, started, UsageTags.Committed, null);
         for (var i = 0; i < batch.Count; i++)
         {
+            CountIncrement(batch[i].Increment, statuses[i] switch
+            {
+                UsageWriteStatus.Recorded => UsageTags.Recorded,
+                UsageWriteStatus.Duplicate => UsageTags.Duplicate,
+                _ => UsageTags.Refused,
+            });
             batch[i].TrySetResult(statuses[i]);
+        }
+    }
+
+    private void RecordCommit(Activity? activity, long started, string outcome, Exception? exception)
+    {
+        _instruments.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>(UsageTags.Outcome, outcome));
+        if (activity is not null)
+        {
+            activity.SetTag(UsageTags.Outcome, outcome);
+            if (exception is not null)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
+            }
+        }
+    }
+
+    private void CountIncrement(UsageIncrement increment, string outcome)
+    {
+        // Checked first so that a host without a listener pays no TagList per increment.
+        if (_instruments.Increments.Enabled)
+        {
+            _instruments.Increments.Add(1, new TagList { { UsageTags.Meter, increment.Meter }, { UsageTags.Outcome, outcome } });
         }
     }
 

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Gravity.Usage.Internal;
+using Gravity.Usage.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -33,6 +36,7 @@ public sealed partial class UsageReporter : IUsageReporter
     private readonly UsageReportingOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly UsageInstruments _instruments;
 
     /// <summary>The built-in mapping lives in the store, which then decides billing inside the close transaction.</summary>
     private readonly bool _decidesPlanInStore;
@@ -45,6 +49,10 @@ public sealed partial class UsageReporter : IUsageReporter
     /// <param name="options">The reporting options; validated here, listing every failure.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">Where runs and failures are logged; nothing is logged when <see langword="null"/>.</param>
+    /// <param name="meterFactory">
+    /// Creates the <see cref="UsageTelemetry.MeterName"/> meter the metrics are recorded on (DI's, so they belong to the container);
+    /// one shared static meter when <see langword="null"/>.
+    /// </param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     public UsageReporter(
         IUsageReportStore store,
@@ -53,7 +61,8 @@ public sealed partial class UsageReporter : IUsageReporter
         IOptions<UsageBillingOptions> billing,
         IOptions<UsageReportingOptions> options,
         TimeProvider? timeProvider = null,
-        ILogger<UsageReporter>? logger = null)
+        ILogger<UsageReporter>? logger = null,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(sink);
@@ -69,6 +78,7 @@ public sealed partial class UsageReporter : IUsageReporter
         _options = options.Value;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _instruments = UsageInstruments.For(meterFactory);
         _decidesPlanInStore = accounts is StoreAccountResolver;
     }
 
@@ -101,10 +111,23 @@ public sealed partial class UsageReporter : IUsageReporter
 
     private async Task<ReportRun> RunAsync(string? account, bool includeOpenBuckets, CancellationToken cancellationToken)
     {
+        using var activity = UsageActivities.Source.StartActivity(UsageActivities.ReportRun);
         var tally = new RunTally();
-        await CloseAsync(account, includeOpenBuckets, tally, cancellationToken).ConfigureAwait(false);
-        await DeliverAsync(account, tally, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await CloseAsync(account, includeOpenBuckets, tally, cancellationToken).ConfigureAwait(false);
+            await DeliverAsync(account, tally, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // What the run did before it failed is still counted: those reports were closed or recorded.
+            ReportRunTelemetry.Record(_instruments, activity, tally.ToRun(), tally.OldestClaimedAt, _timeProvider.GetUtcNow());
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+
         var run = tally.ToRun();
+        ReportRunTelemetry.Record(_instruments, activity, run, tally.OldestClaimedAt, _timeProvider.GetUtcNow());
         LogRun(_logger, run.Closed, run.Sent, run.Skipped, run.Failed, run.WaitingForRetry, run.Unknown);
         return run;
     }
@@ -188,6 +211,7 @@ public sealed partial class UsageReporter : IUsageReporter
                     continue;
                 }
 
+                tally.Claimed(claimed);
                 inFlight.Add(DeliverClaimedAsync(claimed, owner, now, leaseExpiresAt, throttle, tally, cancellationToken));
             }
         }
@@ -215,6 +239,8 @@ public sealed partial class UsageReporter : IUsageReporter
         RunTally tally,
         CancellationToken cancellationToken)
     {
+        using var activity = UsageActivities.Source.StartActivity(UsageActivities.DeliveryBatch);
+        activity?.SetTag(UsageTags.Claimed, claimed.Count);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken };
         var accounts = new ConcurrentDictionary<string, Task<UsageAccount?>>(StringComparer.Ordinal);
         var started = new ConcurrentDictionary<long, bool>();
@@ -497,6 +523,22 @@ public sealed partial class UsageReporter : IUsageReporter
         private int _failed;
         private int _waiting;
         private int _unknown;
+        private DateTimeOffset? _oldestClaimedAt;
+
+        /// <summary>Gets when the oldest report claimed in this run was closed, or <see langword="null"/> when none was claimed.</summary>
+        public DateTimeOffset? OldestClaimedAt => _oldestClaimedAt;
+
+        /// <summary>Notes a claimed batch; called only by the claiming loop, one batch at a time.</summary>
+        public void Claimed(IReadOnlyList<UsageReport> reports)
+        {
+            foreach (var report in reports)
+            {
+                if (_oldestClaimedAt is not { } oldest || report.CreatedAt < oldest)
+                {
+                    _oldestClaimedAt = report.CreatedAt;
+                }
+            }
+        }
 
         public void Closed(IReadOnlyList<UsageReport> reports)
         {

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Gravity.Usage.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -36,9 +38,13 @@ public sealed class StripeMeterEventSink : IUsageSink, IDisposable
     /// <param name="options">The Stripe options; validated here, listing every failure.</param>
     /// <param name="timeProvider">The clock of the pacing; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">Where refusals and transient failures are logged (never the key); nothing is logged when <see langword="null"/>.</param>
+    /// <param name="meterFactory">
+    /// Creates the <see cref="UsageTelemetry.MeterName"/> meter Stripe calls are measured on (DI's, so it belongs to the container);
+    /// one shared static meter when <see langword="null"/>.
+    /// </param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public StripeMeterEventSink(StripeOptions options, TimeProvider? timeProvider = null, ILogger<StripeMeterEventSink>? logger = null)
-        : this(new StripeTransport(options, timeProvider ?? TimeProvider.System), logger)
+    public StripeMeterEventSink(StripeOptions options, TimeProvider? timeProvider = null, ILogger<StripeMeterEventSink>? logger = null, IMeterFactory? meterFactory = null)
+        : this(new StripeTransport(options, timeProvider ?? TimeProvider.System, UsageInstruments.For(meterFactory)), logger)
     {
     }
 
@@ -64,6 +70,7 @@ public sealed class StripeMeterEventSink : IUsageSink, IDisposable
         }
 
         await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
+        using var call = StripeCall.Start(_transport, UsageTags.MeterEvents, 1);
         try
         {
             var meterEvent = await _transport.MeterEvents.CreateAsync(
@@ -76,10 +83,13 @@ public sealed class StripeMeterEventSink : IUsageSink, IDisposable
                 },
                 new StripeNet.RequestOptions { IdempotencyKey = report.IdempotencyKey },
                 cancellationToken).ConfigureAwait(false);
-            return StripeDeliveryLog.Delivered(_logger, report, Request, _transport.Redact(meterEvent.StripeResponse?.RequestId));
+            var requestId = _transport.Redact(meterEvent.StripeResponse?.RequestId);
+            call.Delivered(requestId);
+            return StripeDeliveryLog.Delivered(_logger, report, Request, requestId);
         }
         catch (Exception exception) when (StripeFailure.From(exception, Request, _transport, cancellationToken) is { } failure)
         {
+            call.Failed(failure);
             return StripeDeliveryLog.Failed(_logger, report, Request, failure, identifierDeduplicated: true);
         }
     }

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Diagnostics.Metrics;
+using Gravity.Usage.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -43,9 +45,13 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
     /// <param name="options">The Stripe options; validated here, listing every failure.</param>
     /// <param name="timeProvider">The clock of the pacing and of the session's lifetime; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">Where refusals and transient failures are logged (never the key or token); nothing is logged when <see langword="null"/>.</param>
+    /// <param name="meterFactory">
+    /// Creates the <see cref="UsageTelemetry.MeterName"/> meter Stripe calls are measured on (DI's, so it belongs to the container);
+    /// one shared static meter when <see langword="null"/>.
+    /// </param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public StripeMeterEventStreamSink(StripeOptions options, TimeProvider? timeProvider = null, ILogger<StripeMeterEventStreamSink>? logger = null)
-        : this(new StripeTransport(options, timeProvider ?? TimeProvider.System), timeProvider ?? TimeProvider.System, logger)
+    public StripeMeterEventStreamSink(StripeOptions options, TimeProvider? timeProvider = null, ILogger<StripeMeterEventStreamSink>? logger = null, IMeterFactory? meterFactory = null)
+        : this(new StripeTransport(options, timeProvider ?? TimeProvider.System, UsageInstruments.For(meterFactory)), timeProvider ?? TimeProvider.System, logger)
     {
     }
 
@@ -132,13 +138,15 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
                 break;
             }
 
+            using var call = StripeCall.Start(_transport, UsageTags.MeterEventStream, sendable.Count);
             try
             {
                 var response = await _transport.Stream.CreateAsync(
                     options,
                     new StripeNet.RequestOptions { ApiKey = session.Token, IdempotencyKey = idempotencyKey },
                     cancellationToken).ConfigureAwait(false);
-                var requestId = _transport.Redact(response.StripeResponse?.RequestId);
+                var requestId = StripeSecrets.Redact(_transport.Redact(response.StripeResponse?.RequestId), session.Token);
+                call.Delivered(requestId);
                 foreach (var i in sendable)
                 {
                     results[i] = StripeDeliveryLog.Delivered(_logger, deliveries[i].Report, Request, requestId);
@@ -149,6 +157,7 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
             catch (Exception exception) when (StripeFailure.From(exception, Request, _transport, cancellationToken) is { } streamFailure)
             {
                 failure = Scrub(streamFailure, session.Token);
+                call.Failed(failure.Value);
                 if (streamFailure.Kind != StripeFailureKind.SessionExpired)
                 {
                     break;
@@ -184,7 +193,7 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
 
             await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
             var started = _timeProvider.GetTimestamp();
-            var created = await _transport.StreamSessions.CreateAsync(new StripeNet.V2.Billing.MeterEventSessionCreateOptions(), null, cancellationToken).ConfigureAwait(false);
+            var created = await CreateSessionAsync(cancellationToken).ConfigureAwait(false);
             var lifetime = created.ExpiresAt - created.Created;
             var margin = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, lifetime.Ticks / 4));
             var renewAt = started + (long)((lifetime - margin).TotalSeconds * _timeProvider.TimestampFrequency);
@@ -198,11 +207,28 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
         }
     }
 
+    private async Task<StripeNet.V2.Billing.MeterEventSession> CreateSessionAsync(CancellationToken cancellationToken)
+    {
+        using var call = StripeCall.Start(_transport, UsageTags.Session, 0);
+        try
+        {
+            var created = await _transport.StreamSessions.CreateAsync(new StripeNet.V2.Billing.MeterEventSessionCreateOptions(), null, cancellationToken).ConfigureAwait(false);
+            call.Delivered(_transport.Redact(created.StripeResponse?.RequestId));
+            return created;
+        }
+        catch (Exception exception) when (StripeFailure.From(exception, SessionRequest, _transport, cancellationToken) is { } failure)
+        {
+            // Only measured here; the caller classifies the same exception again to decide the reports' fate.
+            call.Failed(failure);
+            throw;
+        }
+    }
+
     private void ForgetSession(StreamSession expired) => Interlocked.CompareExchange(ref _session, null, expired);
 
-    /// <summary>The session token is a secret too: never in a message.</summary>
+    /// <summary>The session token is a secret too: never in a message or a request id.</summary>
     private static StripeFailure Scrub(StripeFailure failure, string token) =>
-        failure with { Message = StripeSecrets.Redact(failure.Message, token)! };
+        failure with { Message = StripeSecrets.Redact(failure.Message, token)!, RequestId = StripeSecrets.Redact(failure.RequestId, token) };
 
     /// <summary>One idempotency key per batch, derived from its identifiers, so Stripe.net's retries of the request share it.</summary>
     private static string BatchKey(IReadOnlyList<UsageDelivery> deliveries, List<int> sendable)

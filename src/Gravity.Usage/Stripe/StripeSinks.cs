@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,16 +15,19 @@ public static class StripeSinks
     /// <param name="options">The Stripe options; validated here, listing every failure.</param>
     /// <param name="timeProvider">The clock of the pacing; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="loggerFactory">Creates the sink's logger; nothing is logged when <see langword="null"/>.</param>
+    /// <param name="meterFactory">
+    /// Creates the <see cref="UsageTelemetry.MeterName"/> meter Stripe calls are measured on; one shared static meter when <see langword="null"/>.
+    /// </param>
     /// <returns>The sink.</returns>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public static IUsageSink Create(StripeOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    public static IUsageSink Create(StripeOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.Api switch
         {
-            StripeUsageApi.LegacyUsageRecords => new StripeUsageRecordSink(options, timeProvider, loggerFactory?.CreateLogger<StripeUsageRecordSink>()),
-            StripeUsageApi.MeterEventStream => new StripeMeterEventStreamSink(options, timeProvider, loggerFactory?.CreateLogger<StripeMeterEventStreamSink>()),
-            _ => new StripeMeterEventSink(options, timeProvider, loggerFactory?.CreateLogger<StripeMeterEventSink>()),
+            StripeUsageApi.LegacyUsageRecords => new StripeUsageRecordSink(options, timeProvider, loggerFactory?.CreateLogger<StripeUsageRecordSink>(), meterFactory),
+            StripeUsageApi.MeterEventStream => new StripeMeterEventStreamSink(options, timeProvider, loggerFactory?.CreateLogger<StripeMeterEventStreamSink>(), meterFactory),
+            _ => new StripeMeterEventSink(options, timeProvider, loggerFactory?.CreateLogger<StripeMeterEventSink>(), meterFactory),
         };
     }
 }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Gravity.Usage.Telemetry;
 using Microsoft.Extensions.Options;
 using StripeNet = global::Stripe;
 
@@ -18,8 +19,9 @@ internal sealed class StripeTransport : IDisposable
     /// <summary>Initializes a new instance of the <see cref="StripeTransport"/> class.</summary>
     /// <param name="options">The options; validated here, listing every failure.</param>
     /// <param name="timeProvider">The clock of the pacing; real time in production.</param>
+    /// <param name="instruments">Where Stripe calls are measured; the shared instruments when <see langword="null"/>.</param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public StripeTransport(StripeOptions options, TimeProvider timeProvider)
+    public StripeTransport(StripeOptions options, TimeProvider timeProvider, UsageInstruments? instruments = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -29,6 +31,7 @@ internal sealed class StripeTransport : IDisposable
             throw new OptionsValidationException(Options.DefaultName, typeof(StripeOptions), validation.Failures);
         }
 
+        Instruments = instruments ?? UsageInstruments.Shared;
         Api = options.Api;
         LegacyApiVersion = options.LegacyApiVersion;
         RequestPacer = new StripePacer(options.MaxRequestsPerSecond, timeProvider);
@@ -75,6 +78,9 @@ internal sealed class StripeTransport : IDisposable
             Concrete = concrete;
         }
     }
+
+    /// <summary>Gets the instruments Stripe calls are measured on.</summary>
+    public UsageInstruments Instruments { get; }
 
     /// <summary>Gets the API the options chose.</summary>
     public StripeUsageApi Api { get; }

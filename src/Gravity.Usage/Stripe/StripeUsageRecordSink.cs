@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Diagnostics.Metrics;
+using Gravity.Usage.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -33,9 +35,13 @@ public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
     /// <param name="options">The Stripe options; validated here, listing every failure.</param>
     /// <param name="timeProvider">The clock of the pacing; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">Where refusals and transient failures are logged (never the key); nothing is logged when <see langword="null"/>.</param>
+    /// <param name="meterFactory">
+    /// Creates the <see cref="UsageTelemetry.MeterName"/> meter Stripe calls are measured on (DI's, so it belongs to the container);
+    /// one shared static meter when <see langword="null"/>.
+    /// </param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public StripeUsageRecordSink(StripeOptions options, TimeProvider? timeProvider = null, ILogger<StripeUsageRecordSink>? logger = null)
-        : this(new StripeTransport(options, timeProvider ?? TimeProvider.System), logger)
+    public StripeUsageRecordSink(StripeOptions options, TimeProvider? timeProvider = null, ILogger<StripeUsageRecordSink>? logger = null, IMeterFactory? meterFactory = null)
+        : this(new StripeTransport(options, timeProvider ?? TimeProvider.System, UsageInstruments.For(meterFactory)), logger)
     {
     }
 
@@ -75,6 +81,7 @@ public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
             CultureInfo.InvariantCulture,
             $"quantity={report.Quantity}&timestamp={report.BucketStart.ToUnixTimeSeconds()}&action=increment");
         await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
+        using var call = StripeCall.Start(_transport, UsageTags.UsageRecords, 1);
         try
         {
             var response = await client.RawRequestAsync(
@@ -87,10 +94,13 @@ public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
                     AdditionalHeaders = { ["Stripe-Version"] = _transport.LegacyApiVersion },
                 },
                 cancellationToken).ConfigureAwait(false);
-            return StripeDeliveryLog.Delivered(_logger, report, request, _transport.Redact(response.RequestId));
+            var requestId = _transport.Redact(response.RequestId);
+            call.Delivered(requestId);
+            return StripeDeliveryLog.Delivered(_logger, report, request, requestId);
         }
         catch (Exception exception) when (StripeFailure.From(exception, request, _transport, cancellationToken) is { } failure)
         {
+            call.Failed(failure);
             return StripeDeliveryLog.Failed(_logger, report, request, failure, identifierDeduplicated: false);
         }
     }

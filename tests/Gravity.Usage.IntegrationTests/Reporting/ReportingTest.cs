@@ -54,7 +54,8 @@ public abstract class ReportingTest : LedgerTest
         IUsageSink? sink = null,
         IUsageAccountResolver? resolver = null,
         SqliteUsageStore? store = null,
-        IUsageReportStore? reportStore = null)
+        IUsageReportStore? reportStore = null,
+        System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         var options = new UsageReportingOptions();
         configure?.Invoke(options);
@@ -65,7 +66,8 @@ public abstract class ReportingTest : LedgerTest
             resolver ?? new StoreAccountResolver(store),
             Options.Create(Billing),
             Options.Create(options),
-            Clock);
+            Clock,
+            meterFactory: meterFactory);
     }
 
     /// <summary>Maps an account to a Stripe customer in the built-in account table.</summary>

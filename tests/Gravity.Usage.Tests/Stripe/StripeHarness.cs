@@ -1,4 +1,5 @@
 using Gravity.Usage.Stripe;
+using Gravity.Usage.Telemetry;
 
 namespace Gravity.Usage.Tests.Stripe;
 
@@ -36,11 +37,11 @@ internal sealed class StripeHarness : IDisposable
 
     public TestLogger Logger { get; } = new();
 
-    public StripeMeterEventSink MeterEventSink() => new(new StripeTransport(Options, Clock), Logger);
+    public StripeMeterEventSink MeterEventSink(UsageInstruments? instruments = null) => new(new StripeTransport(Options, Clock, instruments), Logger);
 
-    public StripeUsageRecordSink UsageRecordSink() => new(new StripeTransport(Options, Clock), Logger);
+    public StripeUsageRecordSink UsageRecordSink(UsageInstruments? instruments = null) => new(new StripeTransport(Options, Clock, instruments), Logger);
 
-    public StripeMeterEventStreamSink StreamSink() => new(new StripeTransport(Options, Clock), Clock, Logger);
+    public StripeMeterEventStreamSink StreamSink(UsageInstruments? instruments = null) => new(new StripeTransport(Options, Clock, instruments), Clock, Logger);
 
     public static UsageDelivery Delivery(
         string identifier = "evt-1",
