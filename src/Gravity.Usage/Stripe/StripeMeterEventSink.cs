@@ -71,6 +71,7 @@ public sealed class StripeMeterEventSink : IUsageSink, IDisposable
 
         await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
         using var call = StripeCall.Start(_transport, UsageTags.MeterEvents, 1);
+        using var limit = _transport.LimitCall(cancellationToken);
         try
         {
             var meterEvent = await _transport.MeterEvents.CreateAsync(
@@ -82,7 +83,7 @@ public sealed class StripeMeterEventSink : IUsageSink, IDisposable
                     Timestamp = report.BucketStart.UtcDateTime,
                 },
                 new StripeNet.RequestOptions { IdempotencyKey = report.IdempotencyKey },
-                cancellationToken).ConfigureAwait(false);
+                limit.Token).ConfigureAwait(false);
             var requestId = _transport.Redact(meterEvent.StripeResponse?.RequestId);
             call.Delivered(requestId);
             return StripeDeliveryLog.Delivered(_logger, report, Request, requestId);

@@ -139,12 +139,13 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
             }
 
             using var call = StripeCall.Start(_transport, UsageTags.MeterEventStream, sendable.Count);
+            using var limit = _transport.LimitCall(cancellationToken);
             try
             {
                 var response = await _transport.Stream.CreateAsync(
                     options,
                     new StripeNet.RequestOptions { ApiKey = session.Token, IdempotencyKey = idempotencyKey },
-                    cancellationToken).ConfigureAwait(false);
+                    limit.Token).ConfigureAwait(false);
                 var requestId = StripeSecrets.Redact(_transport.Redact(response.StripeResponse?.RequestId), session.Token);
                 call.Delivered(requestId);
                 foreach (var i in sendable)
@@ -210,9 +211,10 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
     private async Task<StripeNet.V2.Billing.MeterEventSession> CreateSessionAsync(CancellationToken cancellationToken)
     {
         using var call = StripeCall.Start(_transport, UsageTags.Session, 0);
+        using var limit = _transport.LimitCall(cancellationToken);
         try
         {
-            var created = await _transport.StreamSessions.CreateAsync(new StripeNet.V2.Billing.MeterEventSessionCreateOptions(), null, cancellationToken).ConfigureAwait(false);
+            var created = await _transport.StreamSessions.CreateAsync(new StripeNet.V2.Billing.MeterEventSessionCreateOptions(), null, limit.Token).ConfigureAwait(false);
             call.Delivered(_transport.Redact(created.StripeResponse?.RequestId));
             return created;
         }

@@ -34,6 +34,9 @@ internal sealed class StripeTransport : IDisposable
         Instruments = instruments ?? UsageInstruments.Shared;
         Api = options.Api;
         LegacyApiVersion = options.LegacyApiVersion;
+        // Stripe.net times each attempt out only through the HttpClient; a host's client may have no timeout at all, so
+        // every call is also capped: each attempt its RequestTimeout, plus Stripe.net's longest back-off between them.
+        CallTimeout = (options.RequestTimeout * (options.MaxNetworkRetries + 1)) + (StripeNet.SystemNetHttpClient.MaxNetworkRetriesDelay * options.MaxNetworkRetries);
         RequestPacer = new StripePacer(options.MaxRequestsPerSecond, timeProvider);
         EventPacer = new StripePacer(options.MaxStreamEventsPerSecond, timeProvider);
         if (options.Client is { } hostClient)
@@ -91,6 +94,9 @@ internal sealed class StripeTransport : IDisposable
     /// <summary>Gets the <c>Stripe-Version</c> for legacy usage records.</summary>
     public string LegacyApiVersion { get; }
 
+    /// <summary>Gets the longest one Stripe call (all of Stripe.net's attempts) may take.</summary>
+    public TimeSpan CallTimeout { get; }
+
     /// <summary>Gets the pacing of requests (meter events, usage records, stream sessions).</summary>
     public StripePacer RequestPacer { get; }
 
@@ -111,6 +117,17 @@ internal sealed class StripeTransport : IDisposable
 
     /// <summary>This library's version, for Stripe.net's application info in the user agent.</summary>
     internal static string Version { get; } = GetVersion();
+
+    /// <summary>
+    /// A token for one Stripe call: the caller's, cancelled also when <see cref="CallTimeout"/> runs out. A call cut
+    /// off that way is a transient failure ("did not answer in time"), since the caller did not cancel.
+    /// </summary>
+    public CancellationTokenSource LimitCall(CancellationToken cancellationToken)
+    {
+        var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(CallTimeout);
+        return limit;
+    }
 
     /// <summary>Removes the API key from text that came from the other side.</summary>
     public string? Redact(string? text) => StripeSecrets.Redact(text, _apiKey);

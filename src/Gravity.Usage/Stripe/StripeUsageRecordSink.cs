@@ -82,6 +82,7 @@ public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
             $"quantity={report.Quantity}&timestamp={report.BucketStart.ToUnixTimeSeconds()}&action=increment");
         await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
         using var call = StripeCall.Start(_transport, UsageTags.UsageRecords, 1);
+        using var limit = _transport.LimitCall(cancellationToken);
         try
         {
             var response = await client.RawRequestAsync(
@@ -93,7 +94,7 @@ public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
                     IdempotencyKey = report.IdempotencyKey,
                     AdditionalHeaders = { ["Stripe-Version"] = _transport.LegacyApiVersion },
                 },
-                cancellationToken).ConfigureAwait(false);
+                limit.Token).ConfigureAwait(false);
             var requestId = _transport.Redact(response.RequestId);
             call.Delivered(requestId);
             return StripeDeliveryLog.Delivered(_logger, report, request, requestId);

@@ -283,6 +283,26 @@ public sealed class StripeMeterEventSinkTests
     }
 
     [Test]
+    public async Task Deliver_HostsHttpClientWithoutATimeout_TheCallIsStillCutAtRequestTimeoutAndIsTransient()
+    {
+        // The harness's HttpClient has no timeout of its own, like many a host's; the answer never comes.
+        _harness.Options.RequestTimeout = TimeSpan.FromMilliseconds(200);
+        _harness.Options.MaxNetworkRetries = 0;
+        _harness.Handler.ThenHang();
+        using var sink = _harness.MeterEventSink();
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var result = await sink.DeliverAsync(StripeHarness.Delivery(), guard.Token);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Outcome, Is.EqualTo(DeliveryOutcome.Transient));
+            Assert.That(result.Error, Is.EqualTo("Stripe did not answer POST /v1/billing/meter_events in time."));
+            Assert.That(guard.IsCancellationRequested, Is.False, "cut by the call's own limit, not the test's guard");
+        });
+    }
+
+    [Test]
     public async Task Deliver_ServerErrorMarkedDoNotRetry_IsPermanent()
     {
         _harness.Handler.Then(500, StubHttpHandler.ErrorBody("api_error", null, "Failed."), "req_500", ("Stripe-Should-Retry", "false"));
