@@ -49,7 +49,8 @@ internal sealed partial class UsageReportingService(
         }
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Scheduled usage report run finished: {Sent} sent, {Parked} parked.")]
+    // Debug: the reporter itself logs each run that did something at Information; one line per run is enough.
+    [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Scheduled usage report run finished: {Sent} sent, {Parked} parked.")]
     private static partial void LogRun(ILogger logger, int sent, int parked);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Error, Message = "Scheduled usage report run failed; the next run starts in {Interval}.")]

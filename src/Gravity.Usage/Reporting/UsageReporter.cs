@@ -128,7 +128,16 @@ public sealed partial class UsageReporter : IUsageReporter
 
         var run = tally.ToRun();
         ReportRunTelemetry.Record(_instruments, activity, run, tally.OldestClaimedAt, _timeProvider.GetUtcNow());
-        LogRun(_logger, run.Closed, run.Sent, run.Skipped, run.Failed, run.WaitingForRetry, run.Unknown);
+        if (run.Closed + run.Sent + run.Failed + run.WaitingForRetry + run.Unknown == 0)
+        {
+            // A scheduled reporter runs every few seconds and mostly finds nothing: idle runs stay out of the log.
+            LogIdleRun(_logger);
+        }
+        else
+        {
+            LogRun(_logger, run.Closed, run.Sent, run.Skipped, run.Failed, run.WaitingForRetry, run.Unknown);
+        }
+
         return run;
     }
 
@@ -488,6 +497,9 @@ public sealed partial class UsageReporter : IUsageReporter
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Usage report run: {Closed} closed, {Sent} sent, {Skipped} skipped, {Failed} failed, {WaitingForRetry} waiting for retry, {Unknown} parked as unknown.")]
     private static partial void LogRun(ILogger logger, int closed, int sent, int skipped, int failed, int waitingForRetry, int unknown);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Usage report run: nothing to close or deliver (usage in a bucket still in progress is closed once the bucket ends).")]
+    private static partial void LogIdleRun(ILogger logger);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Usage report {Identifier} failed transiently (attempt {Attempts}); next attempt at {NextAttemptAt:O}: {Error}")]
     private static partial void LogRetry(ILogger logger, string identifier, int attempts, DateTimeOffset nextAttemptAt, string? error);
