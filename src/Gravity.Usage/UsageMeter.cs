@@ -16,7 +16,7 @@ namespace Gravity.Usage;
 /// Register it with <c>services.AddUsageBilling()</c> and inject it, or create one per store. Disposing the meter
 /// commits everything already queued, then rejects further increments with <see cref="ObjectDisposedException"/>.
 /// </remarks>
-public sealed class UsageMeter : IAsyncDisposable, IDisposable
+public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
 {
     private readonly IUsageStore _store;
     private readonly UsageBillingOptions _options;
@@ -111,43 +111,43 @@ public sealed class UsageMeter : IAsyncDisposable, IDisposable
         };
     }
 
-    /// <summary>Reads an account's usage per meter over the buckets that start in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    /// <summary>Reads an account's usage per meter over the buckets that start in [<paramref name="periodStart"/>, <paramref name="periodEnd"/>).</summary>
     /// <param name="account">The account.</param>
-    /// <param name="from">The inclusive start of the period.</param>
-    /// <param name="to">The exclusive end of the period; not before <paramref name="from"/>.</param>
+    /// <param name="periodStart">The inclusive start of the period.</param>
+    /// <param name="periodEnd">The exclusive end of the period; not before <paramref name="periodStart"/>.</param>
     /// <param name="meter">One declared meter to read, or <see langword="null"/> for all of them.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The usage per meter, counted and already reported. It includes every increment whose task has completed.</returns>
     /// <exception cref="ArgumentException">An argument breaks a rule named in the message.</exception>
     /// <exception cref="OverflowException">A meter's total over the period is more than a <see cref="long"/> holds; read shorter periods.</exception>
-    public async Task<UsageSummary> GetAsync(string account, DateTimeOffset from, DateTimeOffset to, string? meter = null, CancellationToken cancellationToken = default)
+    public async Task<UsageSummary> GetAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter = null, CancellationToken cancellationToken = default)
     {
         UsageRules.ValidateAccount(account);
-        ValidatePeriod(from, to);
+        ValidatePeriod(periodStart, periodEnd);
         if (meter is not null)
         {
             ValidateDeclaredMeter(meter);
         }
 
-        var totals = await _store.GetTotalsAsync(account, from, to, meter, cancellationToken).ConfigureAwait(false);
-        return new UsageSummary(account, from, to, totals);
+        var totals = await _store.GetTotalsAsync(account, periodStart, periodEnd, meter, cancellationToken).ConfigureAwait(false);
+        return new UsageSummary(account, periodStart, periodEnd, totals);
     }
 
-    /// <summary>Reads an account's usage of one meter per bucket over the buckets that start in [<paramref name="from"/>, <paramref name="to"/>), for charts.</summary>
+    /// <summary>Reads an account's usage of one meter per bucket over the buckets that start in [<paramref name="periodStart"/>, <paramref name="periodEnd"/>), for charts.</summary>
     /// <param name="account">The account.</param>
-    /// <param name="from">The inclusive start of the period.</param>
-    /// <param name="to">The exclusive end of the period; not before <paramref name="from"/>.</param>
+    /// <param name="periodStart">The inclusive start of the period.</param>
+    /// <param name="periodEnd">The exclusive end of the period; not before <paramref name="periodStart"/>.</param>
     /// <param name="meter">A declared meter; <see cref="UsageBillingOptions.DefaultMeter"/> when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The buckets that hold usage, in time order; buckets with no usage are absent.</returns>
     /// <exception cref="ArgumentException">An argument breaks a rule named in the message.</exception>
-    public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset from, DateTimeOffset to, string? meter = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter = null, CancellationToken cancellationToken = default)
     {
         UsageRules.ValidateAccount(account);
-        ValidatePeriod(from, to);
+        ValidatePeriod(periodStart, periodEnd);
         meter ??= _options.DefaultMeter;
         ValidateDeclaredMeter(meter);
-        return _store.GetSeriesAsync(account, meter, from, to, cancellationToken);
+        return _store.GetSeriesAsync(account, meter, periodStart, periodEnd, cancellationToken);
     }
 
     /// <summary>Commits every queued increment, then rejects further ones. Does not dispose the store.</summary>
@@ -205,11 +205,11 @@ public sealed class UsageMeter : IAsyncDisposable, IDisposable
         }
     }
 
-    private static void ValidatePeriod(DateTimeOffset from, DateTimeOffset to)
+    private static void ValidatePeriod(DateTimeOffset periodStart, DateTimeOffset periodEnd)
     {
-        if (to < from)
+        if (periodEnd < periodStart)
         {
-            throw new ArgumentException($"The end of the period ({to:O}) must not lie before its start ({from:O}).", nameof(to));
+            throw new ArgumentException($"The end of the period ({periodEnd:O}) must not lie before its start ({periodStart:O}).", nameof(periodEnd));
         }
     }
 }

@@ -235,7 +235,7 @@ public sealed class BadInputTests : LedgerTest
 
         Assert.Multiple(() =>
         {
-            Assert.That(ex.ParamName, Is.EqualTo("to"));
+            Assert.That(ex.ParamName, Is.EqualTo("periodEnd"));
             Assert.That(ex.Message, Does.Contain("must not lie before its start"));
         });
     }

@@ -108,7 +108,7 @@ public sealed class UsageMeterValidationTests
     public void GetAsync_EndBeforeStart_ThrowsNamingTo()
     {
         var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.GetAsync("acct", TestClock.Now, TestClock.Now.AddDays(-1)));
-        Assert.That(ex!.ParamName, Is.EqualTo("to"));
+        Assert.That(ex!.ParamName, Is.EqualTo("periodEnd"));
     }
 
     [Test]

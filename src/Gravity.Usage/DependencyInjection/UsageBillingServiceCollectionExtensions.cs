@@ -67,6 +67,7 @@ public static class UsageBillingServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger<UsageMeter>(),
             sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton<IUsageMeter>(sp => sp.GetRequiredService<UsageMeter>());
         return services;
     }
 

@@ -28,6 +28,7 @@ public sealed class AddUsageBillingTests
         Assert.Multiple(() =>
         {
             Assert.That(services.Count(d => d.ServiceType == typeof(UsageMeter)), Is.EqualTo(1));
+            Assert.That(services.Count(d => d.ServiceType == typeof(IUsageMeter)), Is.EqualTo(1));
             Assert.That(services.Count(d => d.ServiceType == typeof(IUsageStore)), Is.EqualTo(1));
             Assert.That(services.Count(d => d.ServiceType == typeof(IValidateOptions<UsageBillingOptions>)), Is.EqualTo(1));
         });
@@ -119,5 +120,27 @@ public sealed class AddUsageBillingTests
         await provider.GetRequiredService<UsageMeter>().IncrementAsync("acct");
 
         Assert.That(written.Single().RecordedAt, Is.EqualTo(TestClock.Now));
+    }
+
+    [Test]
+    public async Task AddUsageBilling_IUsageMeter_IsTheSameMeterAndAHostCanFakeIt()
+    {
+        await using var provider = new ServiceCollection()
+            .AddSingleton(TestClock.At(TestClock.Now))
+            .AddUsageBilling(u => u.UseStore(_ => new Mock<IUsageStore>().Object))
+            .BuildServiceProvider();
+        var fake = new Mock<IUsageMeter>();
+        fake.Setup(m => m.IncrementAsync("acct", 3, "api_calls", null, null, default)).ReturnsAsync(IncrementOutcome.Duplicate);
+        await using var hostsTest = new ServiceCollection()
+            .AddSingleton(TestClock.At(TestClock.Now))
+            .AddUsageBilling(u => u.UseStore(_ => new Mock<IUsageStore>().Object))
+            .AddSingleton(fake.Object) // registered after: the host's fake wins
+            .BuildServiceProvider();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(provider.GetRequiredService<IUsageMeter>(), Is.SameAs(provider.GetRequiredService<UsageMeter>()));
+            Assert.That(await hostsTest.GetRequiredService<IUsageMeter>().IncrementAsync("acct", 3, "api_calls"), Is.EqualTo(IncrementOutcome.Duplicate));
+        });
     }
 }

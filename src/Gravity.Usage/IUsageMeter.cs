@@ -1,0 +1,43 @@
+namespace Gravity.Usage;
+
+/// <summary>
+/// Records usage and reads it back: what a host's code calls wherever usage happens. <see cref="UsageMeter"/> is the
+/// implementation that <c>AddUsageBilling</c> registers (as itself and as this interface); hosts fake this interface
+/// in their own tests.
+/// </summary>
+public interface IUsageMeter
+{
+    /// <summary>Records usage for an account; completes once it is durable.</summary>
+    /// <param name="account">The host application's customer id (see <see cref="UsageMeter.IncrementAsync"/> for the rules).</param>
+    /// <param name="quantity">How much was used: at least 1 and at most <see cref="UsageBillingOptions.MaxIncrementQuantity"/>.</param>
+    /// <param name="meter">A declared meter; <see cref="UsageBillingOptions.DefaultMeter"/> when <see langword="null"/>.</param>
+    /// <param name="idempotencyKey">An optional key, such as a request id, that makes a retried increment count once.</param>
+    /// <param name="timestamp">When the usage happened; now when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for room in a full queue.</param>
+    /// <returns><see cref="IncrementOutcome.Recorded"/>, or <see cref="IncrementOutcome.Duplicate"/> when the key was already counted.</returns>
+    Task<IncrementOutcome> IncrementAsync(
+        string account,
+        long quantity = 1,
+        string? meter = null,
+        string? idempotencyKey = null,
+        DateTimeOffset? timestamp = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Reads an account's usage per meter over the buckets that start in [<paramref name="periodStart"/>, <paramref name="periodEnd"/>).</summary>
+    /// <param name="account">The account.</param>
+    /// <param name="periodStart">The inclusive start of the period.</param>
+    /// <param name="periodEnd">The exclusive end of the period.</param>
+    /// <param name="meter">One declared meter, or <see langword="null"/> for all of them.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The usage per meter, counted and already reported.</returns>
+    Task<UsageSummary> GetAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads an account's usage per bucket, for charts (buckets without usage are left out).</summary>
+    /// <param name="account">The account.</param>
+    /// <param name="periodStart">The inclusive start of the period.</param>
+    /// <param name="periodEnd">The exclusive end of the period.</param>
+    /// <param name="meter">One declared meter, or <see langword="null"/> for all of them.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The buckets with usage, in order.</returns>
+    Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter = null, CancellationToken cancellationToken = default);
+}
