@@ -1,11 +1,13 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Npgsql;
 
 namespace Gravity.Usage.IntegrationTests.Infrastructure;
 
-/// <summary>What <see cref="PostgresCommitFaultProxy"/> does to the next COMMIT it sees.</summary>
+/// <summary>What <see cref="PostgresCommitFaultProxy"/> does to the COMMIT it is armed for.</summary>
 public enum CommitFault
 {
     /// <summary>Forwards the COMMIT, waits until the server has answered it (so it committed), then drops both sides without passing the answer on.</summary>
@@ -21,8 +23,12 @@ public enum CommitFault
 /// <summary>
 /// A loopback TCP proxy in front of a PostgreSQL server that reads the client's side of the wire protocol and, once
 /// armed, breaks the connection at a COMMIT (a simple Query or a Parse message whose text starts with COMMIT), so tests
-/// can lose a COMMIT or its answer deterministically.
+/// can lose a COMMIT or its answer deterministically. Everything else passes through unchanged.
 /// </summary>
+/// <remarks>
+/// Only the client's bytes are parsed, and only into messages; the server's are relayed as they come. Clients must
+/// connect with <c>SSL Mode=Disable</c> (as <see cref="ConnectionString"/> does), or there would be nothing to read.
+/// </remarks>
 public sealed class PostgresCommitFaultProxy : IAsyncDisposable
 {
     private const int SslRequestCode = 80877103;
@@ -32,39 +38,90 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
     private readonly string _targetHost;
     private readonly int _targetPort;
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<Socket> _sockets = [];
+    private readonly HashSet<Socket> _sockets = [];
     private readonly Lock _lock = new();
-    private readonly TaskCompletionSource _fired = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _acceptLoop;
-    private CommitFault? _armed;
+    private TaskCompletionSource _fired = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ArmedFault? _armed;
     private volatile bool _refusing;
-    private bool _refuseAfterFault;
+    private int _droppedBeforeCommit;
+    private int _droppedAfterCommit;
 
-    public PostgresCommitFaultProxy(string targetHost, int targetPort)
+    /// <summary>Starts a proxy in front of the server that <paramref name="serverConnectionString"/> names.</summary>
+    /// <param name="serverConnectionString">An Npgsql connection string of the real server; its host defaults to 127.0.0.1.</param>
+    public PostgresCommitFaultProxy(string serverConnectionString)
     {
-        _targetHost = targetHost;
-        _targetPort = targetPort;
+        var server = new NpgsqlConnectionStringBuilder(serverConnectionString);
+        _targetHost = string.IsNullOrEmpty(server.Host) ? "127.0.0.1" : server.Host;
+        _targetPort = server.Port;
         _listener.Start();
+        ConnectionString = new NpgsqlConnectionStringBuilder(serverConnectionString)
+        {
+            Host = "127.0.0.1",
+            Port = Port,
+            SslMode = SslMode.Disable,
+        }.ConnectionString;
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
     /// <summary>Gets the loopback port clients connect to.</summary>
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-    /// <summary>Gets a task that completes when the armed fault has been applied.</summary>
-    public Task Fired => _fired.Task;
+    /// <summary>Gets the server's connection string, led through the proxy in plain text.</summary>
+    public string ConnectionString { get; }
 
-    /// <summary>Applies <paramref name="fault"/> to the next COMMIT on any connection, once.</summary>
+    /// <summary>Gets a task that completes when the fault armed last has been applied.</summary>
+    public Task Fired
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _fired.Task;
+            }
+        }
+    }
+
+    /// <summary>Gets how many COMMITs never reached the server (<see cref="CommitFault.DropBeforeCommit"/> or <see cref="CommitFault.HoldCommitAndDropClient"/>).</summary>
+    public int DroppedBeforeCommit => Volatile.Read(ref _droppedBeforeCommit);
+
+    /// <summary>Gets how many COMMITs reached the server and then had their answer dropped.</summary>
+    public int DroppedAfterCommit => Volatile.Read(ref _droppedAfterCommit);
+
+    /// <summary>Gets how many faults have struck so far, counted as they strike (before the client sees its connection break).</summary>
+    public int Drops
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _droppedBeforeCommit + _droppedAfterCommit;
+            }
+        }
+    }
+
+    /// <summary>Applies <paramref name="fault"/> to one COMMIT on any connection, replacing a fault that has not struck yet.</summary>
     /// <param name="fault">What to do to the COMMIT.</param>
+    /// <param name="passesFirst">How many COMMITs to let through before the one the fault strikes.</param>
     /// <param name="thenRefuseConnections">
-    /// Whether to refuse new connections from then on (as an unreachable server would) until <see cref="AcceptConnections"/>.
+    /// Whether to refuse new connections once the fault struck (as an unreachable server would) until <see cref="AcceptConnections"/>.
     /// </param>
-    public void Arm(CommitFault fault, bool thenRefuseConnections = false)
+    public void Arm(CommitFault fault, int passesFirst = 0, bool thenRefuseConnections = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(passesFirst);
+        lock (_lock)
+        {
+            _fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _armed = new ArmedFault(fault, passesFirst, thenRefuseConnections, _fired);
+        }
+    }
+
+    /// <summary>Withdraws a fault that has not struck yet.</summary>
+    public void Disarm()
     {
         lock (_lock)
         {
-            _armed = fault;
-            _refuseAfterFault = thenRefuseConnections;
+            _armed = null;
         }
     }
 
@@ -81,16 +138,11 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
             {
                 socket.Dispose();
             }
+
+            _sockets.Clear();
         }
 
-        try
-        {
-            await _acceptLoop;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
+        await _acceptLoop;
         _stop.Dispose();
     }
 
@@ -114,45 +166,99 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
                 continue;
             }
 
-            var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await server.ConnectAsync(_targetHost, _targetPort, _stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException)
-            {
-                client.Dispose();
-                server.Dispose();
-                continue;
-            }
-
-            lock (_lock)
-            {
-                _sockets.Add(client);
-                _sockets.Add(server);
-            }
-
-            var connection = new Connection(this, client, server);
-            _ = Task.Run(connection.PumpClientToServerAsync);
-            _ = Task.Run(connection.PumpServerToClientAsync);
+            // Connecting off the loop, so that one slow connect does not hold up the clients behind it.
+            _ = Task.Run(() => ConnectAsync(client));
         }
     }
 
-    private CommitFault? TakeArmedFault()
+    private async Task ConnectAsync(Socket client)
+    {
+        var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await server.ConnectAsync(_targetHost, _targetPort, _stop.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // The client sees its connection close, as it would if the server were down.
+            client.Dispose();
+            server.Dispose();
+            return;
+        }
+
+        if (!TryTrack(client, server))
+        {
+            return;
+        }
+
+        var connection = new Connection(this, client, server);
+        _ = Task.Run(connection.PumpClientToServerAsync);
+        _ = Task.Run(connection.PumpServerToClientAsync);
+    }
+
+    /// <summary>Registers a connection's sockets for <see cref="DisposeAsync"/>, or closes them if that already ran.</summary>
+    private bool TryTrack(Socket client, Socket server)
     {
         lock (_lock)
         {
-            var fault = _armed;
+            if (!_stop.IsCancellationRequested)
+            {
+                _sockets.Add(client);
+                _sockets.Add(server);
+                return true;
+            }
+        }
+
+        client.Dispose();
+        server.Dispose();
+        return false;
+    }
+
+    private void Forget(Socket socket)
+    {
+        lock (_lock)
+        {
+            _sockets.Remove(socket);
+        }
+    }
+
+    /// <summary>Decides whether this COMMIT is the one the armed fault strikes; if so, disarms and counts it.</summary>
+    private ArmedFault? TakeFaultForCommit()
+    {
+        lock (_lock)
+        {
+            if (_armed is not { } armed)
+            {
+                return null;
+            }
+
+            if (armed.PassesLeft > 0)
+            {
+                _armed = armed with { PassesLeft = armed.PassesLeft - 1 };
+                return null;
+            }
+
             _armed = null;
-            if (fault is not null && _refuseAfterFault)
+            if (armed.ThenRefuseConnections)
             {
                 _refusing = true;
             }
 
-            return fault;
+            // Counted now, before the client can see its connection break, so a caller that catches the failure finds it counted.
+            if (armed.Fault == CommitFault.DropAfterCommitAnswered)
+            {
+                _droppedAfterCommit++;
+            }
+            else
+            {
+                _droppedBeforeCommit++;
+            }
+
+            return armed;
         }
     }
 
+    /// <summary>Whether a typed client message is a COMMIT: a simple Query, or a Parse of a prepared statement.</summary>
     private static bool IsCommit(byte type, ReadOnlySpan<byte> body)
     {
         // Query: the text. Parse: a statement name (NUL-terminated), then the text.
@@ -171,79 +277,89 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
         return text.StartsWith("COMMIT", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static async Task<bool> ReadExactlyAsync(Socket socket, Memory<byte> buffer)
+    private sealed record ArmedFault(CommitFault Fault, int PassesLeft, bool ThenRefuseConnections, TaskCompletionSource Fired);
+
+    /// <summary>
+    /// Buffers what the client sends so that it can be cut into whole messages, and says whether a further whole
+    /// message is already here, so that messages the client wrote together are forwarded together.
+    /// </summary>
+    private sealed class MessageReader(Socket socket)
     {
-        var read = 0;
-        while (read < buffer.Length)
+        private byte[] _buffer = new byte[16 * 1024];
+        private int _start;
+        private int _end;
+
+        /// <summary>Gets whether the next typed message can be read without waiting for the client.</summary>
+        public bool HasTypedMessageBuffered =>
+            _end - _start >= 5 && _end - _start >= 1 + BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(_start + 1));
+
+        /// <summary>Reads the next untyped message (length first): an encryption request or the startup message.</summary>
+        public ValueTask<ReadOnlyMemory<byte>?> ReadUntypedAsync() => ReadAsync(lengthAt: 0);
+
+        /// <summary>Reads the next typed message (one type byte, then the length).</summary>
+        public ValueTask<ReadOnlyMemory<byte>?> ReadTypedAsync() => ReadAsync(lengthAt: 1);
+
+        private async ValueTask<ReadOnlyMemory<byte>?> ReadAsync(int lengthAt)
         {
-            var n = await socket.ReceiveAsync(buffer[read..]);
-            if (n == 0)
+            if (!await FillAsync(lengthAt + 4))
             {
-                return false;
+                return null;
             }
 
-            read += n;
+            // The length counts itself but not the type byte.
+            var size = lengthAt + BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(_start + lengthAt));
+            if (size < lengthAt + 4 || !await FillAsync(size))
+            {
+                return null;
+            }
+
+            var message = _buffer.AsMemory(_start, size);
+            _start += size;
+            return message;
         }
 
-        return true;
+        /// <summary>Waits until <paramref name="count"/> bytes are buffered; false when the client closed first.</summary>
+        private async ValueTask<bool> FillAsync(int count)
+        {
+            if (_buffer.Length - _start < count)
+            {
+                // Making room invalidates earlier messages, which the caller has forwarded or copied by now.
+                var buffered = _end - _start;
+                var target = count <= _buffer.Length ? _buffer : new byte[Math.Max(count, _buffer.Length * 2)];
+                Buffer.BlockCopy(_buffer, _start, target, 0, buffered);
+                _buffer = target;
+                _start = 0;
+                _end = buffered;
+            }
+
+            while (_end - _start < count)
+            {
+                var read = await socket.ReceiveAsync(_buffer.AsMemory(_end));
+                if (read == 0)
+                {
+                    return false;
+                }
+
+                _end += read;
+            }
+
+            return true;
+        }
     }
 
     private sealed class Connection(PostgresCommitFaultProxy proxy, Socket client, Socket server)
     {
-        private volatile bool _swallowAnswer;
+        private readonly MessageReader _reader = new(client);
+        private readonly ArrayBufferWriter<byte> _pending = new();
+        private volatile TaskCompletionSource? _swallowAnswer;
 
         public async Task PumpClientToServerAsync()
         {
             try
             {
-                // Untyped messages first: SSL or GSS encryption requests (answered with one byte), then the startup message.
-                while (true)
+                if (await RelayStartupAsync())
                 {
-                    var header = new byte[8];
-                    if (!await ReadExactlyAsync(client, header))
-                    {
-                        return;
-                    }
-
-                    var length = BinaryPrimitives.ReadInt32BigEndian(header);
-                    var message = new byte[length];
-                    header.CopyTo(message, 0);
-                    if (length > 8 && !await ReadExactlyAsync(client, message.AsMemory(8)))
-                    {
-                        return;
-                    }
-
-                    await server.SendAsync(message);
-                    var code = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4));
-                    if (code is not (SslRequestCode or GssEncRequestCode))
-                    {
-                        break;
-                    }
-                }
-
-                while (true)
-                {
-                    var header = new byte[5];
-                    if (!await ReadExactlyAsync(client, header))
-                    {
-                        return;
-                    }
-
-                    var length = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1));
-                    var message = new byte[1 + length];
-                    header.CopyTo(message, 0);
-                    if (length > 4 && !await ReadExactlyAsync(client, message.AsMemory(5)))
-                    {
-                        return;
-                    }
-
-                    if (IsCommit(header[0], message.AsSpan(5)) && proxy.TakeArmedFault() is { } fault)
-                    {
-                        await ApplyAsync(fault, message);
-                        return;
-                    }
-
-                    await server.SendAsync(message);
+                    await RelayMessagesAsync();
                 }
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
@@ -266,11 +382,12 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
                         return;
                     }
 
-                    if (_swallowAnswer)
+                    if (_swallowAnswer is { } fired)
                     {
-                        // The server answered the COMMIT, so it committed; the client never hears it.
+                        // The client sent nothing after the COMMIT, so these are the first bytes of its answer: the
+                        // server committed, and the client never hears it.
                         Close();
-                        proxy._fired.TrySetResult();
+                        fired.TrySetResult();
                         return;
                     }
 
@@ -283,21 +400,72 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
             }
         }
 
-        private async Task ApplyAsync(CommitFault fault, byte[] commit)
+        /// <summary>Relays the untyped messages: SSL or GSS encryption requests (answered with one byte), then the startup message.</summary>
+        private async Task<bool> RelayStartupAsync()
         {
-            switch (fault)
+            while (await _reader.ReadUntypedAsync() is { } message)
+            {
+                await server.SendAsync(message);
+                var code = BinaryPrimitives.ReadInt32BigEndian(message.Span[4..]);
+                if (code is not (SslRequestCode or GssEncRequestCode))
+                {
+                    return true;
+                }
+            }
+
+            Close();
+            return false;
+        }
+
+        private async Task RelayMessagesAsync()
+        {
+            while (await _reader.ReadTypedAsync() is { } message)
+            {
+                if (IsCommit(message.Span[0], message.Span[5..]) && proxy.TakeFaultForCommit() is { } armed)
+                {
+                    // What the client sent before the COMMIT reaches the server, as it would without the fault.
+                    await FlushAsync();
+                    await ApplyAsync(armed, message);
+                    return;
+                }
+
+                _pending.Write(message.Span);
+                // Holding back only while the next message is already here: a reply the client waits for is never delayed.
+                if (!_reader.HasTypedMessageBuffered)
+                {
+                    await FlushAsync();
+                }
+            }
+
+            Close();
+        }
+
+        private async Task FlushAsync()
+        {
+            if (_pending.WrittenCount > 0)
+            {
+                await server.SendAsync(_pending.WrittenMemory);
+                _pending.Clear();
+            }
+        }
+
+        private async Task ApplyAsync(ArmedFault armed, ReadOnlyMemory<byte> commit)
+        {
+            switch (armed.Fault)
             {
                 case CommitFault.DropAfterCommitAnswered:
-                    _swallowAnswer = true;
+                    _swallowAnswer = armed.Fired;
                     await server.SendAsync(commit);
                     break;
                 case CommitFault.DropBeforeCommit:
                     Close();
-                    proxy._fired.TrySetResult();
+                    armed.Fired.TrySetResult();
                     break;
                 case CommitFault.HoldCommitAndDropClient:
+                    // The server's side stays tracked, so DisposeAsync ends the transaction.
                     client.Dispose();
-                    proxy._fired.TrySetResult();
+                    proxy.Forget(client);
+                    armed.Fired.TrySetResult();
                     break;
             }
         }
@@ -306,6 +474,8 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
         {
             client.Dispose();
             server.Dispose();
+            proxy.Forget(client);
+            proxy.Forget(server);
         }
     }
 }

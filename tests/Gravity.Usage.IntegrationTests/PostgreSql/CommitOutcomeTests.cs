@@ -23,8 +23,7 @@ public sealed class CommitOutcomeTests
     public async Task StartProxyAsync()
     {
         await PostgreSqlServer.RequireAsync();
-        var target = new NpgsqlConnectionStringBuilder(PostgreSqlServer.ConnectionString);
-        _proxy = new PostgresCommitFaultProxy(target.Host!, target.Port);
+        _proxy = new PostgresCommitFaultProxy(PostgreSqlServer.ConnectionString);
     }
 
     [TearDown]
@@ -125,13 +124,7 @@ public sealed class CommitOutcomeTests
     /// <summary>A store whose connections pass through the proxy, with its schema installed (so the armed COMMIT is the batch's).</summary>
     private async Task<PostgreSqlUsageStore> CreateStoreAsync(TimeSpan? commitOutcomeTimeout = null)
     {
-        var proxied = new NpgsqlConnectionStringBuilder(PostgreSqlServer.ConnectionString)
-        {
-            Host = "127.0.0.1",
-            Port = _proxy.Port,
-            SslMode = SslMode.Disable,
-        };
-        var options = new PostgreSqlUsageStoreOptions { ConnectionString = proxied.ConnectionString, SchemaName = _schema };
+        var options = new PostgreSqlUsageStoreOptions { ConnectionString = _proxy.ConnectionString, SchemaName = _schema };
         if (commitOutcomeTimeout is { } timeout)
         {
             options.CommitOutcomeTimeout = timeout;

@@ -94,10 +94,8 @@ public sealed class ServerRestartTests
         // The server answers COMMIT (so it committed), the answer is lost, and the server restarts before the store can
         // ask: after a restart a transaction id proves nothing alone, so only the batch's stored keys can confirm it.
         await using var server = await ThrowawayPostgres.StartAsync();
-        var target = new NpgsqlConnectionStringBuilder(server.ConnectionString);
-        await using var proxy = new PostgresCommitFaultProxy(target.Host!, target.Port);
-        var proxied = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Port = proxy.Port };
-        await using var store = new PostgreSqlUsageStore(new PostgreSqlUsageStoreOptions { ConnectionString = proxied.ConnectionString }, new ManualTimeProvider(Start));
+        await using var proxy = new PostgresCommitFaultProxy(server.ConnectionString);
+        await using var store = new PostgreSqlUsageStore(new PostgreSqlUsageStoreOptions { ConnectionString = proxy.ConnectionString }, new ManualTimeProvider(Start));
         await store.EnsureSchemaAsync();
         var batch = Enumerable.Range(0, 10)
             .Select(i => new UsageIncrement("acct", UsageBillingOptions.DefaultMeterName, Start, 1, withKeys ? $"k-{i}" : null, Start))

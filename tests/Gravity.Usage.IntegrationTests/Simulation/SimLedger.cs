@@ -1,4 +1,5 @@
 using Gravity.Usage.IntegrationTests.Contract;
+using Gravity.Usage.IntegrationTests.Infrastructure;
 using Gravity.Usage.PostgreSql;
 using Gravity.Usage.Sqlite;
 using Npgsql;
@@ -14,7 +15,7 @@ public abstract class SimLedger : IAsyncDisposable
     public abstract string Description { get; }
 
     /// <summary>Gets the proxy that drops connections around COMMIT (PostgreSQL only).</summary>
-    public virtual CommitDropProxy? Proxy => null;
+    public virtual PostgresCommitFaultProxy? Proxy => null;
 
     public static SimLedger Create(SimBackend backend, int seed, string directory) => backend switch
     {
@@ -55,11 +56,11 @@ public abstract class SimLedger : IAsyncDisposable
 
     private sealed class PostgreSqlLedger(string schema) : SimLedger
     {
-        private readonly CommitDropProxy _proxy = new();
+        private readonly PostgresCommitFaultProxy _proxy = new(PostgreSqlServer.ConnectionString);
 
         public override string Description => $"PostgreSQL schema {schema}";
 
-        public override CommitDropProxy Proxy => _proxy;
+        public override PostgresCommitFaultProxy Proxy => _proxy;
 
         /// <summary>Every store connects through the proxy, so that any of its commits can lose its connection.</summary>
         public override object OpenStore(TimeProvider clock, TimeSpan bucketSize) =>

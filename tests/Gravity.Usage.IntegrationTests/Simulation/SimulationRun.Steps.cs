@@ -1,3 +1,4 @@
+using Gravity.Usage.IntegrationTests.Infrastructure;
 using Gravity.Usage.Testing;
 
 namespace Gravity.Usage.IntegrationTests.Simulation;
@@ -27,7 +28,8 @@ public sealed partial class SimulationRun
                 Process(crash.Process).Life.Arm(crash.Point, crash.PassesFirst);
                 return Task.CompletedTask;
             case CommitDropStep drop:
-                (_ledger.Proxy ?? throw new InvalidOperationException("Connection drops need the PostgreSQL proxy.")).Arm(drop.AfterCommit, drop.PassesFirst);
+                (_ledger.Proxy ?? throw new InvalidOperationException("Connection drops need the PostgreSQL proxy."))
+                    .Arm(drop.AfterCommit ? CommitFault.DropAfterCommitAnswered : CommitFault.DropBeforeCommit, drop.PassesFirst);
                 return Task.CompletedTask;
             default:
                 throw new InvalidOperationException($"Unknown step {step}.");
