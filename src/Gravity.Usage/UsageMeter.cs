@@ -150,6 +150,9 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
         return _store.GetSeriesAsync(account, meter, periodStart, periodEnd, cancellationToken);
     }
 
+    /// <summary>The group-commit writer's state, for the ledger health check.</summary>
+    internal (int Queued, TimeSpan? CommitRunningFor, bool Stopped) WriterHealth() => _writer.Health();
+
     /// <summary>Commits every queued increment, then rejects further ones. Does not dispose the store.</summary>
     /// <returns>A task that completes when the queue is drained.</returns>
     public ValueTask DisposeAsync()

@@ -29,6 +29,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     private readonly Channel<PendingIncrement> _queue;
     private readonly Task _loop;
     private DateTimeOffset _nextPruneAt;
+    private long _commitStartedAt;
 
     public GroupCommitWriter(IUsageStore store, UsageBillingOptions options, TimeProvider timeProvider, ILogger logger, UsageInstruments instruments)
     {
@@ -74,6 +75,13 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>Stops accepting increments, commits everything already queued, then returns.</summary>
+    /// <summary>What a health check needs to know: increments waiting, how long the commit in progress has run, whether the loop ended.</summary>
+    public (int Queued, TimeSpan? CommitRunningFor, bool Stopped) Health()
+    {
+        var started = Volatile.Read(ref _commitStartedAt);
+        return (_queue.Reader.Count, started == 0 ? null : _timeProvider.GetElapsedTime(started), _loop.IsCompleted);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
@@ -92,7 +100,9 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
             }
 
             _instruments.QueueDepth.Add(-batch.Count);
+            Volatile.Write(ref _commitStartedAt, _timeProvider.GetTimestamp());
             await CommitAsync(batch).ConfigureAwait(false);
+            Volatile.Write(ref _commitStartedAt, 0);
             batch.Clear();
             await PruneIfDueAsync().ConfigureAwait(false);
         }
