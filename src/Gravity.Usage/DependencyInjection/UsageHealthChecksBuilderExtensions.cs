@@ -1,5 +1,4 @@
 using Gravity.Usage;
-using Gravity.Usage.Health;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Microsoft.Extensions.DependencyInjection;

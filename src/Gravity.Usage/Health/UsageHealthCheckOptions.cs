@@ -1,4 +1,4 @@
-namespace Gravity.Usage.Health;
+namespace Gravity.Usage;
 
 /// <summary>The thresholds of <see cref="UsageLedgerHealthCheck"/> and <see cref="UsageOutboxHealthCheck"/>.</summary>
 public sealed class UsageHealthCheckOptions

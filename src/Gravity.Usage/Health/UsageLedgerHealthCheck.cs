@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Gravity.Usage.Health;
+namespace Gravity.Usage;
 
 /// <summary>
 /// The ledger is ready for increments: the store answers with a current schema, and the group-commit writer is neither

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Gravity.Usage.Health;
+namespace Gravity.Usage;
 
 /// <summary>
 /// Usage reaches the billing back end: no pending report older than <see cref="UsageHealthCheckOptions.MaxPendingAge"/>,

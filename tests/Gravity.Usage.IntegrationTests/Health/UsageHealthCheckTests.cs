@@ -1,4 +1,3 @@
-using Gravity.Usage.Health;
 using Gravity.Usage.IntegrationTests.Infrastructure;
 using Gravity.Usage.IntegrationTests.Reporting;
 using Microsoft.Extensions.DependencyInjection;
