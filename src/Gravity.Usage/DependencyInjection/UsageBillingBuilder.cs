@@ -2,6 +2,7 @@ using Gravity.Usage;
 using Gravity.Usage.Internal;
 using Gravity.Usage.Sqlite;
 using Gravity.Usage.Stripe;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,36 @@ public sealed class UsageBillingBuilder
     {
         ArgumentNullException.ThrowIfNull(configure);
         Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>
+    /// Binds the options from configuration, such as the <c>Usage</c> section of <c>appsettings.json</c>: the section's
+    /// own keys set <see cref="UsageBillingOptions"/> (meters under <c>Meters:&lt;name&gt;</c>), and its <c>Sqlite</c>,
+    /// <c>Reporting</c> and <c>Stripe</c> sub-sections, when present, choose and set the SQLite store, the reporting
+    /// options and Stripe. Validation is the same as for options set in code, at start, every failure listed.
+    /// </summary>
+    /// <param name="configuration">The section to bind.</param>
+    /// <returns>This builder.</returns>
+    public UsageBillingBuilder Bind(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        Configure(options => configuration.Bind(options));
+        if (configuration.GetSection("Sqlite") is { } sqlite && sqlite.Exists())
+        {
+            UseSqlite(options => sqlite.Bind(options));
+        }
+
+        if (configuration.GetSection("Reporting") is { } reporting && reporting.Exists())
+        {
+            ConfigureReporting(options => reporting.Bind(options));
+        }
+
+        if (configuration.GetSection("Stripe") is { } stripe && stripe.Exists())
+        {
+            UseStripe(options => stripe.Bind(options));
+        }
+
         return this;
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Gravity.Usage;
 using Gravity.Usage.Internal;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,24 @@ public static class UsageBillingServiceCollectionExtensions
     /// <param name="services">The service collection.</param>
     /// <returns>The service collection.</returns>
     public static IServiceCollection AddUsageBilling(this IServiceCollection services) => services.AddUsageBilling(_ => { });
+
+    /// <summary>
+    /// Registers usage billing with its options bound from configuration (see <see cref="UsageBillingBuilder.Bind"/>),
+    /// such as <c>AddUsageBilling(builder.Configuration.GetSection("Usage"))</c>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The section to bind.</param>
+    /// <param name="configure">Further choices in code, applied after the configuration; optional.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddUsageBilling(this IServiceCollection services, IConfiguration configuration, Action<UsageBillingBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services.AddUsageBilling(builder =>
+        {
+            builder.Bind(configuration);
+            configure?.Invoke(builder);
+        });
+    }
 
     /// <summary>Registers usage billing and configures it. Calling it again adds no services twice; its configuration is added.</summary>
     /// <param name="services">The service collection.</param>
