@@ -324,7 +324,7 @@ public sealed partial class UsageReporter : IUsageReporter
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogSinkError(_logger, ex, report.Identifier);
+            LogResolverError(_logger, ex, report.Account, report.Identifier);
             return null;
         }
     }
@@ -509,6 +509,9 @@ public sealed partial class UsageReporter : IUsageReporter
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "The usage sink threw while delivering report {Identifier}; it will be retried.")]
     private static partial void LogSinkError(ILogger logger, Exception exception, string identifier);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "The billing ids of account {Account} could not be resolved for report {Identifier}; it will be retried.")]
+    private static partial void LogResolverError(ILogger logger, Exception exception, string account, string identifier);
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "{Count} usage reports re-driven.")]
     private static partial void LogRedriven(ILogger logger, int count);

@@ -47,6 +47,15 @@ internal static class StripeMeterEvent
         ["value"] = delivery.Report.Quantity.ToString(CultureInfo.InvariantCulture),
     };
 
+    /// <summary>Stripe keeps idempotency keys of at most 255 characters.</summary>
+    public const int MaxIdempotencyKeyLength = 255;
+
+    /// <summary>Why the report's idempotency key cannot be sent as Stripe's <c>Idempotency-Key</c>, or <see langword="null"/> when it can.</summary>
+    public static string? IdempotencyKeyProblem(UsageReport report) =>
+        IsVisibleAscii(report.IdempotencyKey, MaxIdempotencyKeyLength)
+            ? null
+            : "The report's idempotency key must be 1 to 255 visible ASCII characters.";
+
     /// <summary>Whether a string can be sent as an identifier or idempotency key: visible ASCII, 1 to <paramref name="maxLength"/> characters.</summary>
     public static bool IsVisibleAscii(string? text, int maxLength)
     {

@@ -59,14 +59,9 @@ public sealed class StripeMeterEventSink : IUsageSink, IDisposable
     {
         ArgumentNullException.ThrowIfNull(delivery);
         var report = delivery.Report;
-        if (StripeMeterEvent.Problem(delivery) is { } problem)
+        if ((StripeMeterEvent.Problem(delivery) ?? StripeMeterEvent.IdempotencyKeyProblem(report)) is { } problem)
         {
             return StripeDeliveryLog.Unsendable(_logger, report, problem);
-        }
-
-        if (!StripeMeterEvent.IsVisibleAscii(report.IdempotencyKey, StripeUsageRecordSink.MaxIdempotencyKeyLength))
-        {
-            return StripeDeliveryLog.Unsendable(_logger, report, "The report's idempotency key must be 1 to 255 visible ASCII characters.");
         }
 
         await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);

@@ -25,9 +25,6 @@ namespace Gravity.Usage.Stripe;
 /// </remarks>
 public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
 {
-    /// <summary>Stripe keeps idempotency keys of at most 255 characters.</summary>
-    internal const int MaxIdempotencyKeyLength = 255;
-
     private readonly StripeTransport _transport;
     private readonly ILogger _logger;
 
@@ -64,9 +61,9 @@ public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
                 $"Account '{report.Account}' has no legacy Stripe subscription item for meter '{report.Meter}'; add it to the account's SubscriptionItems with IUsageAccountStore.SaveAccountAsync or the account resolver.");
         }
 
-        if (!StripeMeterEvent.IsVisibleAscii(report.IdempotencyKey, MaxIdempotencyKeyLength))
+        if (StripeMeterEvent.IdempotencyKeyProblem(report) is { } keyProblem)
         {
-            return StripeDeliveryLog.Unsendable(_logger, report, "The report's idempotency key must be 1 to 255 visible ASCII characters.");
+            return StripeDeliveryLog.Unsendable(_logger, report, keyProblem);
         }
 
         if (report.Quantity < 0)
