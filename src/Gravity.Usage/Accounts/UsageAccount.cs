@@ -24,4 +24,10 @@ public sealed record UsageAccount(string Account)
     /// Gets the legacy Stripe subscription item (<c>si_…</c>) per meter, for subscriptions still on usage records.
     /// </summary>
     public IReadOnlyDictionary<string, string> SubscriptionItems { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets the account's billing cycle (its Stripe subscription's anchor and interval), or <see langword="null"/> when
+    /// it has none: usage is then cut into buckets only, and gauge periods are UTC calendar months.
+    /// </summary>
+    public BillingCycle? BillingCycle { get; init; }
 }
