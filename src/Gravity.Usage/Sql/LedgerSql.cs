@@ -41,6 +41,9 @@ internal abstract class LedgerSql
         InsertAccountItem = $"INSERT INTO {item} (account, meter, subscription_item_id) VALUES (@Account, @Meter, @SubscriptionItemId)";
     }
 
+    /// <summary>Gets the texts of gauge meters.</summary>
+    public abstract GaugeSql Gauges { get; }
+
     /// <summary>Gets the counter's quantity and reported quantity, read again while it is closed.</summary>
     public abstract string CounterForClose { get; }
 

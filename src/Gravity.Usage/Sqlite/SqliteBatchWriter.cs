@@ -13,10 +13,12 @@ internal sealed class SqliteBatchWriter : IDisposable
     private readonly SqliteCommand _upsert;
     private readonly SqliteCommand _insertKey;
     private readonly SqliteCommand _deleteKey;
+    private readonly SqliteCommand _upsertReading;
 
     private SqliteBatchWriter(SqliteConnection connection, SqliteQueries queries)
     {
         Connection = connection;
+        _upsertReading = Prepare(queries.Gauges.UpsertReading, "$account", "$bucket_start", "$meter", "$kind", "$value", "$observed_at");
         _upsert = Prepare(queries.Upsert, "$account", "$bucket_start", "$meter", "$quantity");
         _insertKey = Prepare(queries.InsertKey, "$account", "$meter", "$key", "$recorded_at");
         _deleteKey = Prepare(queries.DeleteKey, "$account", "$meter", "$key");
@@ -54,6 +56,7 @@ internal sealed class SqliteBatchWriter : IDisposable
         _upsert.Transaction = transaction;
         _insertKey.Transaction = transaction;
         _deleteKey.Transaction = transaction;
+        _upsertReading.Transaction = transaction;
 
         var counters = new Dictionary<CounterKey, CounterDelta>();
         List<(int Index, KeyRef Key)>? repeatsInBatch = null;
@@ -61,6 +64,11 @@ internal sealed class SqliteBatchWriter : IDisposable
         for (var i = 0; i < increments.Count; i++)
         {
             var increment = increments[i];
+            if (increment.IsReading)
+            {
+                continue; // Gauge readings are written by WriteReadings, after the counters.
+            }
+
             if (increment.IdempotencyKey is { } key)
             {
                 var keyRef = new KeyRef(increment.Account, increment.Meter, key);
@@ -113,8 +121,40 @@ internal sealed class SqliteBatchWriter : IDisposable
             }
         }
 
+        WriteReadings(increments, statuses);
         transaction.Commit();
         return statuses;
+    }
+
+    /// <summary>
+    /// Writes the batch's gauge readings in arrival order, each guarded by its idempotency key as increments are (a
+    /// key repeated in the batch finds the first use's key stored). A reading never overflows, so a key once stored stays.
+    /// </summary>
+    private void WriteReadings(IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses)
+    {
+        for (var i = 0; i < increments.Count; i++)
+        {
+            var reading = increments[i];
+            if (!reading.IsReading)
+            {
+                continue;
+            }
+
+            if (reading.IdempotencyKey is { } key && !InsertKey(reading, key))
+            {
+                statuses[i] = UsageWriteStatus.Duplicate;
+                continue;
+            }
+
+            _upsertReading.Parameters[0].Value = reading.Account;
+            _upsertReading.Parameters[1].Value = reading.BucketStart.ToUnixTimeSeconds();
+            _upsertReading.Parameters[2].Value = reading.Meter;
+            _upsertReading.Parameters[3].Value = (int)reading.Kind;
+            _upsertReading.Parameters[4].Value = reading.Quantity;
+            _upsertReading.Parameters[5].Value = reading.ObservedAt.ToUnixTimeMilliseconds();
+            _upsertReading.ExecuteNonQuery();
+            statuses[i] = UsageWriteStatus.Recorded;
+        }
     }
 
     public void Dispose()
@@ -122,6 +162,7 @@ internal sealed class SqliteBatchWriter : IDisposable
         _upsert.Dispose();
         _insertKey.Dispose();
         _deleteKey.Dispose();
+        _upsertReading.Dispose();
         Connection.Dispose();
     }
 
