@@ -249,7 +249,9 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
         }
 
         var bucketStart = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % _bucketTicks), TimeSpan.Zero);
-        return new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now, kind, at);
+        return reading
+            ? new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now, kind, at)
+            : new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now);
     }
 
     private void ValidateDeclaredMeter(string meter)
