@@ -31,21 +31,27 @@ public sealed class GaugeReportingTests<TFixture> : GaugeTest<TFixture>
         await ReportAtAsync(provider, Day0.AddHours(5));
         var afterDown = StripeLast(SeatsEvent, customer, month.Start, month.End);
 
-        // Two readings in one second; the later arrival wins, locally and at Stripe.
+        // A reading after that report was sent; then another with the very same timestamp, after that one was sent
+        // too: the later arrival wins, locally and at Stripe.
         await SetAsync(provider, "acct", Seats, 6, Day0.AddHours(5).AddMinutes(10));
-        await SetAsync(provider, "acct", Seats, 7, Day0.AddHours(5).AddMinutes(10));
         await ReportAtAsync(provider, Day0.AddHours(6));
+        await SetAsync(provider, "acct", Seats, 7, Day0.AddHours(5).AddMinutes(10));
+        await ReportAtAsync(provider, Day0.AddHours(7));
 
         var billed = await BilledAsync(provider, "acct", Seats, month.Start, month.End);
         var reports = await ReportsAsync(provider);
         var series = await provider.GetRequiredService<IUsageMeter>().GetSeriesAsync("acct", Day0, Day0.AddDays(1), Seats);
+        var ledgerId = await Fixture.TextAsync($"SELECT ledger_id FROM {Fixture.Table("usage_ledger")}");
+        var expectedIdentifiers = reports.Select((r, i) => ReportIdentifier.CreateForGauge(ledgerId, "acct", Seats, r.BucketStart.ToUnixTimeSeconds(), i, r.Quantity));
         Assert.Multiple(() =>
         {
+            Assert.That(reports.Select(r => r.Identifier), Is.EqualTo(expectedIdentifiers), "derived from ledger, account, meter, timestamp, reports before and value");
+            Assert.That(reports.Select(r => r.BucketStart), Is.EqualTo(new[] { Day0.AddHours(2), Day0.AddHours(4), Day0.AddHours(5).AddMinutes(10), Day0.AddHours(5).AddMinutes(10).AddSeconds(1) }), "the readings' timestamps; the tie one second after the report before");
             Assert.That(afterFirst, Is.EqualTo(8));
             Assert.That(afterDown, Is.EqualTo(3), "the backdated 12 is older than the period's latest reading");
             Assert.That(billed, Is.EqualTo(new MeterUsage(Seats, 7) { Kind = MeterKind.Last, SentQuantity = 7 }));
             Assert.That(StripeLast(SeatsEvent, customer, month.Start, month.End), Is.EqualTo(billed.Quantity), "Stripe's last is what the period bills");
-            Assert.That(reports.Select(r => (r.Quantity, r.Status)), Is.EqualTo(new[] { (8L, UsageReportStatus.Sent), (3L, UsageReportStatus.Sent), (7L, UsageReportStatus.Sent) }));
+            Assert.That(reports.Select(r => (r.Quantity, r.Status)), Is.EqualTo(new[] { (8L, UsageReportStatus.Sent), (3L, UsageReportStatus.Sent), (6L, UsageReportStatus.Sent), (7L, UsageReportStatus.Sent) }));
             Assert.That(reports.Select(r => r.BucketStart), Is.Ordered.Ascending.And.Unique, "each report stamped after the one before");
             Assert.That(reports.Select(r => r.Identifier), Is.Unique);
             Assert.That(series.Select(b => (b.BucketStart, b.Quantity)), Is.EqualTo(new[]
@@ -127,6 +133,28 @@ public sealed class GaugeReportingTests<TFixture> : GaugeTest<TFixture>
             Assert.That(StripeLast(PlanSeatsEvent, customer, day2.Start, day2.End), Is.EqualTo(14));
             Assert.That((await BilledAsync(first, "acct", PlanSeats, day2.Start, day2.End)).Quantity, Is.EqualTo(14));
             Assert.That((await BilledAsync(first, "acct", PlanSeats, day1.Start, day1.End)).Quantity, Is.EqualTo(10), "a later period's reading does not reach back");
+        });
+    }
+
+    [Test]
+    public async Task MeterEventStream_LastGoingDownAfterAReport_StripeLastIsThePeriodsLatestReading()
+    {
+        var provider = BuildProvider(stripe: o => o.Api = StripeUsageApi.MeterEventStream);
+        var customer = await MapAsync(provider, "acct");
+        var month = MonthOf(Day0);
+
+        await SetAsync(provider, "acct", Seats, 9, Day0.AddHours(1));
+        await ReportAtAsync(provider, Day0.AddHours(2));
+        await SetAsync(provider, "acct", Seats, 2, Day0.AddHours(2).AddMinutes(5));
+        await SetAsync(provider, "acct", Seats, 15, Day0.AddHours(1).AddMinutes(59)); // backdated, older than 2
+        await ReportAtAsync(provider, Day0.AddHours(3));
+
+        var billed = await BilledAsync(provider, "acct", Seats, month.Start, month.End);
+        Assert.Multiple(() =>
+        {
+            Assert.That(billed.Quantity, Is.EqualTo(2));
+            Assert.That(StripeLast(SeatsEvent, customer, month.Start, month.End), Is.EqualTo(2), "the stream carries the gauge's timestamp too");
+            Assert.That(Stripe.MeterEvents.Select(e => e.Value), Is.EqualTo(new[] { 9m, 2m }));
         });
     }
 
