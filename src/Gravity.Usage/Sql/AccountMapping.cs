@@ -46,6 +46,7 @@ internal static class AccountMapping
                 return new ReportClosing(c.Account, c.Meter, bucketStart, bucketStart + bucketSize, BillingPlan.SkipReason(oldPlan, bucketStart + bucketSize));
             }).ToList();
             await ReportClosings.CloseAsync(connection, transaction, sql, closings, now, cancellationToken).ConfigureAwait(false);
+            await ReopenGaugesAsync(connection, transaction, sql, account.Account, now, cancellationToken).ConfigureAwait(false);
         }
 
         var billableSince = account.BillableSince
@@ -73,6 +74,18 @@ internal static class AccountMapping
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// A gauge's period is billed by its latest report: after a change of plan, its readings of the last 35 days (all
+    /// Stripe still takes) are closed again by the next run under the new plan, so an account that turns billable has
+    /// its gauges' values sent without waiting for them to change. A value that does not change sends nothing more.
+    /// </summary>
+    private static Task<int> ReopenGaugesAsync(DbConnection connection, DbTransaction transaction, LedgerSql sql, string account, DateTimeOffset now, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            sql.Gauges.ReopenAccount,
+            new { Account = account, SinceMs = (now - TimeSpan.FromDays(35)).ToUnixTimeMilliseconds() },
+            transaction,
+            cancellationToken: cancellationToken));
 
     /// <summary>Reads an account and its subscription items with the store's own queries, each on a connection of its own.</summary>
     /// <param name="queryAccounts">Runs a query returning account rows.</param>

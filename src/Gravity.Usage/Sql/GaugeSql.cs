@@ -95,6 +95,9 @@ internal sealed class GaugeSql
             WHERE account = @Account AND bucket_start = @BucketStart AND meter = @Meter AND value = @Value AND observed_at = @ObservedAt AND reported = {no}
             """;
 
+        // After a change of plan: the account's recent gauge rows are closed again, under the new plan.
+        ReopenAccount = $"UPDATE {gauge} SET reported = {no} WHERE account = @Account AND reported = {yes} AND observed_at >= @SinceMs";
+
         // Concurrent closes of one account's gauge queue here (writers never take it); SQLite has one writer anyway.
         LockMeter = postgreSql ? "SELECT pg_advisory_xact_lock(hashtextextended(@Account::text || '|' || @Meter::text, 7317))" : null;
         InsertReport = $"""
@@ -140,6 +143,9 @@ internal sealed class GaugeSql
 
     /// <summary>Gets the statement that marks a gauge bucket reported, if it still holds the reading that was read.</summary>
     public string MarkReported { get; }
+
+    /// <summary>Gets the statement that marks an account's gauge rows read since an instant as unreported again.</summary>
+    public string ReopenAccount { get; }
 
     /// <summary>Gets the statement that serializes closes of one account's meter, or <see langword="null"/> where writes are serial anyway.</summary>
     public string? LockMeter { get; }

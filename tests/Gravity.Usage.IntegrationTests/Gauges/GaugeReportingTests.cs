@@ -182,6 +182,31 @@ public sealed class GaugeReportingTests<TFixture> : GaugeTest<TFixture>
     }
 
     [Test]
+    public async Task PlanChange_FreeAccountTurnsBillable_ItsGaugeValueIsSentWithoutANewReading()
+    {
+        var provider = BuildProvider();
+        var customer = await MapAsync(provider, "acct", billable: false);
+        var month = MonthOf(Day0);
+        await SetAsync(provider, "acct", Seats, 4, Day0.AddHours(1));
+        await ReportAtAsync(provider, Day0.AddHours(2));
+        var whileFree = await BilledAsync(provider, "acct", Seats, month.Start, month.End);
+
+        await MapAsync(provider, "acct", billable: true, customer: customer);
+        await ReportAtAsync(provider, Day0.AddHours(3));
+        var again = await ReportAtAsync(provider, Day0.AddHours(4));
+
+        var reports = await ReportsAsync(provider);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(whileFree, Is.EqualTo(new MeterUsage(Seats, 4) { Kind = MeterKind.Last, SkippedQuantity = 4 }));
+            Assert.That(reports.Select(r => (r.Quantity, r.Status)), Is.EqualTo(new[] { (4L, UsageReportStatus.Skipped), (4L, UsageReportStatus.Sent) }));
+            Assert.That(again.Closed, Is.Zero, "sent once");
+            Assert.That(StripeLast(SeatsEvent, customer, month.Start, month.End), Is.EqualTo(4));
+            Assert.That(await BilledAsync(provider, "acct", Seats, month.Start, month.End), Is.EqualTo(new MeterUsage(Seats, 4) { Kind = MeterKind.Last, SentQuantity = 4 }));
+        });
+    }
+
+    [Test]
     public async Task GetAsync_SplitsUsageBySentPendingSkippedAndFailed_ForSumsAndGauges()
     {
         var provider = BuildProvider();
