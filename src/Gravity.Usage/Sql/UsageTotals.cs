@@ -39,7 +39,10 @@ internal static class UsageTotals
         var counters = UsageReads.ToTotalsWithReported(
             await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(totalsSql).ConfigureAwait(false),
             account);
-        var split = await QueryAsync<(string Meter, string Status, long High, long Low)>(gauges.ReportSplit).ConfigureAwait(false);
+        // Nothing closed yet (the common read of a period in progress): no report to split by, no query.
+        var split = counters.Any(c => c.Reported > 0)
+            ? await QueryAsync<(string Meter, string Status, long High, long Low)>(gauges.ReportSplit).ConfigureAwait(false)
+            : [];
         var readings = (await QueryAsync<GaugeRow>(gauges.PeriodRows).ConfigureAwait(false))
             .Concat(await QueryAsync<GaugeRow>(gauges.CarriedBefore).ConfigureAwait(false))
             .GroupBy(r => r.Meter, StringComparer.Ordinal)
