@@ -31,6 +31,12 @@ internal static class ReportsCommand
                 Limit = count,
             };
             var reports = await ledger.Reports.ListReportsAsync(query, token).ConfigureAwait(false);
+            if (reports.Count == count)
+            {
+                // On standard error, so that the JSON on standard output stays one document.
+                await context.Environment.Error.WriteLineAsync($"(a full page of {count} reports; the next: --after-id {reports[^1].Id})").ConfigureAwait(false);
+            }
+
             if (context.Json)
             {
                 Json.Write(context.Out, reports.Select(r => new
@@ -70,11 +76,6 @@ internal static class ReportsCommand
             }
 
             table.WriteTo(context.Out);
-            if (reports.Count == count)
-            {
-                await context.Environment.Error.WriteLineAsync($"(the first {count} reports; next page: --after-id {reports[^1].Id})").ConfigureAwait(false);
-            }
-
             return ExitCodes.Ok;
         }, ct));
         return new Command("reports", "The report outbox.") { list };
