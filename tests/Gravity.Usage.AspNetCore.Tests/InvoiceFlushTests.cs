@@ -91,6 +91,22 @@ public sealed class InvoiceFlushTests : WebhookTest
         });
     }
 
+    [TestCase("""{"id":"evt_odd_1","object":"event","type":"invoice.created","data":{"object":"not an invoice"}}""")]
+    [TestCase("""{"id":"evt_odd_2","object":"event","type":"invoice.created","data":{"object":{"object":"customer","id":"cus_1"}}}""")]
+    [TestCase("""{"id":"evt_odd_3","object":"event","type":"invoice.created"}""")]
+    public async Task SignedInvoiceCreatedWithoutAnInvoice_IsAnsweredAndIgnored(string body)
+    {
+        var app = await StartHostAsync();
+
+        using var response = await PostSignedAsync(app, body);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await ReadAsync(response), Does.Contain("ignored"));
+        });
+    }
+
     [Test]
     public async Task CustomerWithNoAccount_IsAnsweredAndLogged()
     {

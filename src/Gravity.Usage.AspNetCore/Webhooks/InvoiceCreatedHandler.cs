@@ -20,7 +20,19 @@ internal sealed partial class InvoiceCreatedHandler(InvoiceFlushQueue queue, ILo
     public ValueTask<StripeWebhookOutcome> HandleAsync(StripeWebhookEnvelope envelope, CancellationToken cancellationToken)
     {
         // Stripe.net's parser, without failing on an event rendered for another API version than Stripe.net's own.
-        var stripeEvent = EventUtility.ConstructEventWithoutVerification(envelope.Payload, throwOnApiVersionMismatch: false);
+        Event stripeEvent;
+        try
+        {
+            stripeEvent = EventUtility.ConstructEventWithoutVerification(envelope.Payload, throwOnApiVersionMismatch: false);
+        }
+#pragma warning disable CA1031 // A signed body Stripe.net cannot read is answered and logged, not retried by Stripe for days.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogUnreadable(logger, ex, envelope.Id);
+            return ValueTask.FromResult(StripeWebhookOutcome.Ignored);
+        }
+
         if (stripeEvent.Data?.Object is not Invoice invoice)
         {
             LogNotAnInvoice(logger, envelope.Id);
@@ -42,6 +54,9 @@ internal sealed partial class InvoiceCreatedHandler(InvoiceFlushQueue queue, ILo
         var flush = new InvoiceFlush(envelope.Id, invoice.Id, invoice.CustomerId);
         return ValueTask.FromResult(queue.TryEnqueue(flush) ? StripeWebhookOutcome.Accepted : StripeWebhookOutcome.Busy);
     }
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Stripe event {EventId} (invoice.created) could not be read by Stripe.net; ignored.")]
+    private static partial void LogUnreadable(ILogger logger, Exception exception, string eventId);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Stripe event {EventId} (invoice.created) carries no invoice; ignored.")]
     private static partial void LogNotAnInvoice(ILogger logger, string eventId);
