@@ -1,5 +1,5 @@
 using Gravity.Usage.AspNetCore.Webhooks;
-using Gravity.Usage.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.Options;
 
 namespace Gravity.Usage.AspNetCore.Tests;
@@ -7,7 +7,7 @@ namespace Gravity.Usage.AspNetCore.Tests;
 /// <summary>The processed-event memory: one claim per id, forgotten after the retention or beyond the capacity.</summary>
 public sealed class ProcessedStripeEventsTests
 {
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
 
     [Test]
     public void AnId_IsClaimedOnce()

@@ -1,4 +1,4 @@
-using Gravity.Usage.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.Tool.Tests;
 
@@ -10,7 +10,7 @@ public sealed record ToolRun(int ExitCode, string Out, string Error)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var environment = new ToolEnvironment(output, error, name => variables is not null && variables.TryGetValue(name, out var value) ? value : null, new ManualTimeProvider(now));
+        var environment = new ToolEnvironment(output, error, name => variables is not null && variables.TryGetValue(name, out var value) ? value : null, new FakeTimeProvider(now));
         var code = await ToolApp.RunAsync(args, environment);
         return new ToolRun(code, output.ToString(), error.ToString());
     }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Gravity.Usage.Tool.Tests;
 
 /// <summary>
@@ -24,7 +26,7 @@ public abstract class ToolTest(string provider)
     protected string Provider => provider;
 
     [SetUp]
-    public async Task CreateLedgerAsync() => Ledger = await ToolLedger.CreateAsync(provider, new Testing.ManualTimeProvider(ClosedAt));
+    public async Task CreateLedgerAsync() => Ledger = await ToolLedger.CreateAsync(provider, new FakeTimeProvider(ClosedAt));
 
     [TearDown]
     public async Task DeleteLedgerAsync()
