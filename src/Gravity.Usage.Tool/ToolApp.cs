@@ -5,8 +5,9 @@ namespace Gravity.Usage.Tool;
 
 /// <summary>
 /// The <c>gravity-usage</c> command line. Each command lives in its own file under <c>Commands/</c> and is listed in
-/// <see cref="CreateCommands"/>; a command that needs Stripe (such as <c>reconcile --period</c>) reads
-/// <c>STRIPE_API_KEY</c> from the environment itself, so the commands that do not never touch the key.
+/// <see cref="CreateCommands"/>; a command that needs Stripe (such as <c>reconcile --period</c>) builds its client with
+/// <see cref="StripeEnvironment.CreateClient"/> (<c>STRIPE_API_KEY</c>) itself, so the commands that do not never touch
+/// the key, and runs its work through <see cref="CommandRunner"/> for the ledger, the output format and the exit codes.
 /// </summary>
 internal static class ToolApp
 {

@@ -44,6 +44,27 @@ public sealed class DispatchTests : WebhookTest
     }
 
     [Test]
+    public async Task TheAnswer_DoesNotWaitForTheFlush()
+    {
+        var lookup = new GatedCustomerAccounts();
+        var app = await StartHostAsync(configureServices: s => s.AddSingleton<IStripeCustomerAccounts>(lookup));
+        var customer = Stripe.AddCustomer("cus_fast");
+        await MapAsync(app, "acct_1", customer);
+        await IncrementAsync(app, "acct_1", 2);
+
+        using var response = await PostSignedAsync(app, StripeEvents.InvoiceCreated("evt_fast", customer));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(lookup.Calls, Is.Zero, "answered while the flush has not run");
+            Assert.That(Stripe.RequestCount, Is.Zero);
+        });
+        lookup.Release.SetResult();
+        await Poll.UntilAsync(() => Task.FromResult(Stripe.GetMeterTotal(ApiCallsEvent, customer) == 2), () => "the flush did not run once released");
+    }
+
+    [Test]
     public async Task FullQueue_Is503_AndTheEventIsTakenWhenResent()
     {
         var lookup = new GatedCustomerAccounts();

@@ -1,5 +1,6 @@
 using Gravity.Usage.AspNetCore.Tests.Support;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,29 @@ public sealed class StartupTests : WebhookTest
             Assert.That(ex.Failures, Has.Some.Contains("QueueCapacity"));
             Assert.That(ex.Failures, Has.Some.Contains("MaxPayloadBytes"));
             Assert.That(ex.Message, Does.Not.Contain(apiKey));
+        });
+    }
+
+    [Test]
+    public async Task Options_BindFromConfiguration_AndCodeWins()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Webhook:WebhookSecret"] = Secret,
+            ["Webhook:SignatureTolerance"] = "00:01:00",
+            ["Webhook:QueueCapacity"] = "7",
+        }).Build();
+        var app = await StartHostAsync(
+            webhook: o => o.WebhookSecret = null, // the base class's secret is taken away: the configuration must supply it
+            configureServices: s => s.AddStripeUsageWebhook(configuration.GetSection("Webhook"), o => o.QueueCapacity = 9));
+
+        var options = app.Services.GetRequiredService<IOptions<StripeUsageWebhookOptions>>().Value;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(options.WebhookSecret, Is.EqualTo(Secret));
+            Assert.That(options.SignatureTolerance, Is.EqualTo(TimeSpan.FromMinutes(1)));
+            Assert.That(options.QueueCapacity, Is.EqualTo(9));
         });
     }
 

@@ -2,6 +2,7 @@ using Gravity.Usage.AspNetCore;
 using Gravity.Usage.AspNetCore.Errors;
 using Gravity.Usage.AspNetCore.Flush;
 using Gravity.Usage.AspNetCore.Webhooks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -33,6 +34,27 @@ public static class UsageAspNetCoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStripeWebhookHandler, MeterErrorReportHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, InvoiceFlushService>());
         return services;
+    }
+
+    /// <summary>
+    /// Registers the Stripe usage webhook with its options bound from configuration, such as
+    /// <c>AddStripeUsageWebhook(builder.Configuration.GetSection("Usage:Webhook"))</c> with keys <c>WebhookSecret</c>,
+    /// <c>SignatureTolerance</c>, <c>QueueCapacity</c>, … (see <see cref="StripeUsageWebhookOptions"/>); choices made in
+    /// <paramref name="configure"/> win. Keep the secret in user secrets or an environment variable
+    /// (<c>Usage__Webhook__WebhookSecret</c>). Validated at start as in code.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configuration">The webhook's configuration section.</param>
+    /// <param name="configure">Further settings, applied after the configuration.</param>
+    /// <returns>The services, for chaining.</returns>
+    public static IServiceCollection AddStripeUsageWebhook(this IServiceCollection services, IConfiguration configuration, Action<StripeUsageWebhookOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services.AddStripeUsageWebhook(options =>
+        {
+            configuration.Bind(options);
+            configure?.Invoke(options);
+        });
     }
 
     /// <summary>
