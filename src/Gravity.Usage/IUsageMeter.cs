@@ -23,6 +23,23 @@ public interface IUsageMeter
         DateTimeOffset? timestamp = null,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Records several meters for one account all or nothing, in one transaction, under one optional idempotency key
+    /// and one timestamp; completes once it is durable (see <see cref="UsageMeter.RecordAsync"/> for the rules).
+    /// </summary>
+    /// <param name="account">The host application's customer id.</param>
+    /// <param name="parts">At least one part, each on a different declared meter, such as <c>UsagePart.Increment("tokens", 812)</c>.</param>
+    /// <param name="idempotencyKey">An optional key, such as a request id, that makes a retried call count once; another call with the same key is refused with <see cref="UsageIdempotencyConflictException"/>.</param>
+    /// <param name="timestamp">When the usage happened; now when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for room in a full queue.</param>
+    /// <returns><see cref="IncrementOutcome.Recorded"/>, or <see cref="IncrementOutcome.Duplicate"/> when the same call was already recorded under the key.</returns>
+    Task<IncrementOutcome> RecordAsync(
+        string account,
+        IReadOnlyList<UsagePart> parts,
+        string? idempotencyKey = null,
+        DateTimeOffset? timestamp = null,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Reads an account's usage per meter over the buckets that start in [<paramref name="periodStart"/>, <paramref name="periodEnd"/>).</summary>
     /// <param name="account">The account.</param>
     /// <param name="periodStart">The inclusive start of the period.</param>
