@@ -10,7 +10,7 @@ BEGIN
         ALTER TABLE {prefix}usage_idempotency ADD COLUMN fingerprint bigint; -- NULL: stored before version 4, matches any retry
         ALTER TABLE {prefix}usage_idempotency RENAME TO usage_idempotency_key;
         ALTER TABLE {prefix}usage_idempotency_key RENAME CONSTRAINT usage_idempotency_pkey TO usage_idempotency_key_pkey;
-        ALTER INDEX {prefix}ix_usage_idempotency_recorded_at RENAME TO ix_usage_idempotency_key_recorded_at;
+        ALTER INDEX IF EXISTS {prefix}ix_usage_idempotency_recorded_at RENAME TO ix_usage_idempotency_key_recorded_at;
     ELSE
         DROP TABLE IF EXISTS {prefix}usage_idempotency;
     END IF;
