@@ -20,9 +20,9 @@ namespace Gravity.Usage;
 /// </para>
 /// <para>
 /// <b>Fingerprints.</b> <see cref="Fingerprint"/> summarises the call that carries the key, so that a store tells a
-/// retry (same fingerprint: <see cref="UsageWriteStatus.Duplicate"/>) from another call reusing the key (different
-/// fingerprint: <see cref="UsageWriteStatus.Conflict"/>). 0 means unknown, and matches any stored key, as does a key
-/// stored without a fingerprint.
+/// retry (a matching fingerprint: <see cref="UsageWriteStatus.Duplicate"/>) from another call reusing the key (one that
+/// does not match: <see cref="UsageWriteStatus.Conflict"/>). Stores compare with <see cref="FingerprintsMatch"/>. 0 means
+/// unknown, and matches any stored key, as does a key stored without a fingerprint.
 /// </para>
 /// </remarks>
 public readonly record struct UsageIncrement(
@@ -41,4 +41,13 @@ public readonly record struct UsageIncrement(
 
     /// <summary>Gets how many parts the call has; 0 or 1 for an increment on its own.</summary>
     public int PartCount { get; init; }
+
+    /// <summary>
+    /// Tells whether a call with the fingerprint <paramref name="attempted"/> is a retry of the call stored with
+    /// <paramref name="stored"/>: the same meters and quantities, and the same bucket when both calls gave a timestamp.
+    /// </summary>
+    /// <param name="stored">The fingerprint stored with the key; 0 for a key stored without one.</param>
+    /// <param name="attempted">The fingerprint of the call now carrying the key; 0 when unknown.</param>
+    /// <returns><see langword="true"/> for a retry (or when either is unknown); <see langword="false"/> for a conflict.</returns>
+    public static bool FingerprintsMatch(long stored, long attempted) => Internal.IdempotencyFingerprint.Matches(stored, attempted);
 }

@@ -47,16 +47,21 @@ public sealed class IdempotencyFingerprintTests
     }
 
     [Test]
-    public void Compute_WithoutTimestamp_LeavesTheBucketOut_SoARetryAfterAnHourBoundaryMatches()
+    public void Matches_BucketsComparedOnlyWhenBothCallsGaveATimestamp()
     {
-        var first = IdempotencyFingerprint.Compute("tokens", 812, Bucket, timestampGiven: false);
-        var retry = IdempotencyFingerprint.Compute("tokens", 812, Bucket.AddHours(1), timestampGiven: false);
+        var now = IdempotencyFingerprint.Compute("tokens", 812, Bucket, timestampGiven: false);
+        var nowAnHourLater = IdempotencyFingerprint.Compute("tokens", 812, Bucket.AddHours(1), timestampGiven: false);
         var stamped = IdempotencyFingerprint.Compute("tokens", 812, Bucket, timestampGiven: true);
+        var stampedAnHourLater = IdempotencyFingerprint.Compute("tokens", 812, Bucket.AddHours(1), timestampGiven: true);
+        var otherQuantityStamped = IdempotencyFingerprint.Compute("tokens", 813, Bucket, timestampGiven: true);
 
         Assert.Multiple(() =>
         {
-            Assert.That(retry, Is.EqualTo(first));
-            Assert.That(stamped, Is.Not.EqualTo(first), "a call stamped explicitly is another call than one stamped now");
+            Assert.That(nowAnHourLater, Is.EqualTo(now), "a retry stamped now after an hour boundary");
+            Assert.That(IdempotencyFingerprint.Matches(now, stampedAnHourLater), Is.True, "a retry that repeats the first attempt's instant");
+            Assert.That(IdempotencyFingerprint.Matches(stampedAnHourLater, now), Is.True);
+            Assert.That(IdempotencyFingerprint.Matches(stamped, stampedAnHourLater), Is.False, "two explicit timestamps in different buckets");
+            Assert.That(IdempotencyFingerprint.Matches(now, otherQuantityStamped), Is.False, "the quantity still counts");
         });
     }
 
@@ -67,10 +72,16 @@ public sealed class IdempotencyFingerprintTests
         {
             Assert.That(IdempotencyFingerprint.Matches(IdempotencyFingerprint.None, 42), Is.True, "a key stored before fingerprints");
             Assert.That(IdempotencyFingerprint.Matches(42, IdempotencyFingerprint.None), Is.True);
-            Assert.That(IdempotencyFingerprint.Matches(42, 42), Is.True);
-            Assert.That(IdempotencyFingerprint.Matches(42, 43), Is.False);
+            Assert.That(IdempotencyFingerprint.Matches(Five, Five), Is.True);
+            Assert.That(IdempotencyFingerprint.Matches(Five, Six), Is.False);
+            Assert.That(UsageIncrement.FingerprintsMatch(Five, Six), Is.False, "the public rule for custom stores is the same");
+            Assert.That(UsageIncrement.FingerprintsMatch(IdempotencyFingerprint.None, Six), Is.True);
         });
     }
 
-    private const long StableValue = 1480978217998739832;
+    private static readonly long Five = IdempotencyFingerprint.Compute("tokens", 5, Bucket, true);
+
+    private static readonly long Six = IdempotencyFingerprint.Compute("tokens", 6, Bucket, true);
+
+    private const long StableValue = 4587899010930960760;
 }
