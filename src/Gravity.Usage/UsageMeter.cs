@@ -66,6 +66,8 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
     /// <param name="idempotencyKey">
     /// An optional key (1 to 255 characters, the same rule as <paramref name="account"/>), such as a request id: however often an increment with the same key
     /// arrives for this account and meter within <see cref="UsageBillingOptions.IdempotencyKeyRetention"/>, it counts once.
+    /// The key with another quantity, or another bucket when both calls give a timestamp, is a conflict
+    /// (<see cref="UsageIdempotencyConflictException"/>), never a silent duplicate.
     /// </param>
     /// <param name="timestamp">
     /// When the usage happened; now when <see langword="null"/>. At most 5 minutes ahead of the clock and at most
