@@ -78,7 +78,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         }
 
         // The one measurement on the caller's path: a tagless add, next to free while nobody listens.
-        _instruments.QueueDepth.Add(1);
+        _instruments.QueueDepth.Add(pending.Size);
 
         return await pending.Task.ConfigureAwait(false);
     }
@@ -111,7 +111,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
                 increments += pending.Size;
             }
 
-            _instruments.QueueDepth.Add(-batch.Count);
+            _instruments.QueueDepth.Add(-increments);
             Volatile.Write(ref _commitStartedAt, _timeProvider.GetTimestamp());
             await CommitAsync(batch).ConfigureAwait(false);
             Volatile.Write(ref _commitStartedAt, 0);
@@ -123,10 +123,10 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     private async Task CommitAsync(List<PendingIncrement> batch)
     {
         using var activity = UsageActivities.Source.StartActivity(UsageActivities.GroupCommit);
-        activity?.SetTag(UsageTags.BatchSize, batch.Count);
-        _instruments.BatchSize.Record(batch.Count);
-        var started = Stopwatch.GetTimestamp();
         var increments = Flatten(batch);
+        activity?.SetTag(UsageTags.BatchSize, increments.Length);
+        _instruments.BatchSize.Record(increments.Length);
+        var started = Stopwatch.GetTimestamp();
 
         IReadOnlyList<UsageWriteStatus> statuses;
         try
