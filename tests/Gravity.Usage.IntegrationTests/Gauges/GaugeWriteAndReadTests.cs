@@ -55,18 +55,19 @@ public sealed class GaugeWriteAndReadTests<TFixture> : GaugeTest<TFixture>
     }
 
     [Test]
-    public async Task SetAsync_SameIdempotencyKeyAgain_IsADuplicateAndKeepsTheFirstValue()
+    public async Task SetAsync_SameIdempotencyKeyAgain_ARetryIsADuplicateAndOtherContentAConflict()
     {
         var provider = BuildProvider();
         var meter = provider.GetRequiredService<IUsageMeter>();
         Clock.SetUtcNow(Day0.AddHours(3));
 
         var first = await meter.SetAsync("acct", 5, Seats, idempotencyKey: "req-1", timestamp: Day0.AddHours(1));
-        var retried = await meter.SetAsync("acct", 9, Seats, idempotencyKey: "req-1", timestamp: Day0.AddHours(2));
+        var retried = await meter.SetAsync("acct", 5, Seats, idempotencyKey: "req-1", timestamp: Day0.AddHours(1));
+        var conflict = Assert.ThrowsAsync<UsageIdempotencyConflictException>(() => meter.SetAsync("acct", 9, Seats, idempotencyKey: "req-1", timestamp: Day0.AddHours(1)));
         var together = await Task.WhenAll(
-            meter.SetAsync("acct", 11, Peak, idempotencyKey: "req-2"),
-            meter.SetAsync("acct", 12, Peak, idempotencyKey: "req-2"),
-            meter.SetAsync("acct", 13, Peak, idempotencyKey: "req-2"));
+            meter.SetAsync("acct", 11, Peak, idempotencyKey: "req-2", timestamp: Day0.AddHours(2)),
+            meter.SetAsync("acct", 11, Peak, idempotencyKey: "req-2", timestamp: Day0.AddHours(2)),
+            meter.SetAsync("acct", 11, Peak, idempotencyKey: "req-2", timestamp: Day0.AddHours(2)));
         var otherMeter = await meter.SetAsync("acct", 2, PlanSeats, idempotencyKey: "req-1");
 
         var usage = await meter.GetAsync("acct", Day0, Day0.AddDays(1));
@@ -74,10 +75,12 @@ public sealed class GaugeWriteAndReadTests<TFixture> : GaugeTest<TFixture>
         {
             Assert.That(first, Is.EqualTo(IncrementOutcome.Recorded));
             Assert.That(retried, Is.EqualTo(IncrementOutcome.Duplicate));
-            Assert.That(together.Count(o => o == IncrementOutcome.Recorded), Is.EqualTo(1), "one of three concurrent uses of a key is recorded");
+            Assert.That(conflict, Is.Not.Null, "the key with another value is refused, not silently dropped");
+            Assert.That(together.Count(o => o == IncrementOutcome.Recorded), Is.EqualTo(1), "one of three concurrent retries is recorded");
+            Assert.That(together.Count(o => o == IncrementOutcome.Duplicate), Is.EqualTo(2));
             Assert.That(otherMeter, Is.EqualTo(IncrementOutcome.Recorded), "keys are per account and meter, as for increments");
-            Assert.That(usage.GetMeter(Seats).Quantity, Is.EqualTo(5));
-            Assert.That(usage.GetMeter(Peak).Quantity, Is.EqualTo(11).Or.EqualTo(12).Or.EqualTo(13));
+            Assert.That(usage.GetMeter(Seats).Quantity, Is.EqualTo(5), "the conflicting value changed nothing");
+            Assert.That(usage.GetMeter(Peak).Quantity, Is.EqualTo(11));
             Assert.That(usage.GetMeter(PlanSeats).Quantity, Is.EqualTo(2));
         });
     }
@@ -112,7 +115,7 @@ public sealed class GaugeWriteAndReadTests<TFixture> : GaugeTest<TFixture>
             Assert.That(usage.Meters, Is.EqualTo(new[] { new MeterUsage(Seats, 1) { Kind = MeterKind.Last, PendingQuantity = 1 } }), "only the valid reading");
             Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_gauge")}"), Is.EqualTo(1));
             Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_counter")}"), Is.Zero);
-            Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency")}"), Is.Zero);
+            Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency_key")}"), Is.Zero);
         });
     }
 }
