@@ -81,6 +81,17 @@ public sealed class GaugeMeterTests
     }
 
     [Test]
+    public void RecordAsync_AnIncrementPartOnAGauge_RefusesTheWholeCallNamingParts()
+    {
+        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.RecordAsync("acct", [UsagePart.Increment("api_calls", 1), UsagePart.Increment("seats", 2)]));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.ParamName, Is.EqualTo("parts"));
+            Assert.That(ex.Message, Does.Contain("parts[1]").And.Contain("SetAsync"));
+        });
+    }
+
+    [Test]
     public void SetAsync_UndeclaredMeter_IsRefusedNamingMeter()
     {
         var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.SetAsync("acct", 3, "storage"));
