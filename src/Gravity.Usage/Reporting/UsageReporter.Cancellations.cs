@@ -53,7 +53,7 @@ public sealed partial class UsageReporter
     private async Task ResolveCancellationAsync(
         IUsageCorrectionStore corrections,
         UsageReport target,
-        IReadOnlyList<UsageReport> waiting,
+        List<UsageReport> waiting,
         string owner,
         ConcurrentDictionary<string, Task<UsageAccount?>> accounts,
         RunTally tally,
@@ -145,7 +145,7 @@ public sealed partial class UsageReporter
     }
 
     /// <summary>Parks the corrections' amounts as needing a credit: counted in the run and logged once each.</summary>
-    private async Task ParkAsCreditAsync(IUsageCorrectionStore corrections, IReadOnlyList<UsageReport> waiting, string owner, string reason, string? requestId, RunTally tally)
+    private async Task ParkAsCreditAsync(IUsageCorrectionStore corrections, List<UsageReport> waiting, string owner, string reason, string? requestId, RunTally tally)
     {
         var now = _timeProvider.GetUtcNow();
         var credits = waiting.Select(r => new ReportCompletion(r.Id, owner, UsageReportStatus.NeedsCredit, now, reason, requestId)).ToList();

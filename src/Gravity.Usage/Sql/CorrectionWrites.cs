@@ -227,8 +227,8 @@ internal static class CorrectionWrites
         return replacement;
     }
 
-    private static Task CancelAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, long id, string reason, string? requestId, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction, sql.CancelReport, new { Id = id, Reason = reason, RequestId = requestId }, cancellationToken);
+    private static async Task CancelAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, long id, string reason, string? requestId, CancellationToken cancellationToken) =>
+        await ExecuteAsync(connection, transaction, sql.CancelReport, new { Id = id, Reason = reason, RequestId = requestId }, cancellationToken).ConfigureAwait(false);
 
     private static async Task<UsageReport> InsertReportAsync(
         DbConnection connection,
@@ -260,8 +260,8 @@ internal static class CorrectionWrites
         return row.ToReport();
     }
 
-    private static Task LinkAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, UsageReport report, long replacesId, long? correctionId, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction, sql.InsertLink, new { ReportId = report.Id, ReplacesId = replacesId, CorrectionId = correctionId }, cancellationToken);
+    private static async Task LinkAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, UsageReport report, long replacesId, long? correctionId, CancellationToken cancellationToken) =>
+        await ExecuteAsync(connection, transaction, sql.InsertLink, new { ReportId = report.Id, ReplacesId = replacesId, CorrectionId = correctionId }, cancellationToken).ConfigureAwait(false);
 
     private static Task<long> InsertCorrectionAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, CorrectionRequest request, long fromUnreported, long fromUnsent, CancellationToken cancellationToken) =>
         connection.QuerySingleAsync<long>(new CommandDefinition(
@@ -281,17 +281,17 @@ internal static class CorrectionWrites
             transaction,
             cancellationToken: cancellationToken));
 
-    private static Task SetCounterAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, CorrectionRequest request, long quantity, long reported, CancellationToken cancellationToken) =>
-        ExecuteAsync(
+    private static async Task SetCounterAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, CorrectionRequest request, long quantity, long reported, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
             connection,
             transaction,
             sql.SetCounter,
             new { request.Account, request.Meter, BucketStart = request.BucketStart.ToUnixTimeSeconds(), Quantity = quantity, ReportedQuantity = reported },
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
 
     private static async Task<UsageCorrection> ReadAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, long id, CancellationToken cancellationToken) =>
         (await connection.QuerySingleAsync<CorrectionRow>(new CommandDefinition(sql.CorrectionById, new { Id = id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToCorrection();
 
-    private static Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string statement, object parameters, CancellationToken cancellationToken) =>
+    private static Task<int> ExecuteAsync(DbConnection connection, DbTransaction transaction, string statement, object parameters, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(statement, parameters, transaction, cancellationToken: cancellationToken));
 }
