@@ -21,22 +21,24 @@ internal static class CorrectionWrites
     public static async Task<CorrectionResult> ApplyAsync(DbConnection connection, DbTransaction transaction, LedgerSql ledger, CorrectionSql sql, CorrectionRequest request, CancellationToken cancellationToken)
     {
         var counterKey = new { request.Account, request.Meter, BucketStart = request.BucketStart.ToUnixTimeSeconds() };
-        if (request.Delta > 0)
+        if (await FindAsync(connection, transaction, sql, request, cancellationToken).ConfigureAwait(false) is { } repeat)
         {
-            await ExecuteAsync(connection, transaction, sql.InsertEmptyCounter, counterKey, cancellationToken).ConfigureAwait(false);
+            return repeat;
         }
 
         // The counter first, locked where the store locks rows, as writers and closes lock counters: a correction waits
-        // behind them and they behind it, and it cannot deadlock with them.
-        var counter = await connection.QueryFirstOrDefaultAsync<(long Quantity, long ReportedQuantity)?>(
-            new CommandDefinition(sql.CounterForCorrection, counterKey, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-
-        // Looked for once the counter is locked: a correction of this counter under the same key has committed by now.
-        var existing = await connection.QueryFirstOrDefaultAsync<CorrectionRow>(new CommandDefinition(
-            sql.CorrectionByKey, new { request.Account, request.IdempotencyKey }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (existing is not null)
+        // behind them and they behind it, and it cannot deadlock with them. A positive correction may make the counter.
+        var counter = await LockCounterAsync(connection, transaction, sql, counterKey, cancellationToken).ConfigureAwait(false);
+        if (counter is null && request.Delta > 0)
         {
-            return new CorrectionResult(CorrectionOutcome.Repeat, existing.ToCorrection(isRepeat: true));
+            await ExecuteAsync(connection, transaction, sql.InsertEmptyCounter, counterKey, cancellationToken).ConfigureAwait(false);
+            counter = await LockCounterAsync(connection, transaction, sql, counterKey, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Looked for again once the counter is locked: a correction of it under the same key has committed by now.
+        if (await FindAsync(connection, transaction, sql, request, cancellationToken).ConfigureAwait(false) is { } raced)
+        {
+            return raced;
         }
 
         var (quantity, reported) = counter ?? (0, 0);
@@ -63,13 +65,15 @@ internal static class CorrectionWrites
         var id = await InsertCorrectionAsync(connection, transaction, sql, request, -fromUnreported, local.Sum(p => p.Take), cancellationToken).ConfigureAwait(false);
         foreach (var (report, part) in local)
         {
+            // Corrections already waiting on the report are applied with it: it is never sent as it was.
+            var waiting = await ApplyWaitingAsync(connection, transaction, sql, report, "Applied: the report was taken back before it was sent.", null, cancellationToken).ConfigureAwait(false);
             await ReplaceAsync(
                 connection,
                 transaction,
                 ledger,
                 sql,
                 report,
-                report.Quantity - part,
+                report.Quantity - part - waiting,
                 string.Create(CultureInfo.InvariantCulture, $"Correction {id} took {part} back before the report was sent."),
                 request.Now,
                 null,
@@ -114,24 +118,43 @@ internal static class CorrectionWrites
 
         // Every correction waiting on the report is satisfied by the cancellation, also one made while it was in flight;
         // amounts already parked as needing a credit stay parked, and the host's credit covers them.
-        var waiting = (await connection.QueryAsync<(long Id, long Quantity)>(new CommandDefinition(
-            sql.WaitingOn, new { TargetId = target.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).AsList();
-        foreach (var (id, _) in waiting)
-        {
-            await CancelAsync(connection, transaction, sql, id, $"Applied: the billing back end cancelled report {current.Identifier} and the rest was sent again.", requestId, cancellationToken).ConfigureAwait(false);
-        }
-
+        var waiting = await ApplyWaitingAsync(
+            connection, transaction, sql, current, $"Applied: the billing back end cancelled report {current.Identifier} and the rest was sent again.", requestId, cancellationToken).ConfigureAwait(false);
         return await ReplaceAsync(
             connection,
             transaction,
             ledger,
             sql,
             current,
-            current.Quantity - waiting.Sum(w => w.Quantity),
+            current.Quantity - waiting,
             "Cancelled at the billing back end for a correction; what is left was sent again as a new report.",
             now,
             requestId,
             cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<CorrectionResult?> FindAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, CorrectionRequest request, CancellationToken cancellationToken)
+    {
+        var existing = await connection.QueryFirstOrDefaultAsync<CorrectionRow>(new CommandDefinition(
+            sql.CorrectionByKey, new { request.Account, request.IdempotencyKey }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return existing is null ? null : new CorrectionResult(CorrectionOutcome.Repeat, existing.ToCorrection(isRepeat: true));
+    }
+
+    private static Task<(long Quantity, long ReportedQuantity)?> LockCounterAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, object counterKey, CancellationToken cancellationToken) =>
+        connection.QueryFirstOrDefaultAsync<(long Quantity, long ReportedQuantity)?>(
+            new CommandDefinition(sql.CounterForCorrection, counterKey, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Marks the cancelling reports waiting on <paramref name="target"/> as applied (cancelled); returns what they took.</summary>
+    private static async Task<long> ApplyWaitingAsync(DbConnection connection, DbTransaction transaction, CorrectionSql sql, ReportRow target, string reason, string? requestId, CancellationToken cancellationToken)
+    {
+        var waiting = (await connection.QueryAsync<(long Id, long Quantity)>(new CommandDefinition(
+            sql.WaitingOn, new { TargetId = target.Id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).AsList();
+        foreach (var (id, _) in waiting)
+        {
+            await CancelAsync(connection, transaction, sql, id, reason, requestId, cancellationToken).ConfigureAwait(false);
+        }
+
+        return waiting.Sum(w => w.Quantity);
     }
 
     /// <summary>Which reports a negative correction takes from, and how much from each.</summary>
@@ -158,7 +181,13 @@ internal static class CorrectionWrites
         // Reports the back end cannot have first: taking from them costs nothing at the back end.
         foreach (var (report, status) in candidates.Where(c => IsLocal(c.Report, c.Status)))
         {
-            var part = Math.Min(left, report.Quantity);
+            // A report handed back unsent after a claim may carry corrections made while it was in flight.
+            var part = Math.Min(left, report.Quantity - taken.GetValueOrDefault(report.Id));
+            if (part <= 0)
+            {
+                continue;
+            }
+
             local.Add((report, part));
             left -= part;
             if (left == 0)

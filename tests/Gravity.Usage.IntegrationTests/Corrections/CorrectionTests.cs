@@ -356,6 +356,34 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     }
 
     [Test]
+    public async Task CorrectAsync_OfAReportHandedBackUnsent_AppliesTheCorrectionsMadeWhileItWasClaimed()
+    {
+        await RecordAsync(10);
+        Clock.SetUtcNow(Start + TimeSpan.FromHours(1));
+        await Store.Reports.CloseAsync([new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null, ApplyStoredPlan: true)], Clock.GetUtcNow());
+        var now = Clock.GetUtcNow();
+        var claimed = (await Store.Reports.ClaimDueAsync(new ReportClaim("reporter-1", now, now.AddMinutes(5), 10))).Single();
+
+        var whileClaimed = await CorrectAsync(-3, "fix-1");
+        await Store.Reports.CompleteAsync([new ReportCompletion(claimed.Id, "reporter-1", UsageReportStatus.Pending, now, NextAttemptAt: now, NotAttempted: true)]);
+        var afterHandBack = await CorrectAsync(-2, "fix-2");
+        var run = await RunAsync(CreateReporter());
+
+        Note("closed 10, claimed; -3 while claimed, handed back unsent; -2", 5, StripeTotal);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(whileClaimed.AwaitingCancellation, Is.EqualTo(-3), "a claimed report is never changed under its reporter");
+            Assert.That(afterHandBack.FromUnsentReports, Is.EqualTo(-2));
+            Assert.That(StripeTotal, Is.EqualTo(5));
+            Assert.That(run.Sent, Is.EqualTo(1));
+            Assert.That(Adjustments(), Is.Zero, "nothing of it ever reached Stripe");
+            Assert.That(await ReportsAsync(UsageReportStatus.Cancelling), Is.Empty);
+            Assert.That((await CorrectionsAsync()).Sum(c => c.AwaitingCancellation), Is.Zero);
+            Assert.That(await LocalAsync(), Is.EqualTo(new MeterUsage(ApiCalls, 5, 5)));
+        });
+    }
+
+    [Test]
     public async Task CorrectAsync_AfterTheEventWasCancelled_LaterUsageGetsANewIdentifier()
     {
         var reporter = CreateReporter();
