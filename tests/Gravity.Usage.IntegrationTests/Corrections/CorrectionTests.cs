@@ -151,6 +151,29 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     }
 
     [Test]
+    public async Task CorrectAsync_ReportedMoreThan23HoursAgo_ParksAsCreditThoughStripeCouldStillCancel()
+    {
+        var reporter = CreateReporter();
+        await RecordAsync(10);
+        var run = await RunAsync(reporter);
+        var firstAttempt = (await ReportsAsync()).Single().FirstAttemptAt!.Value;
+
+        // Inside Stripe's 24 hours, past the 23 the reporter allows itself: the hour is the safety margin.
+        Clock.SetUtcNow(firstAttempt + TimeSpan.FromHours(23) + TimeSpan.FromMinutes(1));
+        await CorrectAsync(-3, "fix-1");
+        var late = await reporter.ReportAsync();
+
+        Note("sent 10, correction -3 at 23 h 01 min (needs credit 3)", 10, StripeTotal);
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Sent, Is.EqualTo(1));
+            Assert.That(late.NeedsCredit, Is.EqualTo(1));
+            Assert.That(Adjustments(), Is.Zero);
+            Assert.That(StripeTotal, Is.EqualTo(10));
+        });
+    }
+
+    [Test]
     public async Task CorrectAsync_CancellationRefusedForGood_ParksTheAmountAsNeedingACredit()
     {
         var reporter = CreateReporter();
