@@ -8,8 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gravity.Usage.AspNetCore.Tests;
 
 /// <summary>
-/// <c>AddUsageProblemDetails()</c>: the library's input errors become 400 problem details naming the parameter, an
-/// unknown commit outcome 503; the host's own exceptions are left alone.
+/// <c>AddUsageProblemDetails()</c>: the library's input errors become 400 problem details naming the parameter, a
+/// reused idempotency key 409, an unknown commit outcome 503; the host's own exceptions are left alone.
 /// </summary>
 public sealed class ProblemDetailsTests : WebhookTest
 {
@@ -85,6 +85,28 @@ public sealed class ProblemDetailsTests : WebhookTest
     }
 
     [Test]
+    public async Task IdempotencyKeyReusedForOtherUsage_Is409_WithoutTheKey_AndTheFirstUsageStands()
+    {
+        var app = await StartHostAsync(configureServices: s => s.AddUsageProblemDetails(), configureApp: MapHostEndpoints);
+
+        using var first = await app.GetTestClientAsync("/increment?account=acct_1&quantity=5&key=req-secret-7");
+        using var retry = await app.GetTestClientAsync("/increment?account=acct_1&quantity=5&key=req-secret-7");
+        using var conflict = await app.GetTestClientAsync("/increment?account=acct_1&quantity=6&key=req-secret-7");
+
+        var body = await ReadAsync(conflict);
+        using var problem = JsonDocument.Parse(body);
+        Assert.Multiple(async () =>
+        {
+            Assert.That((first.StatusCode, retry.StatusCode), Is.EqualTo((HttpStatusCode.OK, HttpStatusCode.OK)));
+            Assert.That(conflict.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), body);
+            Assert.That(conflict.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(problem.RootElement.GetProperty("parameter").GetString(), Is.EqualTo("idempotencyKey"));
+            Assert.That(body, Does.Not.Contain("req-secret-7"));
+            Assert.That((await LedgerAsync(app, "acct_1")).Quantity, Is.EqualTo(5));
+        });
+    }
+
+    [Test]
     public async Task WithoutTheMapping_LibraryInputErrorsAre500()
     {
         var app = await StartHostAsync(configureServices: s => s.AddProblemDetails(), configureApp: MapHostEndpoints);
@@ -99,9 +121,9 @@ public sealed class ProblemDetailsTests : WebhookTest
     private static void MapHostEndpoints(WebApplication app)
     {
         app.UseExceptionHandler();
-        app.MapGet("/increment", async (string? account, long quantity, string? meter, IUsageMeter usage) =>
+        app.MapGet("/increment", async (string? account, long quantity, string? meter, string? key, IUsageMeter usage) =>
         {
-            await usage.IncrementAsync(account ?? string.Empty, quantity, meter ?? ApiCalls);
+            await usage.IncrementAsync(account ?? string.Empty, quantity, meter ?? ApiCalls, idempotencyKey: key);
             return Results.Ok();
         });
         app.MapGet("/read", async (string account, bool reversed, IUsageMeter usage) =>

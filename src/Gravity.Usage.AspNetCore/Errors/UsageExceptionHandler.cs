@@ -5,7 +5,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace Gravity.Usage.AspNetCore.Errors;
 
 /// <summary>
-/// Turns the library's input errors into 400 problem details naming the parameter, and
+/// Turns the library's input errors into 400 problem details naming the parameter,
+/// <see cref="UsageIdempotencyConflictException"/> (a request id reused for other usage) into 409, and
 /// <see cref="UsageCommitOutcomeUnknownException"/> into 503; every other exception is left to the next handler.
 /// Registered by <c>AddUsageProblemDetails()</c>; runs inside <c>app.UseExceptionHandler()</c>.
 /// </summary>
@@ -46,6 +47,19 @@ internal sealed class UsageExceptionHandler(IProblemDetailsService problemDetail
                 Title = "Usage commit outcome unknown",
                 Detail = "The usage ledger lost its connection while committing; whether the increment was stored is unknown. Retrying with the same idempotency key is safe.",
             };
+        }
+
+        if (exception is UsageIdempotencyConflictException conflict)
+        {
+            // 409 rather than 400: the request is well formed, but its idempotency key already stands for other usage.
+            var problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "Idempotency key reused",
+                Detail = conflict.Message,
+            };
+            problem.Extensions["parameter"] = conflict.ParamName;
+            return problem;
         }
 
         if (exception is ArgumentException argument && UsageInputErrors.IsFromLibrary(argument))
