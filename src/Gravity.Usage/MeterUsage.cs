@@ -23,7 +23,10 @@ public sealed record MeterUsage(string Meter, long Quantity)
     /// <summary>Gets what the meter counts, which decides how <see cref="Quantity"/> was aggregated.</summary>
     public MeterKind Kind { get; init; } = MeterKind.Sum;
 
-    /// <summary>Gets the part of <see cref="Quantity"/> the billing back end accepted: billed.</summary>
+    /// <summary>
+    /// Gets the part of <see cref="Quantity"/> the billing back end accepted: billed; for a sum, net of the amounts
+    /// corrected after Stripe could no longer cancel them (reports needing a credit), which the host credits.
+    /// </summary>
     public long SentQuantity { get; init; }
 
     /// <summary>Gets the part of <see cref="Quantity"/> waiting to be billed: not yet closed into a report, or in a report not yet delivered.</summary>

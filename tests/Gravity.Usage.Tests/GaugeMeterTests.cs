@@ -92,6 +92,17 @@ public sealed class GaugeMeterTests
     }
 
     [Test]
+    public void CorrectAsync_OnAGauge_IsRefusedNamingMeterAndSetAsync()
+    {
+        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.CorrectAsync("acct", -1, "seats", TestClock.Now, "typo", "fix-1"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.ParamName, Is.EqualTo("meter"));
+            Assert.That(ex.Message, Does.Contain("SetAsync"));
+        });
+    }
+
+    [Test]
     public void SetAsync_UndeclaredMeter_IsRefusedNamingMeter()
     {
         var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.SetAsync("acct", 3, "storage"));

@@ -55,7 +55,8 @@ internal static class UsageTotals
             long Part(params string[] statuses) => Join(split.Where(s => s.Meter == name && statuses.Contains(s.Status)), name, account);
             result.Add(new MeterUsage(name, quantity)
             {
-                SentQuantity = Part("sent"),
+                // Billed net of what the host must credit: a correction of usage Stripe could no longer cancel.
+                SentQuantity = Part("sent") - Part("needs_credit"),
                 PendingQuantity = (quantity - reported) + Part("pending"),
                 SkippedQuantity = Part("skipped"),
                 FailedQuantity = Part("failed", "unknown"),
