@@ -1,9 +1,15 @@
+using Gravity.Usage.Sqlite;
+
 namespace Gravity.Usage.IntegrationTests.Contract;
 
 /// <summary>Schema install: idempotent, safe under concurrency, refusing newer databases, and applicable by hand.</summary>
 public sealed partial class UsageStoreContractTests<TFixture>
 {
-    private static readonly long[] AllVersions = [1, 2, 3, 4, 5, 6];
+    private static readonly long[] AllVersions = [.. Enumerable.Range(1, SqliteUsageStore.SchemaVersion).Select(v => (long)v)];
+
+    [Test]
+    public void SchemaVersion_IsTheSameOnEveryProvider() =>
+        Assert.That(global::Gravity.Usage.PostgreSql.PostgreSqlUsageStore.SchemaVersion, Is.EqualTo(SqliteUsageStore.SchemaVersion), "each schema change ships for both providers");
 
     [Test]
     public async Task EnsureSchemaAsync_TwiceAndFromTwoStores_RecordsEachVersionOnce()

@@ -1,4 +1,4 @@
--- Gravity.Usage schema version 6: audited corrections.
+-- Gravity.Usage schema version 5: audited corrections.
 
 -- One row per correction: what (account, meter, bucket, signed delta), why (reason), when, and under which key.
 -- The key is unique per account, so a retried correction is found instead of applied twice; corrections are the audit
