@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS {prefix}usage_report_v6 (
     account          TEXT    NOT NULL,
     meter            TEXT    NOT NULL,
     bucket_start     INTEGER NOT NULL,          -- Unix seconds, UTC
-    quantity         INTEGER NOT NULL CHECK (quantity >= 0),          -- 0: a gauge's value (schema version 5)
+    quantity         INTEGER NOT NULL CHECK (quantity > 0),
     status           TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'skipped', 'unknown', 'cancelled', 'cancelling', 'needs_credit')),
     attempts         INTEGER NOT NULL DEFAULT 0,
     redrive_count    INTEGER NOT NULL DEFAULT 0,  -- suffixes the Idempotency-Key after a re-drive
@@ -70,6 +70,3 @@ CREATE INDEX IF NOT EXISTS {prefix}ix_usage_report_due ON {prefix}usage_report (
 CREATE INDEX IF NOT EXISTS {prefix}ix_usage_report_account ON {prefix}usage_report (account, status);
 -- A correction reads the reports of one counter.
 CREATE INDEX IF NOT EXISTS {prefix}ix_usage_report_counter ON {prefix}usage_report (account, bucket_start, meter);
-
--- A meter's reports in time order (schema version 5: the latest report of a gauge's billing period).
-CREATE INDEX IF NOT EXISTS {prefix}ix_usage_report_meter ON {prefix}usage_report (account, meter, bucket_start);
