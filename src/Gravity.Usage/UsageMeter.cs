@@ -23,6 +23,8 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly GroupCommitWriter _writer;
     private readonly long _bucketTicks;
+    private readonly BillingCycleCache _cycles;
+    private readonly IDisposable? _accountChanges;
     private int _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="UsageMeter"/> class.</summary>
@@ -34,8 +36,19 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
     /// Creates the <see cref="UsageTelemetry.MeterName"/> meter the metrics are recorded on (DI's, so they belong to the container);
     /// one shared static meter when <see langword="null"/>.
     /// </param>
+    /// <param name="accounts">
+    /// Where accounts' billing cycles come from, to cut buckets at period boundaries (the registered
+    /// <see cref="IUsageAccountResolver"/> under DI); the store's built-in account mapping when <see langword="null"/>
+    /// and the store keeps one, else no account has a cycle.
+    /// </param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public UsageMeter(IUsageStore store, IOptions<UsageBillingOptions> options, TimeProvider? timeProvider = null, ILogger<UsageMeter>? logger = null, IMeterFactory? meterFactory = null)
+    public UsageMeter(
+        IUsageStore store,
+        IOptions<UsageBillingOptions> options,
+        TimeProvider? timeProvider = null,
+        ILogger<UsageMeter>? logger = null,
+        IMeterFactory? meterFactory = null,
+        IUsageAccountResolver? accounts = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -51,6 +64,10 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
         _timeProvider = timeProvider ?? TimeProvider.System;
         _bucketTicks = value.BucketSize.Ticks;
         _writer = new GroupCommitWriter(store, value, _timeProvider, (ILogger?)logger ?? NullLogger.Instance, UsageInstruments.For(meterFactory));
+        accounts ??= store is IUsageAccountStore mapping ? new StoreAccountResolver(mapping) : null;
+        _cycles = new BillingCycleCache(accounts, value.BillingCycleRefreshInterval, (ILogger?)logger ?? NullLogger.Instance);
+        // A save through the built-in store in this process applies to the next increment; other processes refresh.
+        _accountChanges = (store as IAccountChangeSource)?.AccountChanges.Listen(_cycles.Invalidate);
     }
 
     /// <summary>
@@ -86,8 +103,16 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
     /// may not be recorded. Retrying with the same idempotency key is safe; retrying without one may count twice.
     /// </exception>
     /// <remarks>
+    /// <para>
     /// If the store cannot commit the batch, the task faults with the store's exception and the increment was not
     /// recorded; retrying is safe. Only <see cref="UsageCommitOutcomeUnknownException"/> leaves the outcome open.
+    /// </para>
+    /// <para>
+    /// When the account has a billing cycle, the increment goes into the bucket that starts at the later of the
+    /// aligned bucket start and the start of its billing period, so no bucket spans two periods. The cycle is cached
+    /// (see <see cref="UsageBillingOptions.BillingCycleRefreshInterval"/>); if it cannot be loaded for an account not
+    /// seen before, the task faults with the resolver's exception and nothing was recorded.
+    /// </para>
     /// </remarks>
     public async Task<IncrementOutcome> IncrementAsync(
         string account,
@@ -98,6 +123,7 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
         CancellationToken cancellationToken = default)
     {
         var increment = CreateIncrement(account, quantity, meter, idempotencyKey, timestamp);
+        increment = await CutAtPeriodAsync(increment, timestamp, cancellationToken).ConfigureAwait(false);
         var status = await _writer.WriteAsync(increment, cancellationToken).ConfigureAwait(false);
         return status switch
         {
@@ -133,6 +159,32 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
         return new UsageSummary(account, periodStart, periodEnd, totals);
     }
 
+    /// <summary>
+    /// Reads an account's usage per meter over its current billing period: the period of its billing cycle that holds
+    /// now, or the current UTC calendar month when the account has no cycle.
+    /// </summary>
+    /// <param name="account">The account.</param>
+    /// <param name="meter">One declared meter to read, or <see langword="null"/> for all of them.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>
+    /// The usage per meter; <see cref="UsageSummary.From"/> and <see cref="UsageSummary.To"/> are the period. Buckets are
+    /// cut at period boundaries, so the usage is exactly the period's.
+    /// </returns>
+    /// <exception cref="ArgumentException">An argument breaks a rule named in the message.</exception>
+    public async Task<UsageSummary> GetCurrentPeriodAsync(string account, string? meter = null, CancellationToken cancellationToken = default)
+    {
+        UsageRules.ValidateAccount(account);
+        if (meter is not null)
+        {
+            ValidateDeclaredMeter(meter);
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        var period = BillingPeriods.Of(await _cycles.GetAsync(account, now, cancellationToken).ConfigureAwait(false), now);
+        var totals = await _store.GetTotalsAsync(account, period.Start, period.End, meter, cancellationToken).ConfigureAwait(false);
+        return new UsageSummary(account, period.Start, period.End, totals);
+    }
+
     /// <summary>Reads an account's usage of one meter per bucket over the buckets that start in [<paramref name="periodStart"/>, <paramref name="periodEnd"/>), for charts.</summary>
     /// <param name="account">The account.</param>
     /// <param name="periodStart">The inclusive start of the period.</param>
@@ -157,7 +209,13 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
     /// <returns>A task that completes when the queue is drained.</returns>
     public ValueTask DisposeAsync()
     {
-        return Interlocked.Exchange(ref _disposed, 1) == 0 ? _writer.DisposeAsync() : ValueTask.CompletedTask;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _accountChanges?.Dispose();
+        return _writer.DisposeAsync();
     }
 
     /// <summary>Commits every queued increment, then rejects further ones; blocks until the queue is drained.</summary>
@@ -196,6 +254,22 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
 
         var bucketStart = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % _bucketTicks), TimeSpan.Zero);
         return new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now);
+    }
+
+    /// <summary>
+    /// Moves the increment into the bucket that starts at its billing period's start when the period began inside the
+    /// aligned bucket. Without a cycle, or with one cached, this is one dictionary lookup.
+    /// </summary>
+    private async ValueTask<UsageIncrement> CutAtPeriodAsync(UsageIncrement increment, DateTimeOffset? timestamp, CancellationToken cancellationToken)
+    {
+        if (!_cycles.TryGet(increment.Account, increment.RecordedAt, out var cycle))
+        {
+            cycle = await _cycles.GetAsync(increment.Account, increment.RecordedAt, cancellationToken).ConfigureAwait(false);
+        }
+
+        return cycle is null
+            ? increment
+            : increment with { BucketStart = PeriodBuckets.StartOf(timestamp ?? increment.RecordedAt, _bucketTicks, cycle) };
     }
 
     private void ValidateDeclaredMeter(string meter)

@@ -43,6 +43,12 @@ internal sealed class ReportRow
 
     public long? SentAt { get; set; }
 
+    /// <summary>Gets or sets the Stripe customer the report was closed with (read with <see cref="LedgerSql.ReportColumns"/>).</summary>
+    public string? StripeCustomerId { get; set; }
+
+    /// <summary>Gets or sets the legacy subscription item the report was closed with.</summary>
+    public string? SubscriptionItemId { get; set; }
+
     public UsageReport ToReport() => new()
     {
         Id = Id,
@@ -60,5 +66,7 @@ internal sealed class ReportRow
         LastRequestId = LastRequestId,
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt),
         SentAt = SentAt is { } sent ? DateTimeOffset.FromUnixTimeMilliseconds(sent) : null,
+        StripeCustomerId = StripeCustomerId,
+        SubscriptionItemId = SubscriptionItemId,
     };
 }

@@ -33,7 +33,7 @@ internal sealed class SqliteReportQueries : LedgerSql
                   AND (lease_expires_at IS NULL OR lease_expires_at <= @Now)
                   AND (@Account IS NULL OR account = @Account)
                 ORDER BY next_attempt_at, id LIMIT @Limit)
-            RETURNING {ReportRow.Columns}
+            RETURNING {ReportColumns}
             """;
         Complete = $"""
             UPDATE {report} SET status = @Status,
@@ -48,7 +48,7 @@ internal sealed class SqliteReportQueries : LedgerSql
             WHERE id = @Id AND status = 'pending' AND lease_owner = @Owner
             """;
         List = $"""
-            SELECT {ReportRow.Columns} FROM {report}
+            SELECT {ReportColumns} FROM {report}
             WHERE id > @AfterId AND (@Status IS NULL OR status = @Status) AND (@Account IS NULL OR account = @Account)
               AND (@Id IS NULL OR id = @Id)
             ORDER BY id LIMIT @Limit
