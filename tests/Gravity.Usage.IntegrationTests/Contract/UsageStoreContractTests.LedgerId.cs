@@ -49,7 +49,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         await Store.Ledger.WriteAsync([Increment("acct", 5)]);
         var old = await CloseAsync("acct");
         await Fixture.ExecuteAsync($"DROP TABLE {Fixture.Table("usage_ledger")}");
-        await Fixture.ExecuteAsync($"DELETE FROM {Fixture.Table("usage_schema_version")} WHERE version = 3");
+        await Fixture.ExecuteAsync($"DELETE FROM {Fixture.Table("usage_schema_version")} WHERE version >= 3");
 
         var upgraded = Fixture.CreateStore(Clock);
         await upgraded.Ledger.EnsureSchemaAsync();
