@@ -62,6 +62,12 @@ internal sealed class PostgreSqlReportQueries : LedgerSql
               AND (@Id::bigint IS NULL OR id = @Id)
             ORDER BY id LIMIT @Limit
             """;
+        ForgetMappingOfRedriven = $"""
+            DELETE FROM {schema}.usage_report_mapping WHERE report_id IN (
+                SELECT id FROM {report}
+                WHERE status IN ('failed', 'unknown') AND id > @AfterId AND (@Status::text IS NULL OR status = @Status)
+                  AND (@Account::text IS NULL OR account = @Account) AND (@Id::bigint IS NULL OR id = @Id))
+            """;
         Redrive = $"""
             UPDATE {report} SET status = 'pending', next_attempt_at = @Now, attempts = 0, first_attempt_at = NULL,
                 redrive_count = redrive_count + 1,
@@ -91,6 +97,8 @@ internal sealed class PostgreSqlReportQueries : LedgerSql
     public override string List { get; }
 
     public override string Redrive { get; }
+
+    public override string ForgetMappingOfRedriven { get; }
 
     public string GetAccountForUpdate { get; }
 }

@@ -110,8 +110,9 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
     /// <para>
     /// When the account has a billing cycle, the increment goes into the bucket that starts at the later of the
     /// aligned bucket start and the start of its billing period, so no bucket spans two periods. The cycle is cached
-    /// (see <see cref="UsageBillingOptions.BillingCycleRefreshInterval"/>); if it cannot be loaded for an account not
-    /// seen before, the task faults with the resolver's exception and nothing was recorded.
+    /// (see <see cref="UsageBillingOptions.BillingCycleRefreshInterval"/>). A resolver that fails never fails the
+    /// increment: the cycle known before is used (none for an account not loaded yet), a warning is logged, and the
+    /// load is tried again a few seconds later.
     /// </para>
     /// </remarks>
     public async Task<IncrementOutcome> IncrementAsync(

@@ -10,17 +10,23 @@ namespace Gravity.Usage;
 /// and dropped at once when this process saves the account through the built-in store.
 /// </summary>
 /// <remarks>
-/// Concurrent increments of an account not yet loaded share one load. A failed first load fails the increments that
-/// waited for it (nothing is recorded; the next one tries again); a failed refresh keeps the cycle known before.
+/// Concurrent increments of an account not yet loaded share one load. A failed load never fails an increment: the
+/// cycle known before is kept (none, for an account not loaded yet, so its usage is not cut), a warning is logged,
+/// and the load is tried again after <see cref="RetryAfterFailure"/>, so that the resolver's outage neither loses
+/// usage nor slows every increment down.
 /// </remarks>
 internal sealed partial class BillingCycleCache
 {
     /// <summary>Beyond this many accounts, entries past their refresh are swept before another is added.</summary>
     private const int SweepAbove = 100_000;
 
+    /// <summary>How soon a failed load is tried again (or the refresh interval, when shorter).</summary>
+    internal static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly IUsageAccountResolver? _resolver;
     private readonly long _refreshTicks;
+    private readonly long _retryTicks;
     private readonly ILogger _logger;
 
     /// <summary>Initializes a new instance of the <see cref="BillingCycleCache"/> class.</summary>
@@ -31,6 +37,7 @@ internal sealed partial class BillingCycleCache
     {
         _resolver = resolver;
         _refreshTicks = refreshInterval.Ticks;
+        _retryTicks = Math.Min(refreshInterval.Ticks, RetryAfterFailure.Ticks);
         _logger = logger;
     }
 
@@ -43,9 +50,9 @@ internal sealed partial class BillingCycleCache
             return true;
         }
 
-        if (_entries.TryGetValue(account, out var entry) && entry.Load.IsCompletedSuccessfully && now.UtcTicks - entry.LoadedAtTicks < _refreshTicks)
+        if (_entries.TryGetValue(account, out var entry) && entry.Load.IsCompletedSuccessfully && IsFresh(entry, now))
         {
-            cycle = entry.Load.Result;
+            cycle = entry.Load.Result.Cycle;
             return true;
         }
 
@@ -63,7 +70,7 @@ internal sealed partial class BillingCycleCache
 
         while (true)
         {
-            if (!_entries.TryGetValue(account, out var entry) || (entry.Load.IsCompleted && now.UtcTicks - entry.LoadedAtTicks >= _refreshTicks))
+            if (!_entries.TryGetValue(account, out var entry) || (entry.Load.IsCompleted && !IsFresh(entry, now)))
             {
                 var fresh = new Entry(LoadAsync(account, entry), now.UtcTicks);
                 var won = entry is null ? _entries.TryAdd(account, fresh) : _entries.TryUpdate(account, fresh, entry);
@@ -80,16 +87,7 @@ internal sealed partial class BillingCycleCache
                 entry = fresh;
             }
 
-            try
-            {
-                return await entry.Load.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A failed first load is not kept: the next increment of the account tries again.
-                _entries.TryRemove(new KeyValuePair<string, Entry>(account, entry));
-                throw;
-            }
+            return (await entry.Load.WaitAsync(cancellationToken).ConfigureAwait(false)).Cycle;
         }
     }
 
@@ -99,20 +97,26 @@ internal sealed partial class BillingCycleCache
     /// <summary>Gets how many accounts are cached (for tests).</summary>
     internal int Count => _entries.Count;
 
-    private async Task<BillingCycle?> LoadAsync(string account, Entry? stale)
+    private async Task<Loaded> LoadAsync(string account, Entry? before)
     {
         // The load is shared by every caller waiting for it, so no caller's token cancels it.
         try
         {
             var mapping = await _resolver!.ResolveAsync(account, CancellationToken.None).ConfigureAwait(false);
-            return mapping?.BillingCycle;
+            return new Loaded(mapping?.BillingCycle, Failed: false);
         }
-        catch (Exception ex) when (stale is { Load.IsCompletedSuccessfully: true })
+#pragma warning disable CA1031 // Any resolver failure falls back to the cycle known before: recording usage must not depend on it.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            LogRefreshFailed(_logger, ex, account);
-            return stale.Load.Result;
+            var known = before is { Load.IsCompletedSuccessfully: true } ? before.Load.Result.Cycle : null;
+            LogLoadFailed(_logger, ex, account, known is not null);
+            return new Loaded(known, Failed: true);
         }
     }
+
+    private bool IsFresh(Entry entry, DateTimeOffset now) =>
+        now.UtcTicks - entry.LoadedAtTicks < (entry.Load.Result.Failed ? _retryTicks : _refreshTicks);
 
     private void Sweep(DateTimeOffset now)
     {
@@ -125,13 +129,16 @@ internal sealed partial class BillingCycleCache
         }
     }
 
-    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "The billing cycle of account {Account} could not be refreshed; the one loaded before stays in use until the next attempt.")]
-    private static partial void LogRefreshFailed(ILogger logger, Exception exception, string account);
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "The billing cycle of account {Account} could not be loaded through the account resolver (a cycle known before is kept: {KeptKnownCycle}); its usage is not cut at a new boundary until a later attempt succeeds.")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception, string account, bool keptKnownCycle);
+
+    /// <summary>What a load found: the cycle, and whether it is only what was known before a failed load.</summary>
+    private readonly record struct Loaded(BillingCycle? Cycle, bool Failed);
 
     /// <summary>One account's cycle, loading or loaded, and when its load started.</summary>
-    private sealed class Entry(Task<BillingCycle?> load, long loadedAtTicks)
+    private sealed class Entry(Task<Loaded> load, long loadedAtTicks)
     {
-        public Task<BillingCycle?> Load { get; } = load;
+        public Task<Loaded> Load { get; } = load;
 
         public long LoadedAtTicks { get; } = loadedAtTicks;
     }

@@ -54,5 +54,9 @@ public interface IUsageReporter
     /// <param name="query">Which reports; sent and skipped reports are never re-driven.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>How many reports were re-driven.</returns>
+    /// <remarks>
+    /// A re-driven report forgets the Stripe customer and item it was closed with (<see cref="UsageReport.StripeCustomerId"/>)
+    /// and is delivered with the account's mapping at that time, since a re-drive follows fixing the mapping.
+    /// </remarks>
     Task<int> RedriveAsync(UsageReportQuery query, CancellationToken cancellationToken = default);
 }

@@ -63,7 +63,8 @@ public sealed record UsageReport
 
     /// <summary>
     /// Gets the Stripe customer the account was mapped to when the report was closed, or <see langword="null"/> when it
-    /// had none then. The report is delivered to this customer even if the account's mapping changed since.
+    /// had none then. The report is delivered to this customer even if the account's mapping changed since, until it is
+    /// re-driven (a re-drive delivers with the current mapping).
     /// </summary>
     public string? StripeCustomerId { get; init; }
 

@@ -88,6 +88,12 @@ internal abstract class LedgerSql
     /// <summary>Gets the statement that sends failed and unknown reports again.</summary>
     public abstract string Redrive { get; }
 
+    /// <summary>
+    /// Gets the statement, run before <see cref="Redrive"/> with its parameters, that drops the mapping the re-driven
+    /// reports were closed with: a re-drive follows fixing the mapping, so they go with the account's current one.
+    /// </summary>
+    public abstract string ForgetMappingOfRedriven { get; }
+
     /// <summary>Gets the query of the ledger's random id, from which report identifiers are derived.</summary>
     public string LedgerId { get; }
 

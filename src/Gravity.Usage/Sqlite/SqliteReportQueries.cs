@@ -53,6 +53,12 @@ internal sealed class SqliteReportQueries : LedgerSql
               AND (@Id IS NULL OR id = @Id)
             ORDER BY id LIMIT @Limit
             """;
+        ForgetMappingOfRedriven = $"""
+            DELETE FROM {prefix}usage_report_mapping WHERE report_id IN (
+                SELECT id FROM {report}
+                WHERE status IN ('failed', 'unknown') AND id > @AfterId AND (@Status IS NULL OR status = @Status)
+                  AND (@Account IS NULL OR account = @Account) AND (@Id IS NULL OR id = @Id))
+            """;
         Redrive = $"""
             UPDATE {report} SET status = 'pending', next_attempt_at = @Now, attempts = 0, first_attempt_at = NULL,
                 redrive_count = redrive_count + 1,
@@ -75,4 +81,6 @@ internal sealed class SqliteReportQueries : LedgerSql
     public override string List { get; }
 
     public override string Redrive { get; }
+
+    public override string ForgetMappingOfRedriven { get; }
 }

@@ -131,6 +131,24 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
         Assert.That((afterBurst, beforeRefresh, resolver.Calls), Is.EqualTo((1, 1, 2)));
     }
 
+    [Test]
+    public async Task A_failing_resolver_never_fails_an_increment_and_is_asked_again_a_few_seconds_later()
+    {
+        var resolver = new FlakyResolver(BillingCycle.Monthly(Utc(2026, 6, 10, 10, 37, 12))) { Failing = true };
+        var provider = await StartAsync(Utc(2026, 6, 10, 10, 38), u => u.UseAccountResolver(_ => resolver));
+
+        await RecordAtAsync(provider, "acct", 1, Utc(2026, 6, 10, 10, 38));
+        resolver.Failing = false;
+        await RecordAtAsync(provider, "acct", 2, Utc(2026, 6, 10, 10, 38, 4));
+        await RecordAtAsync(provider, "acct", 4, Utc(2026, 6, 10, 10, 38, 6));
+        var series = await provider.GetRequiredService<IUsageMeter>().GetSeriesAsync("acct", Utc(2026, 6, 10), Utc(2026, 6, 11), ApiCalls);
+
+        Assert.That(
+            series.Select(b => (b.BucketStart, b.Quantity)),
+            Is.EqualTo(new[] { (Utc(2026, 6, 10, 10), 3L), (Utc(2026, 6, 10, 10, 37, 12), 4L) }),
+            "recorded uncut while the resolver failed and for 5 seconds after; cut once it was asked again");
+    }
+
     [TestCase(0)]
     [TestCase(-1)]
     [TestCase(86_401)]
@@ -188,6 +206,15 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
             }));
             Assert.That((stored!.StripeCustomerId, stored.BillingCycle), Is.EqualTo(("cus_1", good)), "nothing stored");
         });
+    }
+
+    /// <summary>A host's resolver whose table can be down.</summary>
+    private sealed class FlakyResolver(BillingCycle cycle) : IUsageAccountResolver
+    {
+        public bool Failing { get; set; }
+
+        public Task<UsageAccount?> ResolveAsync(string account, CancellationToken cancellationToken = default) =>
+            Failing ? throw new InvalidOperationException("The account table is down.") : Task.FromResult<UsageAccount?>(new UsageAccount(account) { BillingCycle = cycle });
     }
 
     /// <summary>A host's resolver that counts its lookups.</summary>

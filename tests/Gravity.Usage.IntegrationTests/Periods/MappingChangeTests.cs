@@ -84,6 +84,29 @@ public sealed class MappingChangeTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
+    public async Task A_failed_report_redriven_after_fixing_the_customer_goes_to_the_fixed_customer()
+    {
+        var provider = await StartAsync(Utc(2026, 6, 10, 10, 5));
+        var right = Stripe.AddCustomer("cus_right");
+        await SaveAsync(provider, new UsageAccount("acct") { StripeCustomerId = "cus_typo" });
+        await RecordAtAsync(provider, "acct", 5, Utc(2026, 6, 10, 10, 10));
+        Clock.SetUtcNow(Utc(2026, 6, 10, 11, 5));
+        var refused = await provider.GetRequiredService<IUsageReporter>().ReportAsync();
+
+        await SaveAsync(provider, new UsageAccount("acct") { StripeCustomerId = right });
+        var redriven = await provider.GetRequiredService<IUsageReporter>().RedriveAsync(new UsageReportQuery { Account = "acct" });
+        await DeliverAsync(provider, "acct");
+
+        var report = (await ReportsAsync(provider, "acct")).Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That((refused.Failed, redriven), Is.EqualTo((1, 1)));
+            Assert.That((report.Status, report.StripeCustomerId), Is.EqualTo((UsageReportStatus.Sent, (string?)null)), "a re-drive forgets the customer it was closed with");
+            Assert.That(Stripe.GetMeterTotal(ApiCalls, right), Is.EqualTo(5));
+        });
+    }
+
+    [Test]
     public async Task A_legacy_subscription_item_change_closes_the_usage_so_far_under_the_old_item()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10, 5), u => u.UseStripe(o => o.Api = StripeUsageApi.LegacyUsageRecords));
