@@ -181,7 +181,7 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
         }
 
         var now = _timeProvider.GetUtcNow();
-        var period = BillingPeriods.Of(await _cycles.GetAsync(account, now, cancellationToken).ConfigureAwait(false), now);
+        var period = BillingPeriods.Of((await _cycles.GetAsync(account, now, cancellationToken).ConfigureAwait(false))?.Cycle, now);
         var totals = await _store.GetTotalsAsync(account, period.Start, period.End, meter, cancellationToken).ConfigureAwait(false);
         return new UsageSummary(account, period.Start, period.End, totals);
     }
@@ -259,7 +259,8 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Moves the increment into the bucket that starts at its billing period's start when the period began inside the
-    /// aligned bucket. Without a cycle, or with one cached, this is one dictionary lookup.
+    /// aligned bucket. Without a cycle, or with one cached, this is one dictionary lookup (and two comparisons while the
+    /// account's increments stay in the period they last fell in).
     /// </summary>
     private async ValueTask<UsageIncrement> CutAtPeriodAsync(UsageIncrement increment, DateTimeOffset? timestamp, CancellationToken cancellationToken)
     {
@@ -270,7 +271,7 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
 
         return cycle is null
             ? increment
-            : increment with { BucketStart = PeriodBuckets.StartOf(timestamp ?? increment.RecordedAt, _bucketTicks, cycle) };
+            : increment with { BucketStart = cycle.BucketStart(timestamp ?? increment.RecordedAt, _bucketTicks) };
     }
 
     private void ValidateDeclaredMeter(string meter)

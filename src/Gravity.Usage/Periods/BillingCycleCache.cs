@@ -42,7 +42,7 @@ internal sealed partial class BillingCycleCache
     }
 
     /// <summary>The cycle of <paramref name="account"/> when it is loaded and fresh: the increment path's only cost.</summary>
-    public bool TryGet(string account, DateTimeOffset now, out BillingCycle? cycle)
+    public bool TryGet(string account, DateTimeOffset now, out AccountCycle? cycle)
     {
         if (_resolver is null)
         {
@@ -61,7 +61,7 @@ internal sealed partial class BillingCycleCache
     }
 
     /// <summary>The cycle of <paramref name="account"/>, loading it when it is missing or due for a refresh.</summary>
-    public async Task<BillingCycle?> GetAsync(string account, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<AccountCycle?> GetAsync(string account, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (TryGet(account, now, out var cached))
         {
@@ -103,7 +103,7 @@ internal sealed partial class BillingCycleCache
         try
         {
             var mapping = await _resolver!.ResolveAsync(account, CancellationToken.None).ConfigureAwait(false);
-            return new Loaded(mapping?.BillingCycle, Failed: false);
+            return new Loaded(mapping?.BillingCycle is { } cycle ? new AccountCycle(cycle) : null, Failed: false);
         }
 #pragma warning disable CA1031 // Any resolver failure falls back to the cycle known before: recording usage must not depend on it.
         catch (Exception ex)
@@ -133,7 +133,7 @@ internal sealed partial class BillingCycleCache
     private static partial void LogLoadFailed(ILogger logger, Exception exception, string account, bool keptKnownCycle);
 
     /// <summary>What a load found: the cycle, and whether it is only what was known before a failed load.</summary>
-    private readonly record struct Loaded(BillingCycle? Cycle, bool Failed);
+    private readonly record struct Loaded(AccountCycle? Cycle, bool Failed);
 
     /// <summary>One account's cycle, loading or loaded, and when its load started.</summary>
     private sealed class Entry(Task<Loaded> load, long loadedAtTicks)

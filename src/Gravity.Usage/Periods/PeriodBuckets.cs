@@ -11,21 +11,14 @@ internal static class PeriodBuckets
     /// The start of the bucket an instant falls in: the instant aligned down to the bucket size, or the start of its
     /// billing period when that is later (the period began inside the aligned bucket).
     /// </summary>
-    public static DateTimeOffset StartOf(DateTimeOffset instant, long bucketTicks, BillingCycle? cycle)
-    {
-        var ticks = instant.UtcTicks;
-        var aligned = ticks - (ticks % bucketTicks);
-        if (cycle is not null)
-        {
-            var periodStart = cycle.PeriodContaining(instant).Start.UtcTicks;
-            if (periodStart > aligned)
-            {
-                aligned = periodStart;
-            }
-        }
+    public static DateTimeOffset StartOf(DateTimeOffset instant, long bucketTicks, BillingCycle? cycle) =>
+        cycle is null
+            ? StartOf(instant.UtcTicks, bucketTicks, periodStartTicks: long.MinValue)
+            : StartOf(instant.UtcTicks, bucketTicks, cycle.PeriodContaining(instant).Start.UtcTicks);
 
-        return new DateTimeOffset(aligned, TimeSpan.Zero);
-    }
+    /// <summary>The same rule, given the start of the period that holds the instant (UTC ticks).</summary>
+    public static DateTimeOffset StartOf(long instantTicks, long bucketTicks, long periodStartTicks) =>
+        new(Math.Max(instantTicks - (instantTicks % bucketTicks), periodStartTicks), TimeSpan.Zero);
 
     /// <summary>The end of the bucket that starts at <paramref name="bucketStart"/>: the aligned end, or the next period boundary when that is earlier.</summary>
     public static DateTimeOffset EndOf(DateTimeOffset bucketStart, TimeSpan bucketSize, BillingCycle? cycle)

@@ -22,7 +22,7 @@ public sealed class BillingCycleCacheTests
 
         Assert.Multiple(() =>
         {
-            Assert.That((first, hit, cached, stale), Is.EqualTo((Monthly, true, Monthly, false)));
+            Assert.That((first?.Cycle, hit, cached?.Cycle, stale), Is.EqualTo((Monthly, true, Monthly, false)));
             resolver.Verify(r => r.ResolveAsync("acct", It.IsAny<CancellationToken>()), Times.Exactly(2));
         });
     }
@@ -41,7 +41,7 @@ public sealed class BillingCycleCacheTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(cycles, Is.All.EqualTo(Monthly));
+            Assert.That(cycles.Select(c => c?.Cycle), Is.All.EqualTo(Monthly));
             resolver.Verify(r => r.ResolveAsync("acct", It.IsAny<CancellationToken>()), Times.Once());
         });
     }
@@ -58,7 +58,7 @@ public sealed class BillingCycleCacheTests
         Assert.Multiple(async () =>
         {
             Assert.That(cache.TryGet("acct", Now, out _), Is.False);
-            Assert.That(await cache.GetAsync("acct", Now, CancellationToken.None), Is.EqualTo(Monthly));
+            Assert.That((await cache.GetAsync("acct", Now, CancellationToken.None))?.Cycle, Is.EqualTo(Monthly));
             resolver.Verify(r => r.ResolveAsync("acct", It.IsAny<CancellationToken>()), Times.Exactly(2));
         });
     }
@@ -75,7 +75,7 @@ public sealed class BillingCycleCacheTests
         var heldForTheRetryDelay = cache.TryGet("acct", Now + Refresh + BillingCycleCache.RetryAfterFailure - TimeSpan.FromTicks(1), out _);
         var retriedAfterIt = cache.TryGet("acct", Now + Refresh + BillingCycleCache.RetryAfterFailure, out _);
 
-        Assert.That((kept, heldForTheRetryDelay, retriedAfterIt), Is.EqualTo((Monthly, true, false)));
+        Assert.That((kept?.Cycle, heldForTheRetryDelay, retriedAfterIt), Is.EqualTo((Monthly, true, false)));
     }
 
     [Test]
@@ -93,7 +93,7 @@ public sealed class BillingCycleCacheTests
     {
         var cache = new BillingCycleCache(resolver: null, Refresh, NullLogger.Instance);
 
-        Assert.That((cache.TryGet("acct", Now, out var cycle), cycle), Is.EqualTo((true, (BillingCycle?)null)));
+        Assert.That((cache.TryGet("acct", Now, out var cycle), cycle), Is.EqualTo((true, (AccountCycle?)null)));
     }
 
     private static Mock<IUsageAccountResolver> Resolver(BillingCycle cycle)

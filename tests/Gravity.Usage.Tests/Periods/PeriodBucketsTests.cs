@@ -21,6 +21,15 @@ public sealed class PeriodBucketsTests
     }
 
     [Test]
+    public void AccountCycle_BucketStart_FollowsTheRuleAcrossPeriodsInAnyOrder()
+    {
+        var cached = new AccountCycle(Cycle);
+        DateTimeOffset[] instants = [Utc(2026, 4, 15, 14, 40), Utc(2026, 4, 15, 14, 10), Utc(2026, 5, 15, 14, 50), Utc(2026, 4, 15, 14, 37, 12), Utc(2026, 5, 15, 14, 37, 11)];
+
+        Assert.That(instants.Select(i => cached.BucketStart(i, Hour.Ticks)), Is.EqualTo(instants.Select(i => PeriodBuckets.StartOf(i, Hour.Ticks, Cycle))));
+    }
+
+    [Test]
     public void StartOf_WithoutACycle_IsTheAlignedBucket()
     {
         Assert.That(PeriodBuckets.StartOf(Utc(2026, 4, 15, 14, 40, 1), Hour.Ticks, cycle: null), Is.EqualTo(Utc(2026, 4, 15, 14)));
