@@ -3,6 +3,7 @@ using Gravity.Usage.Sqlite;
 using Gravity.Usage.Stripe;
 using Gravity.Usage.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.Benchmarks;
 
@@ -28,7 +29,7 @@ internal static class ReportingBenchmark
         await using var standIn = new StripeStandIn(new StripeStandInOptions { ResponseDelay = latency, AutoCreateCustomers = true });
         standIn.AddMeter(Meter);
         var address = await standIn.StartAsync();
-        var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow());
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         await using var store = new SqliteUsageStore(new SqliteUsageStoreOptions { ConnectionString = database.ConnectionString }, clock);
 
         // One pending report per account, closed before the clock starts: the figure is delivery alone.
@@ -81,7 +82,7 @@ internal static class ReportingBenchmark
         standIn.AddMeter(Meter);
         var address = await standIn.StartAsync();
         var now = TimeProvider.System.GetUtcNow();
-        var clock = new ManualTimeProvider(new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddMinutes(1));
+        var clock = new FakeTimeProvider(new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddMinutes(1));
         await using var store = new SqliteUsageStore(new SqliteUsageStoreOptions { ConnectionString = database.ConnectionString }, clock);
         var billing = Options.Create(BillingOptions());
 

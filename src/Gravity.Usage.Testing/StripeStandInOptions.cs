@@ -5,8 +5,8 @@ public sealed class StripeStandInOptions
 {
     /// <summary>
     /// The stand-in's clock: "now" for default timestamps, the 35-day / 5-minute timestamp window, the 24-hour
-    /// identifier uniqueness, idempotency key retention, meter event session expiry and subscription periods. Use a <see cref="ManualTimeProvider"/>
-    /// to control it. Injected delays and timeouts use real time regardless. Defaults to <see cref="TimeProvider.System"/>.
+    /// identifier uniqueness, idempotency key retention, meter event session expiry and subscription periods. Use
+    /// <c>FakeTimeProvider</c> (Microsoft.Extensions.TimeProvider.Testing) to control it. Injected delays and timeouts use real time regardless. Defaults to <see cref="TimeProvider.System"/>.
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -67,7 +67,7 @@ public sealed class DependencyInjectionTests : LedgerTest
         Assert.Multiple(() =>
         {
             Assert.That(defaults.GetRequiredService<IUsageStore>(), Is.TypeOf<SqliteUsageStore>());
-            Assert.That(defaultConnectionString, Is.EqualTo("Data Source=" + Path.Combine(AppContext.BaseDirectory, SqliteUsageStoreOptions.DefaultFileName)));
+            Assert.That(defaultConnectionString, Is.EqualTo("Data Source=" + Path.Combine(SqliteUsageStoreOptions.DefaultDirectory, SqliteUsageStoreOptions.DefaultFileName)));
             Assert.That(provider.GetRequiredService<IUsageStore>(), Is.TypeOf<SqliteUsageStore>());
             Assert.That(total, Is.EqualTo(5));
         });

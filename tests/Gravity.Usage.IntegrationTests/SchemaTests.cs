@@ -1,5 +1,6 @@
 using Gravity.Usage.IntegrationTests.Infrastructure;
 using Gravity.Usage.Sqlite;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Gravity.Usage.IntegrationTests;
 
@@ -23,6 +24,31 @@ public sealed class SchemaTests : LedgerTest
             Assert.That(Database.TableNames(), Is.EqualTo(UsageTables));
             Assert.That(SchemaVersions(Database), Is.EqualTo(ExpectedVersions()));
         });
+    }
+
+    [Test]
+    public async Task EnsureSchemaAsync_FileInADirectoryNotYetMade_CreatesItAndLogsWhereTheLedgerIs()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gravity-usage-tests", Guid.NewGuid().ToString("N"), "data");
+        var path = Path.Combine(directory, "ledger.db");
+        var logger = new FakeLogger<SqliteUsageStore>();
+        try
+        {
+            await using var store = new SqliteUsageStore(new SqliteUsageStoreOptions { ConnectionString = $"Data Source={path}" }, Clock, logger: logger);
+
+            await store.EnsureSchemaAsync();
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(File.Exists(path), Is.True);
+                Assert.That(logger.Collector.GetSnapshot().Select(r => r.Message), Does.Contain($"Usage ledger: {path}"));
+            });
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
+        }
     }
 
     [Test]

@@ -1,7 +1,8 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Gravity.Usage.Testing.Internal;
 using Gravity.Usage.Testing.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.Testing.Tests;
 
@@ -303,7 +304,7 @@ public sealed class ConformanceTests
     /// </summary>
     private static async Task<(int Status, JsonElement Json)> SendAsync(string route, string method, string path, string parameters, bool expireSession = false)
     {
-        await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new ManualTimeProvider(Now) });
+        await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new FakeTimeProvider(Now) });
         stripe.AddCustomer("cus_1");
         stripe.AddMeter("api_calls", id: "mtr_1");
         stripe.AddLegacySubscriptionItem("cus_1", Now.AddDays(-10), Now.AddDays(20), "si_1");

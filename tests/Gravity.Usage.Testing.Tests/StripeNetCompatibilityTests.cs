@@ -1,7 +1,8 @@
 using System.Net;
 using Gravity.Usage.Testing.Tests.Support;
-using Stripe;
+using Microsoft.Extensions.Time.Testing;
 using Stripe.V2.Billing;
+using Stripe;
 
 namespace Gravity.Usage.Testing.Tests;
 
@@ -14,7 +15,7 @@ namespace Gravity.Usage.Testing.Tests;
 public sealed class StripeNetCompatibilityTests(Transport transport)
 {
     private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(1_790_000_600);
-    private ManualTimeProvider _clock = null!;
+    private FakeTimeProvider _clock = null!;
     private StripeStandIn _stripe = null!;
     private HttpClient _http = null!;
     private StripeClient _client = null!;
@@ -22,7 +23,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     [SetUp]
     public async Task CreateAsync()
     {
-        _clock = new ManualTimeProvider(Start);
+        _clock = new FakeTimeProvider(Start);
         _stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = _clock });
         _stripe.AddCustomer("cus_123");
         _stripe.AddMeter("api_calls", id: "mtr_1");

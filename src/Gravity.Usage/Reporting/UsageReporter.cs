@@ -126,6 +126,10 @@ public sealed partial class UsageReporter : IUsageReporter
         {
             await CloseAsync(account, includeOpenBuckets, tally, cancellationToken).ConfigureAwait(false);
             await DeliverAsync(account, tally, cancellationToken).ConfigureAwait(false);
+            if (!includeOpenBuckets)
+            {
+                await NoticeWaitingUsageAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {

@@ -10,6 +10,9 @@ internal sealed class LedgerFileGuard(string databasePath)
     private LedgerFileIdentity? _database;
     private LedgerFileIdentity? _log;
 
+    /// <summary>Gets the full path of the ledger file.</summary>
+    public string Path => databasePath;
+
     /// <summary>Checks the file the writer has just opened: the first one seen is the ledger for the store's lifetime.</summary>
     /// <returns>What changed, or <see langword="null"/>.</returns>
     public string? CheckOpened()

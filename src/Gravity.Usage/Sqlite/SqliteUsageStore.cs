@@ -95,6 +95,12 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         return _schema.EnsureAsync(
             _ =>
             {
+                if (_prepareSchema && _fileGuard is not null)
+                {
+                    // SQLite creates the file but not its directory (the default one is under the user's data folder).
+                    Directory.CreateDirectory(Path.GetDirectoryName(_fileGuard.Path)!);
+                }
+
                 using var connection = new SqliteConnection(_connectionString);
                 connection.Open();
                 if (_prepareSchema)
@@ -105,6 +111,8 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
                 {
                     SqliteSchema.Verify(connection, _queries);
                 }
+
+                LogLedgerOpened(_logger, _fileGuard?.Path ?? "(SQLite URI)");
 
                 return Task.CompletedTask;
             },
@@ -284,6 +292,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         LogFileLost(_logger, problem);
         return new UsageLedgerFileLostException(problem);
     }
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Usage ledger: {Path}")]
+    private static partial void LogLedgerOpened(ILogger logger, string path);
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "{Problem}")]
     private static partial void LogFileLost(ILogger logger, string problem);

@@ -1,54 +1,81 @@
-using System.Collections.Concurrent;
-using Gravity.Usage.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Gravity.Usage.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.IntegrationTests.Reporting;
 
 /// <summary>
-/// AddUsageReportingService: runs at start and then on its interval, survives failed runs, stops promptly. Driven by
-/// hand through IHostedService (no generic host package here) on the real clock with a one-second interval.
+/// AddUsageReportingService: runs at start and then once per interval, survives failed runs, stops promptly. Driven
+/// by hand through IHostedService on a <see cref="FakeTimeProvider"/>: a run happens only when the test moves the
+/// clock past the interval, so every run is accounted for and no test waits for real time to pass.
 /// </summary>
 public sealed class HostedServiceTests : ReportingTest
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+
+    private FakeTimeProvider _time = null!;
+
+    [SetUp]
+    public void StartTheFakeClock() => _time = new FakeTimeProvider(Start);
 
     [Test]
-    public async Task Service_SinkThrowsOnTheFirstRun_LogsItKeepsRunningAndALaterRunDelivers()
+    public async Task Service_RunsAtStartAndThenOncePerIntervalOnTheHostsClock()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var provider = BuildProvider(logs);
+        var service = provider.GetServices<IHostedService>().Single();
+
+        await service.StartAsync(CancellationToken.None);
+        await RunsFinishedAsync(logs, 1);
+        _time.Advance(Interval - TimeSpan.FromTicks(1));
+        var beforeTheInterval = FinishedRuns(logs);
+        _time.Advance(TimeSpan.FromTicks(1));
+        await RunsFinishedAsync(logs, 2);
+        _time.Advance(Interval);
+        await RunsFinishedAsync(logs, 3);
+        await service.StopAsync(CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(beforeTheInterval, Is.EqualTo(1), "no run before the interval has passed");
+            Assert.That(FinishedRuns(logs), Is.EqualTo(3));
+        });
+    }
+
+    [Test]
+    public async Task Service_SinkThrowsOnTheFirstRun_LogsItKeepsRunningAndTheNextRunDelivers()
     {
         var logs = new CapturingLoggerProvider();
         await using var provider = BuildProvider(logs, u => u.ConfigureReporting(o => o.RetryBaseDelay = TimeSpan.FromSeconds(1)));
         await SeedAsync(provider);
         Sink.ForAll(SinkAction.Throw("Stripe is down"), times: 1);
-        var runsFinishedBeforeEachCall = new ConcurrentQueue<int>();
-        Sink.Latency = () =>
-        {
-            runsFinishedBeforeEachCall.Enqueue(logs.Entries.Count(e => e.EventId == 10));
-            return Task.CompletedTask;
-        };
         var service = provider.GetServices<IHostedService>().Single();
 
         await service.StartAsync(CancellationToken.None);
+        await RunsFinishedAsync(logs, 1);
+        var callsAfterTheFirstRun = Sink.Calls.Count;
+        _time.Advance(Interval);
         await Sink.WaitForAcceptedAsync(1).WaitAsync(Patience);
+        await RunsFinishedAsync(logs, 2);
         await service.StopAsync(CancellationToken.None).WaitAsync(Patience);
 
         var report = (await provider.GetRequiredService<IUsageReporter>().ListReportsAsync(new UsageReportQuery())).Single();
         var entries = logs.Entries;
         Assert.Multiple(() =>
         {
-            Assert.That(service, Is.TypeOf<UsageReportingService>());
+            Assert.That(callsAfterTheFirstRun, Is.EqualTo(1), "the first run tried once");
             Assert.That(Sink.Calls.Select(c => (c.Identifier, c.Answer)), Is.EqualTo(new[] { (report.Identifier, SinkAnswer.Threw), (report.Identifier, SinkAnswer.Accepted) }));
-            Assert.That(runsFinishedBeforeEachCall.ElementAt(1), Is.GreaterThanOrEqualTo(1), "delivered by a later run");
             Assert.That(report.Status, Is.EqualTo(UsageReportStatus.Sent));
             Assert.That(Sink.Total("cus_1", Usage), Is.EqualTo(5));
             Assert.That(
                 entries.Where(e => e.EventId == 13).Select(e => (e.Level, e.Exception?.Message)),
                 Is.EqualTo(new[] { (LogLevel.Warning, (string?)"Stripe is down") }),
                 "the sink's failure is logged");
-            Assert.That(entries.Where(e => e.EventId == 20), Is.Not.Empty, "scheduled runs are logged");
             Assert.That(entries.Where(e => e.EventId == 21), Is.Empty, "a sink failure does not fail the run");
-            Assert.That(entries.Where(e => e.EventId == 22).Select(e => e.Category), Is.EqualTo(new[] { typeof(UsageReportingService).FullName }), "stopping is logged once");
+            Assert.That(entries.Where(e => e.EventId == 22).Select(e => e.Category), Is.EqualTo(new[] { "Gravity.Usage.Hosting.UsageReportingService" }), "stopping is logged once, by the library's service");
         });
     }
 
@@ -63,6 +90,9 @@ public sealed class HostedServiceTests : ReportingTest
         var service = provider.GetServices<IHostedService>().Single();
 
         await service.StartAsync(CancellationToken.None);
+        await RunsFinishedAsync(logs, 1);
+        var deliveredBeforeTheNextRun = Sink.Calls.Count;
+        _time.Advance(Interval);
         await Sink.WaitForAcceptedAsync(1).WaitAsync(Patience);
         await service.StopAsync(CancellationToken.None).WaitAsync(Patience);
 
@@ -72,8 +102,9 @@ public sealed class HostedServiceTests : ReportingTest
             Assert.That(failed, Has.Count.EqualTo(1));
             Assert.That(failed[0].Level, Is.EqualTo(LogLevel.Error));
             Assert.That(failed[0].Exception?.Message, Is.EqualTo(FailingOnceResolver.Error));
-            Assert.That(failed[0].Message, Does.Contain("00:00:01"), "names when the next run starts");
-            Assert.That(resolver.Calls, Is.GreaterThanOrEqualTo(2));
+            Assert.That(failed[0].Message, Does.Contain("00:01:00"), "names when the next run starts");
+            Assert.That(deliveredBeforeTheNextRun, Is.Zero);
+            Assert.That(resolver.Calls, Is.GreaterThanOrEqualTo(2), "asked again by the next run");
             Assert.That(Sink.Calls.Select(c => (c.CustomerId, c.Quantity, c.Answer)), Is.EqualTo(new[] { ("cus_host", 5L, SinkAnswer.Accepted) }));
         });
     }
@@ -138,24 +169,37 @@ public sealed class HostedServiceTests : ReportingTest
         });
     }
 
-    /// <summary>Usage on the real clock, with the file of this test, the test's sink and a one-second schedule.</summary>
+    /// <summary>Usage with the file of this test, the test's sink, the fake clock and a one-minute schedule.</summary>
     private ServiceProvider BuildProvider(CapturingLoggerProvider logs, Action<UsageBillingBuilder>? configure = null) =>
         new ServiceCollection()
             .AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace))
+            .AddSingleton<TimeProvider>(_time)
             .AddUsageBilling(u =>
             {
                 u.UseSqlite(Database.ConnectionString).UseSink(_ => Sink);
                 configure?.Invoke(u);
             })
-            .AddUsageReportingService(TimeSpan.FromSeconds(1))
+            .AddUsageReportingService(Interval)
             .BuildServiceProvider();
 
-    /// <summary>Maps the account and records 5 units in a bucket that has ended by the real clock.</summary>
-    private static async Task SeedAsync(ServiceProvider provider)
+    /// <summary>Maps the account and records 5 units in a bucket that has ended.</summary>
+    private async Task SeedAsync(ServiceProvider provider)
     {
         await provider.GetRequiredService<IUsageAccountStore>().SaveAccountAsync(new UsageAccount("acct") { StripeCustomerId = "cus_1" });
-        var now = provider.GetRequiredService<TimeProvider>().GetUtcNow();
-        await provider.GetRequiredService<UsageMeter>().IncrementAsync("acct", 5, timestamp: now - TimeSpan.FromHours(2));
+        await provider.GetRequiredService<UsageMeter>().IncrementAsync("acct", 5, timestamp: _time.GetUtcNow() - TimeSpan.FromHours(2));
+    }
+
+    /// <summary>Scheduled runs that finished, whether they succeeded (event 20) or failed (21).</summary>
+    private static int FinishedRuns(CapturingLoggerProvider logs) => logs.Entries.Count(e => e.EventId is 20 or 21);
+
+    /// <summary>Waits (on real time, bounded) until the service has finished <paramref name="count"/> runs.</summary>
+    private static async Task RunsFinishedAsync(CapturingLoggerProvider logs, int count)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        while (FinishedRuns(logs) < count)
+        {
+            await Task.Delay(5, timeout.Token);
+        }
     }
 
     /// <summary>A host's own account table that is unavailable for one lookup when told.</summary>

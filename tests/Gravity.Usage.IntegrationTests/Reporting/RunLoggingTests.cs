@@ -29,4 +29,36 @@ public sealed class RunLoggingTests : ReportingTest
             Assert.That(busy[0].Message, Does.Contain("1 closed, 1 sent"));
         });
     }
+
+    [Test]
+    public async Task ReportAsync_UsageInTheBucketInProgress_SaysOncePerBucketWhatWaitsAndUntilWhen()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Information));
+        var reporter = new UsageReporter(Store, Sink, new StoreAccountResolver(Store), Options.Create(Billing), Options.Create(new UsageReportingOptions()), Clock, factory.CreateLogger<UsageReporter>());
+        await MapAsync("acct", "cus_1");
+        await MapAsync("other", "cus_2");
+        await Meter.IncrementAsync("acct", 5, timestamp: Start.AddMinutes(5));
+        await Meter.IncrementAsync("other", 2, timestamp: Start.AddMinutes(4));
+
+        await reporter.ReportAsync();
+        await reporter.ReportAsync(); // the same bucket: no second notice
+        var firstBucket = logs.Entries.Where(e => e.EventId == 16).ToList();
+        At(Hour);
+        await reporter.ReportAsync(); // the bucket closed and was reported; nothing waits
+        var afterClose = logs.Entries.Count(e => e.EventId == 16);
+        await Meter.IncrementAsync("acct", 1, timestamp: Start.Add(Hour).AddMinutes(1));
+        await reporter.ReportAsync();
+        var secondBucket = logs.Entries.Where(e => e.EventId == 16).Skip(afterClose).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(firstBucket, Has.Count.EqualTo(1));
+            Assert.That(firstBucket[0].Message, Does.Contain("Usage of 2 account/meter counters"));
+            Assert.That(firstBucket[0].Message, Does.Contain((Start + Hour).ToString("O")));
+            Assert.That(afterClose, Is.EqualTo(1));
+            Assert.That(secondBucket, Has.Count.EqualTo(1));
+            Assert.That(secondBucket[0].Message, Does.Contain("Usage of 1 account/meter counters").And.Contain((Start + Hour + Hour).ToString("O")));
+        });
+    }
 }

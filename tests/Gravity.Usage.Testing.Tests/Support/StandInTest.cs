@@ -1,7 +1,8 @@
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.Testing.Tests.Support;
 
@@ -21,7 +22,7 @@ public abstract class StandInTest
 
     protected Transport Transport { get; }
 
-    protected ManualTimeProvider Clock { get; private set; } = null!;
+    protected FakeTimeProvider Clock { get; private set; } = null!;
 
     protected StripeStandIn Stripe { get; private set; } = null!;
 
@@ -47,7 +48,7 @@ public abstract class StandInTest
             await DisposeStandInAsync();
         }
 
-        Clock = new ManualTimeProvider(Start);
+        Clock = new FakeTimeProvider(Start);
         var options = new StripeStandInOptions { TimeProvider = Clock };
         configure(options);
         Stripe = new StripeStandIn(options);

@@ -8,14 +8,27 @@ namespace Gravity.Usage.Tests.DependencyInjection;
 public sealed class AddUsageBillingTests
 {
     [Test]
-    public async Task AddUsageBilling_NoArguments_UsesSqliteFileNextToTheApp()
+    public async Task AddUsageBilling_NoArguments_UsesSqliteFileInTheUsersDataFolder()
     {
         await using var provider = new ServiceCollection().AddUsageBilling().BuildServiceProvider();
 
         Assert.That(provider.GetRequiredService<IUsageStore>(), Is.InstanceOf<SqliteUsageStore>());
         var sqlite = provider.GetRequiredService<IOptions<SqliteUsageStoreOptions>>().Value;
-        Assert.That(sqlite.ConnectionString, Does.Contain(Path.Combine(AppContext.BaseDirectory, SqliteUsageStoreOptions.DefaultFileName)));
+        Assert.That(sqlite.ConnectionString, Does.Contain(Path.Combine(SqliteUsageStoreOptions.DefaultDirectory, SqliteUsageStoreOptions.DefaultFileName)));
         Assert.That(provider.GetRequiredService<IOptions<UsageBillingOptions>>().Value.IsDeclared("usage"), Is.True);
+    }
+
+    [Test]
+    public void DefaultDirectory_IsOutsideTheBuildOutput()
+    {
+        // A clean build or a redeploy replaces the application's directory; the ledger must not live there.
+        var directory = Path.GetFullPath(SqliteUsageStoreOptions.DefaultDirectory);
+        var local = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        Assert.Multiple(() =>
+        {
+            Assert.That(directory, Does.Not.StartWith(Path.GetFullPath(AppContext.BaseDirectory).TrimEnd(Path.DirectorySeparatorChar)));
+            Assert.That(directory, Is.EqualTo(Path.Combine(local, "Gravity.Usage", System.Reflection.Assembly.GetEntryAssembly()!.GetName().Name!)));
+        });
     }
 
     [Test]

@@ -1,5 +1,6 @@
 using Gravity.Usage.Stripe;
 using Gravity.Usage.Telemetry;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.Tests.Stripe;
 
