@@ -218,7 +218,7 @@ public sealed class ConformanceTests
     [TestCase("day", 30)]
     public async Task Subscription_prices_recurring_matches_the_subsets_recurring_schema(string interval, int intervalCount)
     {
-        await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new ManualTimeProvider(Now) });
+        await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new FakeTimeProvider(Now) });
         var id = stripe.AddSubscription("cus_1", Now.AddDays(-3), interval, intervalCount);
         using var client = stripe.CreateClient();
 
@@ -246,7 +246,7 @@ public sealed class ConformanceTests
     [Test]
     public async Task Subscription_unknown_is_a_404_matching_the_error_schema()
     {
-        await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new ManualTimeProvider(Now) });
+        await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new FakeTimeProvider(Now) });
         using var client = stripe.CreateClient();
 
         using var response = await client.GetAsync("v1/subscriptions/sub_missing");

@@ -1,7 +1,7 @@
 using Gravity.Usage.IntegrationTests.Contract;
 using Gravity.Usage.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using StandInClock = Gravity.Usage.Testing.ManualTimeProvider;
+using StandInClock = Microsoft.Extensions.Time.Testing.FakeTimeProvider;
 
 namespace Gravity.Usage.IntegrationTests.Periods;
 
