@@ -187,10 +187,10 @@ public sealed partial class UsageReporter : IUsageReporter
                     continue;
                 }
 
+                var alignedEnd = PeriodBuckets.EndOf(usage.BucketStart, _billing.BucketSize, cycle: null);
                 if (_decidesPlanInStore)
                 {
                     // The store cuts the bucket's end at the stored cycle's boundary, inside the close transaction.
-                    var alignedEnd = PeriodBuckets.EndOf(usage.BucketStart, _billing.BucketSize, cycle: null);
                     closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, alignedEnd, null, ApplyStoredPlan: true));
                     continue;
                 }
@@ -201,7 +201,7 @@ public sealed partial class UsageReporter : IUsageReporter
                 }
 
                 closings.Add(plan is null
-                    ? new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, PeriodBuckets.EndOf(usage.BucketStart, _billing.BucketSize, cycle: null), null)
+                    ? new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, alignedEnd, null)
                     : BillingPlan.ClosingUnder(plan, usage.Meter, usage.BucketStart, _billing.BucketSize));
             }
 
