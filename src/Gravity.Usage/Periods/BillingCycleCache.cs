@@ -17,7 +17,7 @@ namespace Gravity.Usage;
 /// </remarks>
 internal sealed partial class BillingCycleCache
 {
-    /// <summary>Beyond this many accounts, entries past their refresh are swept before another is added.</summary>
+    /// <summary>Beyond this many accounts, entries past their refresh are swept (at most once per refresh interval).</summary>
     private const int SweepAbove = 100_000;
 
     /// <summary>How soon a failed load is tried again (or the refresh interval, when shorter).</summary>
@@ -28,6 +28,7 @@ internal sealed partial class BillingCycleCache
     private readonly long _refreshTicks;
     private readonly long _retryTicks;
     private readonly ILogger _logger;
+    private long _lastSweepTicks;
 
     /// <summary>Initializes a new instance of the <see cref="BillingCycleCache"/> class.</summary>
     /// <param name="resolver">Where cycles come from; without one, no account has a cycle.</param>
@@ -79,8 +80,9 @@ internal sealed partial class BillingCycleCache
                     continue; // Another caller started the load; wait for theirs.
                 }
 
-                if (entry is null && _entries.Count > SweepAbove)
+                if (entry is null && _entries.Count > SweepAbove && now.UtcTicks - Interlocked.Read(ref _lastSweepTicks) >= _refreshTicks)
                 {
+                    Interlocked.Exchange(ref _lastSweepTicks, now.UtcTicks);
                     Sweep(now);
                 }
 
@@ -93,9 +95,6 @@ internal sealed partial class BillingCycleCache
 
     /// <summary>Drops what is known of <paramref name="account"/>, so that its next increment loads it again.</summary>
     public void Invalidate(string account) => _entries.TryRemove(account, out _);
-
-    /// <summary>Gets how many accounts are cached (for tests).</summary>
-    internal int Count => _entries.Count;
 
     private async Task<Loaded> LoadAsync(string account, Entry? before)
     {

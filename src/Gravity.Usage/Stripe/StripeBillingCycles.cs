@@ -59,7 +59,6 @@ public sealed class StripeBillingCycles : IDisposable
     public async Task<UsageAccount> SaveFromSubscriptionAsync(string account, string subscriptionId, CancellationToken cancellationToken = default)
     {
         UsageRules.ValidateAccount(account);
-        UsageRules.ValidateIdentifier(subscriptionId, nameof(subscriptionId), "A Stripe subscription id", UsageRules.MaxStripeIdLength);
         var accounts = _accounts ?? throw new InvalidOperationException("Saving a billing cycle needs the built-in account mapping (IUsageAccountStore); with an account resolver of your own, store the cycle from ReadAsync yourself.");
         var (cycle, customer) = await ReadSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
         var mapping = await accounts.GetAccountAsync(account, cancellationToken).ConfigureAwait(false) ?? new UsageAccount(account) { StripeCustomerId = customer };
