@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Package smoke test: packs Gravity.Usage, Gravity.Usage.PostgreSql and Gravity.Usage.Testing into a temporary folder
-# feed, then builds and runs a fresh host app (eng/package-smoke/) from those packages only, outside the repository:
+# Package smoke test: packs Gravity.Usage, Gravity.Usage.PostgreSql, Gravity.Usage.Testing, Gravity.Usage.AspNetCore
+# and the gravity-usage tool into a temporary folder feed, then builds and runs a fresh host app (eng/package-smoke/)
+# from those packages only, outside the repository:
 # its own nuget.config (the folder feed for Gravity.Usage*, nuget.org for the rest), none of the repo's
 # Directory.*.props. The host also uses EF Core's SQLite provider in the same process, increments usage through
-# AddUsageBilling, reports it to the Stripe stand-in and checks the stand-in's meter total. Needs only the .NET SDK and
+# AddUsageBilling, reports it to the Stripe stand-in and checks the stand-in's meter total; then the tool, installed
+# from the feed, reads the host's ledger (`gravity-usage status`). Needs only the .NET SDK and
 # NuGet. Run by .ci/run; KEEP_SMOKE_DIR=1 keeps the temporary directory; EF_CORE_VERSION overrides the EF Core version.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -21,7 +23,7 @@ host="$work/host"
 mkdir -p "$feed" "$host" "$work/packages" "$work/data"
 
 echo "package smoke: packing into $feed"
-for project in Gravity.Usage Gravity.Usage.PostgreSql Gravity.Usage.Testing; do
+for project in Gravity.Usage Gravity.Usage.PostgreSql Gravity.Usage.Testing Gravity.Usage.AspNetCore Gravity.Usage.Tool; do
   dotnet pack "$repo/src/$project/$project.csproj" -c "$configuration" -o "$feed" --nologo -v:q
 done
 shopt -s nullglob
@@ -68,7 +70,7 @@ echo "package smoke: building the host with Gravity.Usage $version and Microsoft
   -p:GravityUsageVersion="$version" -p:EFCoreVersion="$ef_core_version")
 
 # The packages came from the folder feed just packed, not from a cache.
-for id in gravity.usage gravity.usage.postgresql gravity.usage.testing; do
+for id in gravity.usage gravity.usage.postgresql gravity.usage.testing gravity.usage.aspnetcore; do
   if ! cmp -s "$work/packages/$id/$version/$id.$version.nupkg" "$feed/$(ls "$feed" | grep -i "^$id\.$version\.nupkg$")"; then
     echo "package smoke: $id $version was not restored from the packed feed" >&2
     exit 1
@@ -79,4 +81,14 @@ grep -oE '"(SQLitePCLRaw[^"/]*|Microsoft\.Data\.Sqlite\.Core|Microsoft\.EntityFr
   | sort -u | sed 's/^/  /'
 
 dotnet "$host/bin/Release/net10.0/PackageSmoke.dll" "$work/data"
+
+# The operations tool, installed from the feed as a user would, reads the ledger the host wrote: exit 0 (healthy) or
+# 3 (needs attention) both prove it opened the ledger; 1 or 2 fail the smoke test.
+echo "package smoke: installing gravity-usage $version from $feed"
+(cd "$work" && dotnet tool install Gravity.Usage.Tool --version "$version" --tool-path "$work/tool" --configfile "$work/nuget.config" >/dev/null)
+set +e
+"$work/tool/gravity-usage" status --sqlite "$work/data/usage.db"
+status=$?
+set -e
+if [[ $status -ne 0 && $status -ne 3 ]]; then echo "package smoke: gravity-usage status exited $status" >&2; exit 1; fi
 echo "package smoke: passed in $((SECONDS - started)) s"

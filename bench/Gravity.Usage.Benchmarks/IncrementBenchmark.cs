@@ -214,7 +214,7 @@ internal static class IncrementBenchmark
             return string.Create(CultureInfo.InvariantCulture, $"{mode}: the counters sum to {counted:N0} but {acknowledged:N0} increments were acknowledged.");
         }
 
-        var keys = await scalar("SELECT COUNT(*) FROM {schema}.usage_idempotency");
+        var keys = await scalar("SELECT COUNT(*) FROM {schema}.usage_idempotency_key");
         var expectedKeys = mode == WriteMode.GroupCommitWithKeys ? acknowledged : 0;
         return keys == expectedKeys
             ? null

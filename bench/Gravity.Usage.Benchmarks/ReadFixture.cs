@@ -74,7 +74,8 @@ internal sealed class ReadFixture
     {
         var rows = (long)accounts * bucketsPerAccount;
         var label = rows % 1_000_000 == 0 ? (rows / 1_000_000).ToString(CultureInfo.InvariantCulture) + "m" : rows.ToString(CultureInfo.InvariantCulture);
-        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"gravity-usage-bench-{label}-v{Version}.db");
+        // The schema version is in the name: a file upgraded by a newer library would be refused by an older one.
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"gravity-usage-bench-{label}-v{Version}-schema{Sqlite.SqliteUsageStore.SchemaVersion}.db"));
         var fixture = new ReadFixture(path, accounts, bucketsPerAccount);
 
         var clock = Stopwatch.StartNew();

@@ -21,18 +21,16 @@ internal static class TrafficSimulator
             {
                 var account = accounts[random.Next(accounts.Count)];
                 var requestId = $"req-{runId}-{caller}-{i}";
-                // Every request is an API call; one in four also consumes tokens.
-                await meter.IncrementAsync(account, 1, "api_calls", idempotencyKey: requestId);
-                if (random.Next(4) == 0)
-                {
-                    await meter.IncrementAsync(account, random.Next(100, 2_000), "tokens", idempotencyKey: requestId);
-                }
-
+                // Every request is an API call; one in four also consumes tokens, recorded with it in one call (all or nothing).
+                UsagePart[] usage = random.Next(4) == 0
+                    ? [UsagePart.Increment("api_calls", 1), UsagePart.Increment("tokens", random.Next(100, 2_000))]
+                    : [UsagePart.Increment("api_calls", 1)];
+                await meter.RecordAsync(account, usage, idempotencyKey: requestId);
                 Interlocked.Increment(ref recorded);
 
-                // Clients retry: the same request id again is recognised and not counted twice.
+                // Clients retry: the same request again, with the same id, is recognised and not counted twice.
                 if (random.Next(20) == 0
-                    && await meter.IncrementAsync(account, 1, "api_calls", idempotencyKey: requestId) == IncrementOutcome.Duplicate)
+                    && await meter.RecordAsync(account, usage, idempotencyKey: requestId) == IncrementOutcome.Duplicate)
                 {
                     Interlocked.Increment(ref duplicates);
                 }

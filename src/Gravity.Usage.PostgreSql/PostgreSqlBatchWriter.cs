@@ -1,3 +1,4 @@
+using Gravity.Usage.Internal;
 using Gravity.Usage.Sql;
 using Npgsql;
 using NpgsqlTypes;
@@ -22,60 +23,76 @@ internal sealed class PostgreSqlBatchWriter
         _queries = queries;
     }
 
-    /// <summary>Writes the batch and returns one status per increment; the caller commits.</summary>
+    /// <summary>
+    /// Writes the batch and returns one status per increment; the caller commits. The parts of a multi-meter call
+    /// (<see cref="UsageIncrement.PartCount"/>) are applied all or none.
+    /// </summary>
     public async Task<UsageWriteStatus[]> WriteAsync(IReadOnlyList<UsageIncrement> increments, CancellationToken cancellationToken)
     {
         var statuses = new UsageWriteStatus[increments.Count];
 
-        // The first use of a key in the batch owns it; later uses are duplicates unless that first use overflows.
-        var keyOwners = new Dictionary<KeyRef, int>();
-        var repeatsInBatch = new List<(int Index, KeyRef Key)>();
-        for (var i = 0; i < increments.Count; i++)
+        // The first call of the batch to use a key claims it; later calls with the key are judged in memory against it.
+        var keys = new BatchKeys();
+        var claimants = new List<(int Start, int Size)>();
+        List<(int Start, int Size)>? multiPartCalls = null;
+        for (int i = 0, size; i < increments.Count; i += size)
         {
-            if (increments[i].IdempotencyKey is { } key)
+            size = UsageCalls.SizeAt(increments, i);
+            if (size > 1)
             {
-                var keyRef = new KeyRef(increments[i].Account, increments[i].Meter, key);
-                if (!keyOwners.TryAdd(keyRef, i))
-                {
-                    statuses[i] = UsageWriteStatus.Duplicate;
-                    repeatsInBatch.Add((i, keyRef));
-                }
+                (multiPartCalls ??= []).Add((i, size));
             }
+
+            if (increments[i].IdempotencyKey is null)
+            {
+                continue;
+            }
+
+            if (keys.JudgeRepeat(increments, i, size) is { } repeat)
+            {
+                UsageCalls.SetAll(statuses, i, size, repeat);
+                continue;
+            }
+
+            keys.Claim(increments, i, size);
+            claimants.Add((i, size));
         }
 
-        var newKeys = await InsertKeysAsync(keyOwners.OrderBy(k => k.Key, KeyRef.Comparer).Select(k => increments[k.Value]), cancellationToken).ConfigureAwait(false);
+        var claimedParts = claimants.SelectMany(c => Enumerable.Range(c.Start, c.Size)).Select(k => increments[k]);
+        var newKeys = await InsertKeysAsync(claimedParts.OrderBy(KeyRef.Of, KeyRef.Comparer), cancellationToken).ConfigureAwait(false);
+        var recordedBefore = claimants.Where(c => Enumerable.Range(c.Start, c.Size).Any(k => !newKeys.Contains(KeyRef.Of(increments[k])))).ToList();
+        if (recordedBefore.Count > 0)
+        {
+            await JudgeRecordedBeforeAsync(increments, statuses, recordedBefore, newKeys, cancellationToken).ConfigureAwait(false);
+        }
+
         var counters = new Dictionary<CounterKey, CounterDelta>();
         for (var i = 0; i < increments.Count; i++)
         {
-            var increment = increments[i];
-            if (increment.IdempotencyKey is { } key)
+            if (statuses[i] != UsageWriteStatus.Recorded)
             {
-                var keyRef = new KeyRef(increment.Account, increment.Meter, key);
-                if (keyOwners[keyRef] != i || !newKeys.Contains(keyRef))
-                {
-                    // A repeat within the batch, or a key stored by an earlier batch.
-                    statuses[i] = UsageWriteStatus.Duplicate;
-                    continue;
-                }
+                continue;
             }
 
-            var counter = CounterKey.Of(increment);
+            var counter = CounterKey.Of(increments[i]);
             if (!counters.TryGetValue(counter, out var delta))
             {
                 counters[counter] = delta = new CounterDelta();
             }
 
-            delta.Add(i, increment.Quantity);
+            delta.Add(i, increments[i].Quantity);
         }
 
         // Counters in one order for every writer, so that concurrent batches lock rows in the same order.
         var folded = counters.Where(c => !c.Value.SumOverflowed).OrderBy(c => c.Key, CounterKey.Comparer).ToList();
         var applied = await UpsertAsync(folded.Select(c => (c.Key, c.Value.Sum)).ToList(), cancellationToken).ConfigureAwait(false);
+        var anyRefused = false;
         foreach (var (counter, delta) in counters.OrderBy(c => c.Key, CounterKey.Comparer))
         {
             if (delta.SumOverflowed || !applied.Contains(counter))
             {
                 // The folded sum does not fit: add the increments one at a time so that only those that overflow are refused.
+                anyRefused = true;
                 foreach (var index in delta.Indexes)
                 {
                     statuses[index] = await ApplyAloneAsync(increments[index], cancellationToken).ConfigureAwait(false);
@@ -83,19 +100,133 @@ internal sealed class PostgreSqlBatchWriter
             }
         }
 
-        // A repeat of a key is a duplicate only if the key's first use in this batch was counted. When that first use
-        // was refused for overflow, its key was released, and the repeat is a first use in its own right.
-        foreach (var (index, keyRef) in repeatsInBatch)
+        if (anyRefused)
         {
-            if (statuses[keyOwners[keyRef]] == UsageWriteStatus.WouldOverflow
-                && (await InsertKeysAsync([increments[index]], cancellationToken).ConfigureAwait(false)).Count == 1)
+            foreach (var (start, size) in multiPartCalls ?? [])
             {
-                keyOwners[keyRef] = index;
-                statuses[index] = await ApplyAloneAsync(increments[index], cancellationToken).ConfigureAwait(false);
+                await KeepCallWholeAsync(increments, statuses, start, size, cancellationToken).ConfigureAwait(false);
             }
         }
 
+        await SettleRepeatsAsync(increments, statuses, keys, cancellationToken).ConfigureAwait(false);
         return statuses;
+    }
+
+    /// <summary>
+    /// Judges the calls whose keys were not all new: each is a duplicate when every stored fingerprint matches its own,
+    /// a conflict otherwise. The keys such a call inserted for its other parts are released.
+    /// </summary>
+    private async Task JudgeRecordedBeforeAsync(IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses, List<(int Start, int Size)> calls, HashSet<KeyRef> newKeys, CancellationToken cancellationToken)
+    {
+        var parts = calls.SelectMany(c => Enumerable.Range(c.Start, c.Size)).Select(k => increments[k]).ToList();
+        var stored = new Dictionary<KeyRef, long>();
+        var read = new NpgsqlCommand(_queries.ReadFingerprints, _connection, _transaction);
+        await using (read.ConfigureAwait(false))
+        {
+            var old = parts.Where(p => !newKeys.Contains(KeyRef.Of(p))).ToList();
+            read.Parameters.Add(TextArray("accounts", old.Select(i => i.Account)));
+            read.Parameters.Add(TextArray("meters", old.Select(i => i.Meter)));
+            read.Parameters.Add(TextArray("keys", old.Select(i => i.IdempotencyKey!)));
+            var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerScope = reader.ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                stored[new KeyRef(reader.GetString(0), reader.GetString(1), reader.GetString(2))] = reader.IsDBNull(3) ? IdempotencyFingerprint.None : reader.GetInt64(3);
+            }
+        }
+
+        foreach (var (start, size) in calls)
+        {
+            var matched = true;
+            for (var k = start; k < start + size; k++)
+            {
+                if (stored.TryGetValue(KeyRef.Of(increments[k]), out var fingerprint))
+                {
+                    matched &= IdempotencyFingerprint.Matches(fingerprint, increments[k].Fingerprint);
+                }
+            }
+
+            UsageCalls.SetAll(statuses, start, size, matched ? UsageWriteStatus.Duplicate : UsageWriteStatus.Conflict);
+        }
+
+        await DeleteKeysAsync(parts.Where(p => newKeys.Contains(KeyRef.Of(p))).ToList(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// When one part of a multi-meter call overflowed, takes the call's other parts back out of their counters and
+    /// releases its keys, so that the call is refused whole. Subtracting within the transaction is exact: the parts
+    /// were added in it.
+    /// </summary>
+    private async Task KeepCallWholeAsync(IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses, int start, int size, CancellationToken cancellationToken)
+    {
+        if (!statuses.AsSpan(start, size).Contains(UsageWriteStatus.WouldOverflow))
+        {
+            return;
+        }
+
+        var parts = Enumerable.Range(start, size).Select(k => increments[k]).ToList();
+        var taken = Enumerable.Range(start, size).Where(k => statuses[k] == UsageWriteStatus.Recorded).Select(k => increments[k]).ToList();
+        if (taken.Count > 0)
+        {
+            var subtract = new NpgsqlCommand(_queries.Subtract, _connection, _transaction);
+            await using var subtractScope = subtract.ConfigureAwait(false);
+            subtract.Parameters.Add(TextArray("accounts", taken.Select(p => p.Account)));
+            subtract.Parameters.Add(BigintArray("bucket_starts", taken.Select(p => p.BucketStart.ToUnixTimeSeconds())));
+            subtract.Parameters.Add(TextArray("meters", taken.Select(p => p.Meter)));
+            subtract.Parameters.Add(BigintArray("quantities", taken.Select(p => p.Quantity)));
+            await subtract.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await DeleteKeysAsync(parts.Where(p => p.IdempotencyKey is not null).ToList(), cancellationToken).ConfigureAwait(false);
+        UsageCalls.SetAll(statuses, start, size, UsageWriteStatus.WouldOverflow);
+    }
+
+    /// <summary>
+    /// Settles the calls judged against an earlier call of the batch. A repeat of a call that turned out recorded
+    /// before, or conflicting, shares its fate. When that first call was refused for overflow, its key was released:
+    /// a lone increment is then a first use in its own right, and a multi-meter call that repeated it is refused as it was.
+    /// </summary>
+    private async Task SettleRepeatsAsync(IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses, BatchKeys keys, CancellationToken cancellationToken)
+    {
+        foreach (var (start, size, owner) in keys.Repeats)
+        {
+            var ownerStatus = statuses[owner];
+            if (ownerStatus == UsageWriteStatus.Conflict && statuses[start] == UsageWriteStatus.Duplicate)
+            {
+                UsageCalls.SetAll(statuses, start, size, UsageWriteStatus.Conflict);
+            }
+            else if (ownerStatus != UsageWriteStatus.WouldOverflow)
+            {
+                continue;
+            }
+            else if (size == 1 && increments[owner].PartCount <= 1)
+            {
+                if ((await InsertKeysAsync([increments[start]], cancellationToken).ConfigureAwait(false)).Count == 1)
+                {
+                    keys.Claim(increments, start, 1);
+                    statuses[start] = await ApplyAloneAsync(increments[start], cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else if (statuses[start] == UsageWriteStatus.Duplicate)
+            {
+                UsageCalls.SetAll(statuses, start, size, UsageWriteStatus.WouldOverflow);
+            }
+        }
+    }
+
+    private async Task DeleteKeysAsync(List<UsageIncrement> keyed, CancellationToken cancellationToken)
+    {
+        if (keyed.Count == 0)
+        {
+            return;
+        }
+
+        var delete = new NpgsqlCommand(_queries.DeleteKeys, _connection, _transaction);
+        await using var deleteScope = delete.ConfigureAwait(false);
+        delete.Parameters.Add(TextArray("accounts", keyed.Select(p => p.Account)));
+        delete.Parameters.Add(TextArray("meters", keyed.Select(p => p.Meter)));
+        delete.Parameters.Add(TextArray("keys", keyed.Select(p => p.IdempotencyKey!)));
+        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Adds one increment on its own; when it would overflow, refuses it and releases its idempotency key.</summary>
@@ -136,6 +267,7 @@ internal sealed class PostgreSqlBatchWriter
         command.Parameters.Add(TextArray("meters", list.Select(i => i.Meter)));
         command.Parameters.Add(TextArray("keys", list.Select(i => i.IdempotencyKey!)));
         command.Parameters.Add(BigintArray("recorded_at", list.Select(i => i.RecordedAt.ToUnixTimeMilliseconds())));
+        command.Parameters.Add(FingerprintArray(list));
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -174,6 +306,13 @@ internal sealed class PostgreSqlBatchWriter
     private static NpgsqlParameter TextArray(string name, IEnumerable<string> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
 
+    /// <summary>The fingerprints to store, NULL for an increment that carries none.</summary>
+    private static NpgsqlParameter FingerprintArray(List<UsageIncrement> keyed) =>
+        new("fingerprints", NpgsqlDbType.Array | NpgsqlDbType.Bigint)
+        {
+            Value = keyed.Select(i => i.Fingerprint == IdempotencyFingerprint.None ? (long?)null : i.Fingerprint).ToArray(),
+        };
+
     private static NpgsqlParameter BigintArray(string name, IEnumerable<long> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = values.ToArray() };
 
@@ -192,6 +331,8 @@ internal sealed class PostgreSqlBatchWriter
 
     private readonly record struct KeyRef(string Account, string Meter, string Key)
     {
+        public static KeyRef Of(UsageIncrement increment) => new(increment.Account, increment.Meter, increment.IdempotencyKey!);
+
         public static readonly IComparer<KeyRef> Comparer = Comparer<KeyRef>.Create((a, b) =>
         {
             var order = string.CompareOrdinal(a.Account, b.Account);

@@ -15,10 +15,30 @@ public interface IUsageMeter
     /// <param name="timestamp">When the usage happened; now when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the wait for room in a full queue.</param>
     /// <returns><see cref="IncrementOutcome.Recorded"/>, or <see cref="IncrementOutcome.Duplicate"/> when the key was already counted.</returns>
+    /// <exception cref="UsageIdempotencyConflictException">The key was already recorded with another quantity or bucket; nothing was recorded.</exception>
     Task<IncrementOutcome> IncrementAsync(
         string account,
         long quantity = 1,
         string? meter = null,
+        string? idempotencyKey = null,
+        DateTimeOffset? timestamp = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records several meters for one account all or nothing, in one transaction, under one optional idempotency key
+    /// and one timestamp; completes once it is durable (see <see cref="UsageMeter.RecordAsync"/> for the rules).
+    /// </summary>
+    /// <param name="account">The host application's customer id.</param>
+    /// <param name="parts">At least one part, each on a different declared meter, such as <c>UsagePart.Increment("tokens", 812)</c>.</param>
+    /// <param name="idempotencyKey">An optional key, such as a request id, that makes a retried call count once; another call with the same key is refused with <see cref="UsageIdempotencyConflictException"/>.</param>
+    /// <param name="timestamp">When the usage happened; now when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for room in a full queue.</param>
+    /// <returns><see cref="IncrementOutcome.Recorded"/>, or <see cref="IncrementOutcome.Duplicate"/> when the same call was already recorded under the key.</returns>
+    /// <exception cref="ArgumentException">A part or an argument breaks a rule (the message names the part); nothing was recorded.</exception>
+    /// <exception cref="UsageIdempotencyConflictException">The key was already recorded with other content; nothing was recorded.</exception>
+    Task<IncrementOutcome> RecordAsync(
+        string account,
+        IReadOnlyList<UsagePart> parts,
         string? idempotencyKey = null,
         DateTimeOffset? timestamp = null,
         CancellationToken cancellationToken = default);

@@ -9,10 +9,45 @@ namespace Gravity.Usage;
 /// An optional key that makes the increment count once per (account, meter) however often it is repeated.
 /// </param>
 /// <param name="RecordedAt">When the increment was accepted; idempotency keys expire relative to it.</param>
+/// <remarks>
+/// <para>
+/// <b>Calls of several parts.</b> A multi-meter call (<see cref="UsageMeter.RecordAsync"/>) reaches the store as
+/// <see cref="PartCount"/> consecutive increments of one batch, numbered by <see cref="PartIndex"/> from 0, for one
+/// account, bucket and idempotency key, each on a different meter. A store applies them all or none: if one part would
+/// overflow, every part gets <see cref="UsageWriteStatus.WouldOverflow"/>; if the key was already recorded, every part
+/// gets <see cref="UsageWriteStatus.Duplicate"/> (or <see cref="UsageWriteStatus.Conflict"/>). A store keeps one key row
+/// per part, each with the fingerprint of the whole call.
+/// </para>
+/// <para>
+/// <b>Fingerprints.</b> <see cref="Fingerprint"/> summarises the call that carries the key, so that a store tells a
+/// retry (a matching fingerprint: <see cref="UsageWriteStatus.Duplicate"/>) from another call reusing the key (one that
+/// does not match: <see cref="UsageWriteStatus.Conflict"/>). Stores compare with <see cref="FingerprintsMatch"/>. 0 means
+/// unknown, and matches any stored key, as does a key stored without a fingerprint.
+/// </para>
+/// </remarks>
 public readonly record struct UsageIncrement(
     string Account,
     string Meter,
     DateTimeOffset BucketStart,
     long Quantity,
     string? IdempotencyKey,
-    DateTimeOffset RecordedAt);
+    DateTimeOffset RecordedAt)
+{
+    /// <summary>Gets the fingerprint of the call this increment belongs to, stored with its idempotency key; 0 when unknown.</summary>
+    public long Fingerprint { get; init; }
+
+    /// <summary>Gets the position of this increment among the parts of its call, from 0; 0 for a call of one part.</summary>
+    public int PartIndex { get; init; }
+
+    /// <summary>Gets how many parts the call has; 0 or 1 for an increment on its own.</summary>
+    public int PartCount { get; init; }
+
+    /// <summary>
+    /// Tells whether a call with the fingerprint <paramref name="attempted"/> is a retry of the call stored with
+    /// <paramref name="stored"/>: the same meters and quantities, and the same bucket when both calls gave a timestamp.
+    /// </summary>
+    /// <param name="stored">The fingerprint stored with the key; 0 for a key stored without one.</param>
+    /// <param name="attempted">The fingerprint of the call now carrying the key; 0 when unknown.</param>
+    /// <returns><see langword="true"/> for a retry (or when either is unknown); <see langword="false"/> for a conflict.</returns>
+    public static bool FingerprintsMatch(long stored, long attempted) => Internal.IdempotencyFingerprint.Matches(stored, attempted);
+}

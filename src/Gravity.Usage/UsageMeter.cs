@@ -83,6 +83,8 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
     /// <param name="idempotencyKey">
     /// An optional key (1 to 255 characters, the same rule as <paramref name="account"/>), such as a request id: however often an increment with the same key
     /// arrives for this account and meter within <see cref="UsageBillingOptions.IdempotencyKeyRetention"/>, it counts once.
+    /// The key with another quantity, or another bucket when both calls give a timestamp, is a conflict
+    /// (<see cref="UsageIdempotencyConflictException"/>), never a silent duplicate.
     /// </param>
     /// <param name="timestamp">
     /// When the usage happened; now when <see langword="null"/>. At most 5 minutes ahead of the clock and at most
@@ -96,6 +98,10 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
     /// <exception cref="ArgumentException">An argument breaks a rule named in the message; nothing was recorded.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
     /// The quantity or timestamp is out of range, or the counter would overflow; nothing was recorded.
+    /// </exception>
+    /// <exception cref="UsageIdempotencyConflictException">
+    /// The key was already recorded for this account and meter with another quantity or bucket, or by a multi-meter
+    /// call (see <see cref="RecordAsync"/>); nothing was recorded.
     /// </exception>
     /// <exception cref="ObjectDisposedException">The meter is disposed.</exception>
     /// <exception cref="UsageCommitOutcomeUnknownException">
@@ -124,7 +130,11 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
         CancellationToken cancellationToken = default)
     {
         var increment = CreateIncrement(account, quantity, meter, idempotencyKey, timestamp);
-        increment = await CutAtPeriodAsync(increment, timestamp, cancellationToken).ConfigureAwait(false);
+        if (await CycleOfAsync(increment.Account, increment.RecordedAt, cancellationToken).ConfigureAwait(false) is { } cycle)
+        {
+            increment = increment with { BucketStart = cycle.BucketStart(timestamp ?? increment.RecordedAt, _bucketTicks) };
+        }
+
         var status = await _writer.WriteAsync(increment, cancellationToken).ConfigureAwait(false);
         return status switch
         {
@@ -134,6 +144,73 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
                 nameof(quantity),
                 quantity,
                 string.Create(CultureInfo.InvariantCulture, $"Adding {quantity} to the counter of account '{increment.Account}', meter '{increment.Meter}', bucket {increment.BucketStart:O} would exceed {UsageBillingOptions.MaxCounterQuantity}, the most a counter may hold (UsageBillingOptions.MaxCounterQuantity); nothing was recorded.")),
+            UsageWriteStatus.Conflict => throw await DescribeConflictAsync(increment, cancellationToken).ConfigureAwait(false),
+            _ => throw new InvalidOperationException($"The usage store returned an unknown status {status}."),
+        };
+    }
+
+    /// <summary>
+    /// Records several meters for one account all or nothing: one call, one transaction of the group commit, one
+    /// optional idempotency key and one timestamp. Use it where one request uses several meters (a chat request: one
+    /// <c>api_calls</c> and N <c>tokens</c>), so that a refused part can never leave the others counted.
+    /// </summary>
+    /// <param name="account">The host application's customer id (the rules of <see cref="IncrementAsync"/>).</param>
+    /// <param name="parts">
+    /// What to record, at least one part, each on a different declared meter (<see cref="UsagePart.Increment"/>). Their
+    /// order does not matter. A bad part (unknown meter, quantity out of range, a meter named twice) refuses the whole
+    /// call.
+    /// </param>
+    /// <param name="idempotencyKey">
+    /// An optional key for the whole call (the rules of <see cref="IncrementAsync"/>): the same call again within
+    /// <see cref="UsageBillingOptions.IdempotencyKeyRetention"/> is a <see cref="IncrementOutcome.Duplicate"/>; another call
+    /// with the same key is refused with <see cref="UsageIdempotencyConflictException"/>. The key is remembered for each
+    /// part's meter, so an <see cref="IncrementAsync"/> with the key on one of those meters conflicts too.
+    /// </param>
+    /// <param name="timestamp">When the usage happened, for every part; now when <see langword="null"/> (the rules of <see cref="IncrementAsync"/>).</param>
+    /// <param name="cancellationToken">Cancels the wait for room in a full queue; once queued, the call is committed and the task reports it.</param>
+    /// <returns>
+    /// <see cref="IncrementOutcome.Recorded"/> when every part was counted, or <see cref="IncrementOutcome.Duplicate"/>
+    /// when the key was already recorded by the same call (nothing counted again).
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="account"/> or <paramref name="parts"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">
+    /// An argument or a part breaks a rule; the message names the part (<c>parts[1]</c>) and the rule. Nothing was recorded.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A part's quantity or the timestamp is out of range, or a part's counter would overflow; nothing of the call was recorded.
+    /// </exception>
+    /// <exception cref="UsageIdempotencyConflictException">The key was already recorded with other content; nothing was recorded.</exception>
+    /// <exception cref="ObjectDisposedException">The meter is disposed.</exception>
+    /// <exception cref="UsageCommitOutcomeUnknownException">
+    /// Whether the call committed could not be found out: all of it or none of it is recorded. Retry with the same key.
+    /// </exception>
+    public async Task<IncrementOutcome> RecordAsync(
+        string account,
+        IReadOnlyList<UsagePart> parts,
+        string? idempotencyKey = null,
+        DateTimeOffset? timestamp = null,
+        CancellationToken cancellationToken = default)
+    {
+        var call = CreateCall(account, parts, idempotencyKey, timestamp);
+        if (await CycleOfAsync(account, call[0].RecordedAt, cancellationToken).ConfigureAwait(false) is { } cycle)
+        {
+            // Every part shares the call's instant, so one cut applies to all of them.
+            var bucketStart = cycle.BucketStart(timestamp ?? call[0].RecordedAt, _bucketTicks);
+            for (var i = 0; i < call.Length; i++)
+            {
+                call[i] = call[i] with { BucketStart = bucketStart };
+            }
+        }
+
+        var status = await _writer.WriteCallAsync(call, cancellationToken).ConfigureAwait(false);
+        return status switch
+        {
+            UsageWriteStatus.Recorded => IncrementOutcome.Recorded,
+            UsageWriteStatus.Duplicate => IncrementOutcome.Duplicate,
+            UsageWriteStatus.WouldOverflow => throw new ArgumentOutOfRangeException(
+                nameof(parts),
+                string.Create(CultureInfo.InvariantCulture, $"Adding the parts to the counters of account '{account}', bucket {call[0].BucketStart:O} would take at least one of the meters {string.Join(", ", call.Select(p => "'" + p.Meter + "'"))} past {UsageBillingOptions.MaxCounterQuantity}, the most a counter may hold (UsageBillingOptions.MaxCounterQuantity); nothing of the call was recorded.")),
+            UsageWriteStatus.Conflict => throw await DescribeConflictAsync(call[0], cancellationToken).ConfigureAwait(false),
             _ => throw new InvalidOperationException($"The usage store returned an unknown status {status}."),
         };
     }
@@ -238,6 +315,16 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
         ValidateDeclaredMeter(meter);
         UsageRules.ValidateIdempotencyKey(idempotencyKey);
 
+        var (now, bucketStart) = StampAt(timestamp);
+        return new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now)
+        {
+            Fingerprint = idempotencyKey is null ? IdempotencyFingerprint.None : IdempotencyFingerprint.Compute(meter, quantity, bucketStart, timestamp.HasValue),
+        };
+    }
+
+    /// <summary>Checks a timestamp against the clock and returns now and the bucket the timestamp (or now) falls in.</summary>
+    private (DateTimeOffset Now, DateTimeOffset BucketStart) StampAt(DateTimeOffset? timestamp)
+    {
         var now = _timeProvider.GetUtcNow();
         var at = timestamp?.ToUniversalTime() ?? now;
         if (at > now + UsageBillingOptions.MaxFutureSkew)
@@ -253,26 +340,111 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
                 string.Create(CultureInfo.InvariantCulture, $"A timestamp may lie at most {_options.MaxBackdate.TotalDays:0.##} days in the past (MaxBackdate)."));
         }
 
-        var bucketStart = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % _bucketTicks), TimeSpan.Zero);
-        return new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now);
+        return (now, new DateTimeOffset(at.UtcTicks - (at.UtcTicks % _bucketTicks), TimeSpan.Zero));
+    }
+
+    /// <summary>Validates a multi-meter call and makes its parts, in meter order, with the fingerprint of the whole call.</summary>
+    private UsageIncrement[] CreateCall(string account, IReadOnlyList<UsagePart> parts, string? idempotencyKey, DateTimeOffset? timestamp)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        UsageRules.ValidateAccount(account);
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0)
+        {
+            throw new ArgumentException("A multi-meter call needs at least one part, such as UsagePart.Increment(\"api_calls\", 1).", nameof(parts));
+        }
+
+        var firstPartOfMeter = new Dictionary<string, int>(parts.Count, StringComparer.Ordinal);
+        for (var i = 0; i < parts.Count; i++)
+        {
+            ValidatePart(parts[i], i);
+            if (!firstPartOfMeter.TryAdd(parts[i].Meter, i))
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"parts[{i}] names meter '{parts[i].Meter}' again (as parts[{firstPartOfMeter[parts[i].Meter]}]); a call names each meter once, so add the quantities into one part."),
+                    nameof(parts));
+            }
+        }
+
+        UsageRules.ValidateIdempotencyKey(idempotencyKey);
+        var (now, bucketStart) = StampAt(timestamp);
+
+        // Meter order: the fingerprint does not depend on the order the parts were given in, and stores lock counters in one order.
+        var ordered = parts.OrderBy(p => p.Meter, StringComparer.Ordinal).ToList();
+        var fingerprint = idempotencyKey is null ? IdempotencyFingerprint.None : IdempotencyFingerprint.Compute(ordered, bucketStart, timestamp.HasValue);
+        var call = new UsageIncrement[ordered.Count];
+        for (var i = 0; i < call.Length; i++)
+        {
+            call[i] = new UsageIncrement(account, ordered[i].Meter, bucketStart, ordered[i].Quantity, idempotencyKey, now)
+            {
+                Fingerprint = fingerprint,
+                PartIndex = i,
+                PartCount = call.Length,
+            };
+        }
+
+        return call;
+    }
+
+    private void ValidatePart(UsagePart? part, int index)
+    {
+        if (part is null)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}] is null; every part must be a UsagePart."), "parts");
+        }
+
+        var meterProblem = UsageRules.DescribeInvalidIdentifier(part.Meter, "A meter name", UsageRules.MaxMeterLength)
+            ?? (_options.IsDeclared(part.Meter) ? null : $"'{part.Meter}' is not a declared meter; declare it with AddMeter(\"{part.Meter}\") when registering usage billing.");
+        if (meterProblem is not null)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}]: {meterProblem} Nothing of the call was recorded."), "parts");
+        }
+
+        switch (part.Kind)
+        {
+            case UsagePartKind.Increment when part.Quantity < 1 || part.Quantity > _options.MaxIncrementQuantity:
+                throw new ArgumentOutOfRangeException(
+                    "parts",
+                    part.Quantity,
+                    string.Create(CultureInfo.InvariantCulture, $"parts[{index}] (meter '{part.Meter}'): a quantity must be at least 1 and at most {_options.MaxIncrementQuantity} (MaxIncrementQuantity). Nothing of the call was recorded."));
+            case UsagePartKind.Increment:
+                break;
+            default:
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}] (meter '{part.Meter}') is of kind {part.Kind}, which this meter cannot record."), "parts");
+        }
+    }
+
+    /// <summary>The exception for a key already recorded with other content, saying what differs when the store can tell.</summary>
+    private async Task<UsageIdempotencyConflictException> DescribeConflictAsync(UsageIncrement attempted, CancellationToken cancellationToken)
+    {
+        var stored = IdempotencyFingerprint.None;
+        if (_store is IIdempotencyFingerprintReader reader)
+        {
+            try
+            {
+                stored = await reader.ReadFingerprintAsync(attempted.Account, attempted.Meter, attempted.IdempotencyKey!, cancellationToken).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The read only improves the message; the conflict stands without it.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                stored = IdempotencyFingerprint.None;
+            }
+        }
+
+        var what = stored == IdempotencyFingerprint.None ? "its content" : IdempotencyFingerprint.DescribeDifference(stored, attempted.Fingerprint);
+        return new UsageIdempotencyConflictException(
+            $"The idempotency key was already used on meter '{attempted.Meter}' of this account by a call that differs in {what}; nothing was recorded. A retry must repeat the original call exactly (the same meters, quantities and timestamp); new usage needs a new key.");
     }
 
     /// <summary>
-    /// Moves the increment into the bucket that starts at its billing period's start when the period began inside the
-    /// aligned bucket. Without a cycle, or with one cached, this is one dictionary lookup (and two comparisons while the
-    /// account's increments stay in the period they last fell in).
+    /// The account's billing cycle, for cutting its increment's bucket at the start of its billing period when the
+    /// period began inside the aligned bucket (the idempotency fingerprint keeps the aligned bucket, so a retry after a
+    /// cycle change is still a retry). Without a cycle, or with one cached, this is one dictionary lookup (and the cut
+    /// two comparisons while the account's increments stay in the period they last fell in).
     /// </summary>
-    private async ValueTask<UsageIncrement> CutAtPeriodAsync(UsageIncrement increment, DateTimeOffset? timestamp, CancellationToken cancellationToken)
-    {
-        if (!_cycles.TryGet(increment.Account, increment.RecordedAt, out var cycle))
-        {
-            cycle = await _cycles.GetAsync(increment.Account, increment.RecordedAt, cancellationToken).ConfigureAwait(false);
-        }
-
-        return cycle is null
-            ? increment
-            : increment with { BucketStart = cycle.BucketStart(timestamp ?? increment.RecordedAt, _bucketTicks) };
-    }
+    private ValueTask<AccountCycle?> CycleOfAsync(string account, DateTimeOffset now, CancellationToken cancellationToken) =>
+        _cycles.TryGet(account, now, out var cycle) ? ValueTask.FromResult(cycle) : new ValueTask<AccountCycle?>(_cycles.GetAsync(account, now, cancellationToken));
 
     private void ValidateDeclaredMeter(string meter)
     {

@@ -14,4 +14,10 @@ public enum UsageWriteStatus
     /// idempotency key was not stored.
     /// </summary>
     WouldOverflow = 2,
+
+    /// <summary>
+    /// The increment's idempotency key was already stored with a different fingerprint (another call reused the key);
+    /// nothing was added and the stored key was left as it was.
+    /// </summary>
+    Conflict = 3,
 }

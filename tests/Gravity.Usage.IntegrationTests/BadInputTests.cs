@@ -316,7 +316,7 @@ public sealed class BadInputTests : LedgerTest
             Assert.That(series, Is.EqualTo(new[] { new UsageBucket(Start, 4, 0) }));
             Assert.That(Database.CounterRows(), Is.EqualTo(new[] { $"{name} | {name} | {Start.ToUnixTimeSeconds()} | 4 | 0" }));
             Assert.That(Database.IdempotencyKeys(), Is.EqualTo(new[] { $"{name} | {name} | {name}" }));
-            Assert.That(Database.TableNames(), Is.SupersetOf(new[] { "usage_counter", "usage_idempotency", "usage_schema_version" }));
+            Assert.That(Database.TableNames(), Is.SupersetOf(new[] { "usage_counter", "usage_idempotency_key", "usage_schema_version" }));
         });
     }
 

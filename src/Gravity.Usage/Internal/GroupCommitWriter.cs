@@ -53,9 +53,18 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     /// The token is honoured only while waiting for room in the queue: once queued, the increment will be committed,
     /// and the task reports it, so a cancelled caller never leaves an outcome unknown.
     /// </remarks>
-    public async Task<UsageWriteStatus> WriteAsync(UsageIncrement increment, CancellationToken cancellationToken)
+    public Task<UsageWriteStatus> WriteAsync(UsageIncrement increment, CancellationToken cancellationToken) =>
+        EnqueueAsync(new PendingIncrement(increment, null), cancellationToken);
+
+    /// <summary>
+    /// Queues the parts of one multi-meter call as one item and completes when they are committed. The item is never
+    /// split: the parts share a batch, and every part ends with the same status.
+    /// </summary>
+    public Task<UsageWriteStatus> WriteCallAsync(UsageIncrement[] parts, CancellationToken cancellationToken) =>
+        EnqueueAsync(new PendingIncrement(parts[0], parts), cancellationToken);
+
+    private async Task<UsageWriteStatus> EnqueueAsync(PendingIncrement pending, CancellationToken cancellationToken)
     {
-        var pending = new PendingIncrement(increment);
         if (!_queue.Writer.TryWrite(pending))
         {
             try
@@ -69,7 +78,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         }
 
         // The one measurement on the caller's path: a tagless add, next to free while nobody listens.
-        _instruments.QueueDepth.Add(1);
+        _instruments.QueueDepth.Add(pending.Size);
 
         return await pending.Task.ConfigureAwait(false);
     }
@@ -94,12 +103,15 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         var batch = new List<PendingIncrement>(Math.Min(_maxBatchSize, 1024));
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < _maxBatchSize && reader.TryRead(out var pending))
+            // Counted in increments, so a batch of multi-meter calls passes the cap by less than one call's parts.
+            var increments = 0;
+            while (increments < _maxBatchSize && reader.TryRead(out var pending))
             {
                 batch.Add(pending);
+                increments += pending.Size;
             }
 
-            _instruments.QueueDepth.Add(-batch.Count);
+            _instruments.QueueDepth.Add(-increments);
             Volatile.Write(ref _commitStartedAt, _timeProvider.GetTimestamp());
             await CommitAsync(batch).ConfigureAwait(false);
             Volatile.Write(ref _commitStartedAt, 0);
@@ -111,14 +123,10 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     private async Task CommitAsync(List<PendingIncrement> batch)
     {
         using var activity = UsageActivities.Source.StartActivity(UsageActivities.GroupCommit);
-        activity?.SetTag(UsageTags.BatchSize, batch.Count);
-        _instruments.BatchSize.Record(batch.Count);
+        var increments = Flatten(batch);
+        activity?.SetTag(UsageTags.BatchSize, increments.Length);
+        _instruments.BatchSize.Record(increments.Length);
         var started = Stopwatch.GetTimestamp();
-        var increments = new UsageIncrement[batch.Count];
-        for (var i = 0; i < increments.Length; i++)
-        {
-            increments[i] = batch[i].Increment;
-        }
 
         IReadOnlyList<UsageWriteStatus> statuses;
         try
@@ -160,7 +168,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
             var outcome = batch.Count == 1 && !unknown && _store is IBatchFailureClassifier single && single.IsCausedByContent(ex) ? UsageTags.Refused : UsageTags.Failed;
             foreach (var pending in batch)
             {
-                CountIncrement(pending.Increment, outcome);
+                CountIncrements(pending, outcome);
                 pending.TrySetException(ex);
             }
 
@@ -168,15 +176,62 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         }
 
         RecordCommit(activity, started, UsageTags.Committed, null);
-        for (var i = 0; i < batch.Count; i++)
+        var index = 0;
+        foreach (var pending in batch)
         {
-            CountIncrement(batch[i].Increment, statuses[i] switch
+            // The store gives every part of a call the same status; the first part's is the call's.
+            var status = statuses[index];
+            index += pending.Size;
+            CountIncrements(pending, status switch
             {
                 UsageWriteStatus.Recorded => UsageTags.Recorded,
                 UsageWriteStatus.Duplicate => UsageTags.Duplicate,
+                UsageWriteStatus.Conflict => UsageTags.Conflict,
                 _ => UsageTags.Refused,
             });
-            batch[i].TrySetResult(statuses[i]);
+            pending.TrySetResult(status);
+        }
+    }
+
+    /// <summary>The increments of the batch in order, the parts of each multi-meter call side by side.</summary>
+    private static UsageIncrement[] Flatten(List<PendingIncrement> batch)
+    {
+        var count = 0;
+        foreach (var pending in batch)
+        {
+            count += pending.Size;
+        }
+
+        var increments = new UsageIncrement[count];
+        var index = 0;
+        foreach (var pending in batch)
+        {
+            if (pending.Parts is { } parts)
+            {
+                parts.CopyTo(increments, index);
+                index += parts.Length;
+            }
+            else
+            {
+                increments[index++] = pending.Increment;
+            }
+        }
+
+        return increments;
+    }
+
+    private void CountIncrements(PendingIncrement pending, string outcome)
+    {
+        if (pending.Parts is { } parts)
+        {
+            foreach (var part in parts)
+            {
+                CountIncrement(part, outcome);
+            }
+        }
+        else
+        {
+            CountIncrement(pending.Increment, outcome);
         }
     }
 
@@ -237,10 +292,18 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Expired idempotency keys could not be pruned; trying again later.")]
     private static partial void LogPruneFailed(ILogger logger, Exception exception);
 
-    /// <summary>An increment waiting for its batch to commit; it is its own completion source to save an allocation.</summary>
-    private sealed class PendingIncrement(UsageIncrement increment)
+    /// <summary>
+    /// An increment, or the parts of one multi-meter call, waiting for its batch to commit; it is its own completion
+    /// source to save an allocation.
+    /// </summary>
+    private sealed class PendingIncrement(UsageIncrement increment, UsageIncrement[]? parts)
         : TaskCompletionSource<UsageWriteStatus>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public UsageIncrement Increment { get; } = increment;
+
+        /// <summary>Gets the parts of a multi-meter call, or <see langword="null"/> for an increment on its own.</summary>
+        public UsageIncrement[]? Parts { get; } = parts;
+
+        public int Size => Parts?.Length ?? 1;
     }
 }

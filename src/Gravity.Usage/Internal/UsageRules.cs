@@ -178,6 +178,14 @@ internal static class UsageRules
             }
         }
 
+        for (var i = 0; i < increments.Count; i += UsageCalls.SizeAt(increments, i))
+        {
+            if (UsageCalls.DescribeInvalidCall(increments, i) is { } problem)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"Increment {i} of the batch: {problem}");
+            }
+        }
+
         return null;
     }
 

@@ -11,7 +11,7 @@ internal abstract class CounterSql
     protected CounterSql(string tablePrefix)
     {
         var counter = tablePrefix + "usage_counter";
-        var keys = tablePrefix + "usage_idempotency";
+        var keys = tablePrefix + IdempotencyKeyTable;
         SchemaVersionTable = tablePrefix + "usage_schema_version";
 
         Series = $"""
@@ -27,6 +27,12 @@ internal abstract class CounterSql
         CurrentSchemaVersion = $"SELECT COALESCE(MAX(version), 0) FROM {SchemaVersionTable}";
         RecordSchemaVersion = $"INSERT INTO {SchemaVersionTable} (version, name, applied_at) VALUES (@Version, @Name, @AppliedAt)";
     }
+
+    /// <summary>
+    /// The table of idempotency keys (schema version 4 on): <c>usage_idempotency</c> with a fingerprint per key, under a new
+    /// name so that the install script stays safe to run again (SQLite cannot add a column only if it is missing).
+    /// </summary>
+    public const string IdempotencyKeyTable = "usage_idempotency_key";
 
     /// <summary>Gets the full name of the schema version table.</summary>
     public string SchemaVersionTable { get; }

@@ -1,3 +1,4 @@
+using Gravity.Usage.Internal;
 using Gravity.Usage.Sql;
 using Microsoft.Data.Sqlite;
 
@@ -13,13 +14,17 @@ internal sealed class SqliteBatchWriter : IDisposable
     private readonly SqliteCommand _upsert;
     private readonly SqliteCommand _insertKey;
     private readonly SqliteCommand _deleteKey;
+    private readonly SqliteCommand _readFingerprint;
+    private readonly SqliteCommand _subtract;
 
     private SqliteBatchWriter(SqliteConnection connection, SqliteQueries queries)
     {
         Connection = connection;
         _upsert = Prepare(queries.Upsert, "$account", "$bucket_start", "$meter", "$quantity");
-        _insertKey = Prepare(queries.InsertKey, "$account", "$meter", "$key", "$recorded_at");
+        _insertKey = Prepare(queries.InsertKey, "$account", "$meter", "$key", "$recorded_at", "$fingerprint");
         _deleteKey = Prepare(queries.DeleteKey, "$account", "$meter", "$key");
+        _readFingerprint = Prepare(queries.ReadFingerprint, "$account", "$meter", "$key");
+        _subtract = Prepare(queries.Subtract, "$account", "$bucket_start", "$meter", "$quantity");
     }
 
     public SqliteConnection Connection { get; }
@@ -46,7 +51,10 @@ internal sealed class SqliteBatchWriter : IDisposable
         }
     }
 
-    /// <summary>Applies the batch in one IMMEDIATE transaction; on any error nothing of it is applied.</summary>
+    /// <summary>
+    /// Applies the batch in one IMMEDIATE transaction; on any error nothing of it is applied. The parts of a
+    /// multi-meter call (<see cref="UsageIncrement.PartCount"/>) are applied all or none.
+    /// </summary>
     public UsageWriteStatus[] Write(IReadOnlyList<UsageIncrement> increments)
     {
         var statuses = new UsageWriteStatus[increments.Count];
@@ -54,37 +62,37 @@ internal sealed class SqliteBatchWriter : IDisposable
         _upsert.Transaction = transaction;
         _insertKey.Transaction = transaction;
         _deleteKey.Transaction = transaction;
+        _readFingerprint.Transaction = transaction;
+        _subtract.Transaction = transaction;
 
         var counters = new Dictionary<CounterKey, CounterDelta>();
-        List<(int Index, KeyRef Key)>? repeatsInBatch = null;
-        Dictionary<KeyRef, int>? keyOwners = null;
-        for (var i = 0; i < increments.Count; i++)
+        var keys = new BatchKeys();
+        List<(int Start, int Size)>? multiPartCalls = null;
+        for (int i = 0, size; i < increments.Count; i += size)
         {
-            var increment = increments[i];
-            if (increment.IdempotencyKey is { } key)
+            size = UsageCalls.SizeAt(increments, i);
+            var claim = ClaimKeys(increments, i, size, keys);
+            if (claim != UsageWriteStatus.Recorded)
             {
-                var keyRef = new KeyRef(increment.Account, increment.Meter, key);
-                if (!InsertKey(increment, key))
-                {
-                    statuses[i] = UsageWriteStatus.Duplicate;
-                    if (keyOwners is not null && keyOwners.ContainsKey(keyRef))
-                    {
-                        (repeatsInBatch ??= []).Add((i, keyRef));
-                    }
+                UsageCalls.SetAll(statuses, i, size, claim);
+                continue;
+            }
 
-                    continue;
+            if (size > 1)
+            {
+                (multiPartCalls ??= []).Add((i, size));
+            }
+
+            for (var k = i; k < i + size; k++)
+            {
+                var counter = new CounterKey(increments[k].Account, increments[k].Meter, increments[k].BucketStart.ToUnixTimeSeconds());
+                if (!counters.TryGetValue(counter, out var delta))
+                {
+                    counters[counter] = delta = new CounterDelta();
                 }
 
-                (keyOwners ??= [])[keyRef] = i;
+                delta.Add(k, increments[k].Quantity);
             }
-
-            var counter = new CounterKey(increment.Account, increment.Meter, increment.BucketStart.ToUnixTimeSeconds());
-            if (!counters.TryGetValue(counter, out var delta))
-            {
-                counters[counter] = delta = new CounterDelta();
-            }
-
-            delta.Add(i, increment.Quantity);
         }
 
         foreach (var (counter, delta) in counters)
@@ -101,20 +109,133 @@ internal sealed class SqliteBatchWriter : IDisposable
             }
         }
 
-        // A repeat of a key is a duplicate only if the key's first use in this batch was counted. When that first use
-        // was refused for overflow, its key was released, and the repeat is a first use in its own right.
-        foreach (var (index, keyRef) in repeatsInBatch ?? [])
+        foreach (var (start, size) in multiPartCalls ?? [])
         {
-            if (statuses[keyOwners![keyRef]] == UsageWriteStatus.WouldOverflow && InsertKey(increments[index], keyRef.Key))
+            KeepCallWhole(increments, statuses, start, size);
+        }
+
+        ApplyRepeatsOfRefusedCalls(increments, statuses, keys);
+        transaction.Commit();
+        return statuses;
+    }
+
+    /// <summary>
+    /// Claims the idempotency key of the call at <paramref name="start"/> for each of its parts: <see cref="UsageWriteStatus.Recorded"/>
+    /// when the key is new for every part (the call is then counted), otherwise <see cref="UsageWriteStatus.Duplicate"/>
+    /// or <see cref="UsageWriteStatus.Conflict"/> for the whole call, leaving the key rows as they were.
+    /// </summary>
+    private UsageWriteStatus ClaimKeys(IReadOnlyList<UsageIncrement> increments, int start, int size, BatchKeys keys)
+    {
+        if (increments[start].IdempotencyKey is not { } key)
+        {
+            return UsageWriteStatus.Recorded;
+        }
+
+        // A key an earlier call of this batch claimed is judged in memory, against that call's fingerprint.
+        if (keys.JudgeRepeat(increments, start, size) is { } repeat)
+        {
+            return repeat;
+        }
+
+        var inserted = 0;
+        var matched = true;
+        bool[]? insertedParts = size > 1 ? new bool[size] : null;
+        for (var k = 0; k < size; k++)
+        {
+            var part = increments[start + k];
+            if (InsertKey(part, key))
             {
-                keyOwners[keyRef] = index;
-                statuses[index] = UsageWriteStatus.Recorded;
-                ApplyAlone(increments[index], ref statuses[index]);
+                inserted++;
+                if (insertedParts is not null)
+                {
+                    insertedParts[k] = true;
+                }
+            }
+            else
+            {
+                matched &= IdempotencyFingerprint.Matches(ReadFingerprint(part, key), part.Fingerprint);
             }
         }
 
-        transaction.Commit();
-        return statuses;
+        if (inserted == size)
+        {
+            keys.Claim(increments, start, size);
+            return UsageWriteStatus.Recorded;
+        }
+
+        // Recorded before, by this call (a retry) or another (a conflict): release what this attempt inserted.
+        for (var k = 0; insertedParts is not null && k < size; k++)
+        {
+            if (insertedParts[k])
+            {
+                DeleteKey(increments[start + k], key);
+            }
+        }
+
+        return matched ? UsageWriteStatus.Duplicate : UsageWriteStatus.Conflict;
+    }
+
+    /// <summary>
+    /// When one part of a multi-meter call overflowed, takes the call's other parts back out of their counters and
+    /// releases its keys, so that the call is refused whole.
+    /// </summary>
+    /// <remarks>
+    /// Subtracting within the transaction is exact: the parts were added in it. An increment of another call that was
+    /// refused on the same counter meanwhile stays refused: near <see cref="UsageBillingOptions.MaxCounterQuantity"/>,
+    /// refusing is the safe side.
+    /// </remarks>
+    private void KeepCallWhole(IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses, int start, int size)
+    {
+        if (!statuses.AsSpan(start, size).Contains(UsageWriteStatus.WouldOverflow))
+        {
+            return;
+        }
+
+        for (var k = start; k < start + size; k++)
+        {
+            var part = increments[k];
+            if (statuses[k] == UsageWriteStatus.Recorded)
+            {
+                Subtract(new CounterKey(part.Account, part.Meter, part.BucketStart.ToUnixTimeSeconds()), part.Quantity);
+            }
+
+            if (part.IdempotencyKey is { } key)
+            {
+                DeleteKey(part, key);
+            }
+        }
+
+        UsageCalls.SetAll(statuses, start, size, UsageWriteStatus.WouldOverflow);
+    }
+
+    /// <summary>
+    /// A repeat of a key is a duplicate only if the key's first use in this batch was counted. When that first use
+    /// was refused for overflow, its key was released: a lone increment is then a first use in its own right, and a
+    /// multi-meter call that repeated it is refused as it was.
+    /// </summary>
+    private void ApplyRepeatsOfRefusedCalls(IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses, BatchKeys keys)
+    {
+        foreach (var (start, size, owner) in keys.Repeats)
+        {
+            if (statuses[owner] != UsageWriteStatus.WouldOverflow)
+            {
+                continue;
+            }
+
+            if (size == 1 && increments[owner].PartCount <= 1)
+            {
+                if (InsertKey(increments[start], increments[start].IdempotencyKey!))
+                {
+                    keys.Claim(increments, start, 1);
+                    statuses[start] = UsageWriteStatus.Recorded;
+                    ApplyAlone(increments[start], ref statuses[start]);
+                }
+            }
+            else if (statuses[start] == UsageWriteStatus.Duplicate)
+            {
+                UsageCalls.SetAll(statuses, start, size, UsageWriteStatus.WouldOverflow);
+            }
+        }
     }
 
     public void Dispose()
@@ -122,6 +243,8 @@ internal sealed class SqliteBatchWriter : IDisposable
         _upsert.Dispose();
         _insertKey.Dispose();
         _deleteKey.Dispose();
+        _readFingerprint.Dispose();
+        _subtract.Dispose();
         Connection.Dispose();
     }
 
@@ -145,7 +268,27 @@ internal sealed class SqliteBatchWriter : IDisposable
         _insertKey.Parameters[1].Value = increment.Meter;
         _insertKey.Parameters[2].Value = key;
         _insertKey.Parameters[3].Value = increment.RecordedAt.ToUnixTimeMilliseconds();
+        _insertKey.Parameters[4].Value = increment.Fingerprint == IdempotencyFingerprint.None ? DBNull.Value : increment.Fingerprint;
         return _insertKey.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>The fingerprint stored with a key; <see cref="IdempotencyFingerprint.None"/> for a key stored without one.</summary>
+    private long ReadFingerprint(UsageIncrement increment, string key)
+    {
+        _readFingerprint.Parameters[0].Value = increment.Account;
+        _readFingerprint.Parameters[1].Value = increment.Meter;
+        _readFingerprint.Parameters[2].Value = key;
+        return _readFingerprint.ExecuteScalar() is long fingerprint ? fingerprint : IdempotencyFingerprint.None;
+    }
+
+    /// <summary>Takes back a quantity added to a counter earlier in this transaction; a counter left empty is removed.</summary>
+    private void Subtract(CounterKey counter, long quantity)
+    {
+        _subtract.Parameters[0].Value = counter.Account;
+        _subtract.Parameters[1].Value = counter.BucketStart;
+        _subtract.Parameters[2].Value = counter.Meter;
+        _subtract.Parameters[3].Value = quantity;
+        _subtract.ExecuteNonQuery();
     }
 
     private void DeleteKey(UsageIncrement increment, string key)
@@ -179,6 +322,4 @@ internal sealed class SqliteBatchWriter : IDisposable
     }
 
     private readonly record struct CounterKey(string Account, string Meter, long BucketStart);
-
-    private readonly record struct KeyRef(string Account, string Meter, string Key);
 }

@@ -23,6 +23,7 @@ internal static class UsageTags
     public const string Recorded = "recorded";
     public const string Duplicate = "duplicate";
     public const string Refused = "refused";
+    public const string Conflict = "conflict";
     public const string Failed = "failed";
 
     // Commit outcomes (Failed as above).

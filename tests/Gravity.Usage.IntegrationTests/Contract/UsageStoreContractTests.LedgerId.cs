@@ -45,10 +45,12 @@ public sealed partial class UsageStoreContractTests<TFixture>
     [Test]
     public async Task LedgerId_ALedgerFromBeforeVersion3_IsUpgradedAndKeepsItsPendingReportsAndReportsOnCorrectly()
     {
-        // A ledger as version 2 left it: reports closed, one pending, and no ledger id.
+        // A ledger as version 2 left it: reports closed, one pending, no ledger id, and keys without fingerprints.
         await Store.Ledger.WriteAsync([Increment("acct", 5)]);
         var old = await CloseAsync("acct");
         await Fixture.ExecuteAsync($"DROP TABLE {Fixture.Table("usage_ledger")}");
+        await Fixture.ExecuteAsync($"DROP TABLE {Fixture.Table("usage_idempotency_key")}");
+        await Fixture.ExecuteAsync($"CREATE TABLE {Fixture.Table("usage_idempotency")} (account text NOT NULL, meter text NOT NULL, idempotency_key text NOT NULL, recorded_at bigint NOT NULL, PRIMARY KEY (account, meter, idempotency_key))");
         await Fixture.ExecuteAsync($"DELETE FROM {Fixture.Table("usage_schema_version")} WHERE version >= 3");
 
         var upgraded = Fixture.CreateStore(Clock);

@@ -70,7 +70,7 @@ public sealed class SqliteFile
 
     /// <summary>Every stored idempotency key as "account | meter | key", sorted.</summary>
     public IReadOnlyList<string> IdempotencyKeys(string tablePrefix = "") =>
-        Query($"SELECT account, meter, idempotency_key FROM {tablePrefix}usage_idempotency ORDER BY account, meter, idempotency_key")
+        Query($"SELECT account, meter, idempotency_key FROM {tablePrefix}usage_idempotency_key ORDER BY account, meter, idempotency_key")
             .Select(r => string.Join(" | ", r))
             .ToList();
 

@@ -81,6 +81,30 @@ public sealed class PeriodCutTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
+    public async Task A_multi_meter_call_is_cut_at_the_boundary_like_an_increment()
+    {
+        var boundary = Utc(2026, 4, 15, 14, 37, 12);
+        var provider = await StartAsync(Utc(2026, 4, 15, 14, 5), u => u.AddMeter("tokens"));
+        await SaveAsync(provider, new UsageAccount("acct") { BillingCycle = BillingCycle.Monthly(Utc(2026, 3, 15, 14, 37, 12)) });
+        var meter = provider.GetRequiredService<IUsageMeter>();
+
+        Clock.SetUtcNow(Utc(2026, 4, 15, 14, 30));
+        await meter.RecordAsync("acct", [UsagePart.Increment(ApiCalls, 1), UsagePart.Increment("tokens", 10)], idempotencyKey: "req-1");
+        Clock.SetUtcNow(Utc(2026, 4, 15, 14, 40));
+        await meter.RecordAsync("acct", [UsagePart.Increment(ApiCalls, 2), UsagePart.Increment("tokens", 20)], idempotencyKey: "req-2");
+        var retried = await meter.RecordAsync("acct", [UsagePart.Increment(ApiCalls, 2), UsagePart.Increment("tokens", 20)], idempotencyKey: "req-2");
+        var apiCalls = await meter.GetSeriesAsync("acct", Utc(2026, 4, 15), Utc(2026, 4, 16), ApiCalls);
+        var tokens = await meter.GetSeriesAsync("acct", Utc(2026, 4, 15), Utc(2026, 4, 16), "tokens");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(apiCalls.Select(b => (b.BucketStart, b.Quantity)), Is.EqualTo(new[] { (Utc(2026, 4, 15, 14), 1L), (boundary, 2L) }));
+            Assert.That(tokens.Select(b => (b.BucketStart, b.Quantity)), Is.EqualTo(new[] { (Utc(2026, 4, 15, 14), 10L), (boundary, 20L) }));
+            Assert.That(retried, Is.EqualTo(IncrementOutcome.Duplicate), "a retry of a cut call is still a retry");
+        });
+    }
+
+    [Test]
     public async Task Without_a_cycle_buckets_are_not_cut_and_the_current_period_is_the_utc_calendar_month()
     {
         var provider = await StartAsync(Utc(2026, 6, 1, 0, 10));

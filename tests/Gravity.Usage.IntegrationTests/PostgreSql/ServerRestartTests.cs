@@ -67,7 +67,7 @@ public sealed class ServerRestartTests
         await Task.WhenAll(callers);
 
         await using var admin = new NpgsqlConnection(server.ConnectionString);
-        var stored = (await admin.QueryAsync<string>("SELECT idempotency_key FROM gravity_usage.usage_idempotency")).ToHashSet(StringComparer.Ordinal);
+        var stored = (await admin.QueryAsync<string>("SELECT idempotency_key FROM gravity_usage.usage_idempotency_key")).ToHashSet(StringComparer.Ordinal);
         var total = await admin.ExecuteScalarAsync<long>("SELECT COALESCE(SUM(quantity), 0) FROM gravity_usage.usage_counter");
         var recordedButMissing = results.Where(r => r.Call.IsCompletedSuccessfully && !stored.Contains(r.Key)).Select(r => r.Key).ToList();
         var failedButStored = results

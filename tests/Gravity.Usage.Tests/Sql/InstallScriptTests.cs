@@ -12,7 +12,7 @@ public sealed class InstallScriptTests
         Assert.Multiple(() =>
         {
             Assert.That(script, Does.Contain("CREATE TABLE IF NOT EXISTS tenant_usage_counter"));
-            Assert.That(script, Does.Contain("CREATE TABLE IF NOT EXISTS tenant_usage_idempotency"));
+            Assert.That(script, Does.Contain("CREATE TABLE IF NOT EXISTS tenant_usage_idempotency_key"));
             Assert.That(script, Does.Contain("CREATE TABLE IF NOT EXISTS tenant_usage_schema_version"));
             Assert.That(script, Does.Not.Contain("{prefix}"));
             Assert.That(script, Does.Contain("VALUES (" + SqliteUsageStore.SchemaVersion + ","));
