@@ -357,7 +357,7 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
         var firstPartOfMeter = new Dictionary<string, int>(parts.Count, StringComparer.Ordinal);
         for (var i = 0; i < parts.Count; i++)
         {
-            ValidatePart(parts[i], i);
+            ValidatePart(parts, i);
             if (!firstPartOfMeter.TryAdd(parts[i].Meter, i))
             {
                 throw new ArgumentException(
@@ -386,31 +386,32 @@ public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
         return call;
     }
 
-    private void ValidatePart(UsagePart? part, int index)
+    private void ValidatePart(IReadOnlyList<UsagePart> parts, int index)
     {
+        var part = parts[index];
         if (part is null)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}] is null; every part must be a UsagePart."), "parts");
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}] is null; every part must be a UsagePart."), nameof(parts));
         }
 
         var meterProblem = UsageRules.DescribeInvalidIdentifier(part.Meter, "A meter name", UsageRules.MaxMeterLength)
             ?? (_options.IsDeclared(part.Meter) ? null : $"'{part.Meter}' is not a declared meter; declare it with AddMeter(\"{part.Meter}\") when registering usage billing.");
         if (meterProblem is not null)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}]: {meterProblem} Nothing of the call was recorded."), "parts");
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}]: {meterProblem} Nothing of the call was recorded."), nameof(parts));
         }
 
         switch (part.Kind)
         {
             case UsagePartKind.Increment when part.Quantity < 1 || part.Quantity > _options.MaxIncrementQuantity:
                 throw new ArgumentOutOfRangeException(
-                    "parts",
+                    nameof(parts),
                     part.Quantity,
                     string.Create(CultureInfo.InvariantCulture, $"parts[{index}] (meter '{part.Meter}'): a quantity must be at least 1 and at most {_options.MaxIncrementQuantity} (MaxIncrementQuantity). Nothing of the call was recorded."));
             case UsagePartKind.Increment:
                 break;
             default:
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}] (meter '{part.Meter}') is of kind {part.Kind}, which this meter cannot record."), "parts");
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}] (meter '{part.Meter}') is of kind {part.Kind}, which this meter cannot record."), nameof(parts));
         }
     }
 
