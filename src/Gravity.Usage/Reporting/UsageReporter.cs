@@ -94,6 +94,15 @@ public sealed partial class UsageReporter : IUsageReporter
     }
 
     /// <inheritdoc />
+    public async Task<ReportRun> CloseUnderMappingAsync(UsageAccount mapping, CancellationToken cancellationToken = default)
+    {
+        UsageRules.ValidateAccountMapping(mapping, nameof(mapping));
+        var tally = new RunTally();
+        await CloseAsync(mapping.Account, includeOpenBuckets: true, tally, cancellationToken, mapping).ConfigureAwait(false);
+        return tally.ToRun();
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<UsageReport>> ListReportsAsync(UsageReportQuery query, CancellationToken cancellationToken = default)
     {
         ValidateQuery(query);
@@ -146,7 +155,8 @@ public sealed partial class UsageReporter : IUsageReporter
         return run;
     }
 
-    private async Task CloseAsync(string? account, bool includeOpenBuckets, RunTally tally, CancellationToken cancellationToken)
+    /// <summary>Closes what is due; under <paramref name="closeUnder"/> when given (a mapping change), else under each account's mapping.</summary>
+    private async Task CloseAsync(string? account, bool includeOpenBuckets, RunTally tally, CancellationToken cancellationToken, UsageAccount? closeUnder = null)
     {
         var now = _timeProvider.GetUtcNow();
         var bucketTicks = _billing.BucketSize.Ticks;
@@ -172,10 +182,17 @@ public sealed partial class UsageReporter : IUsageReporter
             var plans = new Dictionary<string, UsageAccount?>(StringComparer.Ordinal);
             foreach (var usage in open)
             {
-                var bucketEnd = usage.BucketStart + _billing.BucketSize;
+                if (closeUnder is not null)
+                {
+                    closings.Add(BillingPlan.ClosingUnder(closeUnder, usage.Meter, usage.BucketStart, _billing.BucketSize));
+                    continue;
+                }
+
+                var alignedEnd = PeriodBuckets.EndOf(usage.BucketStart, _billing.BucketSize, cycle: null);
                 if (_decidesPlanInStore)
                 {
-                    closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, bucketEnd, null, ApplyStoredPlan: true));
+                    // The store cuts the bucket's end at the stored cycle's boundary, inside the close transaction.
+                    closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, alignedEnd, null, ApplyStoredPlan: true));
                     continue;
                 }
 
@@ -184,7 +201,9 @@ public sealed partial class UsageReporter : IUsageReporter
                     plans[usage.Account] = plan = await _accounts.ResolveAsync(usage.Account, cancellationToken).ConfigureAwait(false);
                 }
 
-                closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, bucketEnd, BillingPlan.SkipReason(plan, bucketEnd)));
+                closings.Add(plan is null
+                    ? new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, alignedEnd, null)
+                    : BillingPlan.ClosingUnder(plan, usage.Meter, usage.BucketStart, _billing.BucketSize));
             }
 
             tally.Closed(await _store.CloseAsync(closings, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false));
@@ -273,7 +292,8 @@ public sealed partial class UsageReporter : IUsageReporter
                     }
                     else if (await ResolveAsync(report, accounts, ct).ConfigureAwait(false) is { } billing)
                     {
-                        deliveries.Add(new UsageDelivery(report, EventName(report.Meter), billing));
+                        // A report goes to the customer and item it was closed with, even after the mapping changed.
+                        deliveries.Add(new UsageDelivery(report, EventName(report.Meter), BillingPlan.AsClosed(billing, report)));
                     }
                     else
                     {
