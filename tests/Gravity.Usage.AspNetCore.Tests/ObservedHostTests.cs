@@ -169,6 +169,7 @@ public sealed class ObservedHostTests : ObservedHostTest
             Assert.That((health.HttpStatus, health.Status), Is.EqualTo((HttpStatusCode.ServiceUnavailable, "Unhealthy")));
             Assert.That(health.Entries[Ledger].Status, Is.EqualTo("Unhealthy"));
             Assert.That(health.Entries[Ledger].Description, Does.Contain("schema is at version 99, newer than"));
+            Assert.That(health.Entries[Outbox].Status, Is.EqualTo("Unhealthy"));
         });
     }
 
@@ -185,6 +186,9 @@ public sealed class ObservedHostTests : ObservedHostTest
             Assert.That((health.HttpStatus, health.Status), Is.EqualTo((HttpStatusCode.ServiceUnavailable, "Unhealthy")));
             Assert.That(health.Entries[Ledger].Status, Is.EqualTo("Unhealthy"));
             Assert.That(health.Entries[Ledger].Description, Does.Contain("cannot be reached or its schema is not current"));
+            // The outbox lives in the same file: it cannot be judged, which is Unhealthy rather than a guess.
+            Assert.That(health.Entries[Outbox].Status, Is.EqualTo("Unhealthy"));
+            Assert.That(health.Entries[Outbox].Description, Does.Contain("outbox cannot be read"));
         });
     }
 }
