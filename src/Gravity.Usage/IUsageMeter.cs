@@ -60,4 +60,24 @@ public interface IUsageMeter
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The buckets with usage, in order.</returns>
     Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Corrects an account's usage of a sum meter in the bucket of <paramref name="timestamp"/> by a signed delta, as
+    /// an audited adjustment (see <see cref="UsageMeter.CorrectAsync"/> for the rules and how it is applied).
+    /// </summary>
+    /// <param name="account">The account.</param>
+    /// <param name="delta">The signed change: not 0, and at most <see cref="UsageBillingOptions.MaxIncrementQuantity"/> either way.</param>
+    /// <param name="meter">A declared meter.</param>
+    /// <param name="timestamp">An instant in the bucket to correct, within the same limits as an increment's.</param>
+    /// <param name="reason">Why, for the audit trail: 1 to 500 characters.</param>
+    /// <param name="idempotencyKey">The key that makes a retried correction apply once.</param>
+    /// <param name="cancellationToken">Cancels the correction before it commits.</param>
+    /// <returns>The correction, or the one made before under the same key.</returns>
+    Task<UsageCorrection> CorrectAsync(string account, long delta, string meter, DateTimeOffset timestamp, string reason, string idempotencyKey, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists corrections, oldest first: the audit trail of adjustments.</summary>
+    /// <param name="query">Which corrections: by account, meter and period, paged by id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The corrections, with how each was applied so far.</returns>
+    Task<IReadOnlyList<UsageCorrection>> ListCorrectionsAsync(UsageCorrectionQuery query, CancellationToken cancellationToken = default);
 }

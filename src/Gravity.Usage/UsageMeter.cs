@@ -16,7 +16,7 @@ namespace Gravity.Usage;
 /// Register it with <c>services.AddUsageBilling()</c> and inject it, or create one per store. Disposing the meter
 /// commits everything already queued, then rejects further increments with <see cref="ObjectDisposedException"/>.
 /// </remarks>
-public sealed class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
+public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposable
 {
     private readonly IUsageStore _store;
     private readonly UsageBillingOptions _options;

@@ -7,7 +7,7 @@ internal sealed class ReportFilters
 {
     public Option<UsageReportStatus?> Status { get; } = new("--status")
     {
-        Description = "Only reports in this status: pending, sent, failed, skipped, unknown.",
+        Description = "Only reports in this status: pending, sent, failed, skipped, unknown, cancelled, cancelling, needscredit.",
     };
 
     public Option<string?> Account { get; } = new("--account")

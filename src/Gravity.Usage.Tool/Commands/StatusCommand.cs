@@ -57,6 +57,9 @@ internal static class StatusCommand
                     counts.Failed,
                     counts.Unknown,
                     counts.Skipped,
+                    counts.Cancelled,
+                    counts.Cancelling,
+                    counts.NeedsCredit,
                     oldestPendingCreatedAt = counts.OldestPendingCreatedAt,
                     oldestPendingAgeSeconds = age is { } a ? (long?)a.TotalSeconds : null,
                     healthy = problems.Count == 0,
@@ -72,6 +75,9 @@ internal static class StatusCommand
                     .Add("failed", Format.Number(counts.Failed))
                     .Add("unknown", Format.Number(counts.Unknown))
                     .Add("skipped", Format.Number(counts.Skipped))
+                    .Add("cancelled", Format.Number(counts.Cancelled))
+                    .Add("cancelling", Format.Number(counts.Cancelling))
+                    .Add("needs credit", Format.Number(counts.NeedsCredit))
                     .Add("oldest pending", age is { } shown ? $"{Format.Age(shown)} (closed {Format.Instant(counts.OldestPendingCreatedAt)})" : "-")
                     .Add("status", problems.Count == 0 ? "healthy" : "needs attention: " + string.Join("; ", problems))
                     .WriteTo(context.Out);

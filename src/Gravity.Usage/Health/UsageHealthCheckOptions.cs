@@ -10,7 +10,8 @@ public sealed class UsageHealthCheckOptions
     /// <summary>Gets or sets how old the oldest pending report may be.</summary>
     /// <value>
     /// The default value is 2 hours: with hourly buckets a report waits for its bucket to end and for the next run, and
-    /// transient failures retry with back-off; older means deliveries are not getting through.
+    /// transient failures retry with back-off; older means deliveries are not getting through. The same limit applies to a
+    /// correction's <see cref="UsageReportStatus.Cancelling"/> report waiting for the report it takes from.
     /// </value>
     public TimeSpan MaxPendingAge { get; set; } = TimeSpan.FromHours(2);
 

@@ -34,8 +34,8 @@ public sealed class UsageOutboxHealthCheck : IHealthCheck
     /// <inheritdoc/>
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        int failed, unknown;
-        TimeSpan? oldestPending;
+        int failed, unknown, needsCredit;
+        TimeSpan? oldestPending, oldestCancelling;
         try
         {
             // Counted up to one past each threshold: enough to judge, bounded whatever the outbox holds.
@@ -43,6 +43,12 @@ public sealed class UsageOutboxHealthCheck : IHealthCheck
             unknown = (await _reporter.ListReportsAsync(new UsageReportQuery { Status = UsageReportStatus.Unknown, Limit = _options.MaxUnknownReports + 1 }, cancellationToken).ConfigureAwait(false)).Count;
             var pending = await _reporter.ListReportsAsync(new UsageReportQuery { Status = UsageReportStatus.Pending, Limit = 1 }, cancellationToken).ConfigureAwait(false);
             oldestPending = pending.Count == 0 ? null : _timeProvider.GetUtcNow() - pending[0].CreatedAt;
+
+            // Amounts parked for the host to credit are bookkeeping, not an outage: shown, never judged. A correction
+            // still waiting to cancel a report long after it was made is stuck behind a failed or unknown report.
+            needsCredit = (await _reporter.ListReportsAsync(new UsageReportQuery { Status = UsageReportStatus.NeedsCredit, Limit = 1_000 }, cancellationToken).ConfigureAwait(false)).Count;
+            var cancelling = await _reporter.ListReportsAsync(new UsageReportQuery { Status = UsageReportStatus.Cancelling, Limit = 1 }, cancellationToken).ConfigureAwait(false);
+            oldestCancelling = cancelling.Count == 0 ? null : _timeProvider.GetUtcNow() - cancelling[0].CreatedAt;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -60,6 +66,8 @@ public sealed class UsageOutboxHealthCheck : IHealthCheck
             ["failed_reports_at_least"] = failed,
             ["unknown_reports_at_least"] = unknown,
             ["oldest_pending_seconds"] = oldestPending?.TotalSeconds ?? 0,
+            ["needs_credit_reports_at_least"] = needsCredit,
+            ["oldest_cancelling_seconds"] = oldestCancelling?.TotalSeconds ?? 0,
         };
         var problems = new List<string>();
         if (failed > _options.MaxFailedReports)
@@ -75,6 +83,11 @@ public sealed class UsageOutboxHealthCheck : IHealthCheck
         if (oldestPending is { } age && age > _options.MaxPendingAge)
         {
             problems.Add(FormattableString.Invariant($"a report pending for {age.TotalMinutes:0} min, longer than {_options.MaxPendingAge.TotalMinutes:0} min"));
+        }
+
+        if (oldestCancelling is { } waiting && waiting > _options.MaxPendingAge)
+        {
+            problems.Add(FormattableString.Invariant($"a correction waiting {waiting.TotalMinutes:0} min to cancel a report, longer than {_options.MaxPendingAge.TotalMinutes:0} min (is the report failed or unknown?)"));
         }
 
         return problems.Count == 0

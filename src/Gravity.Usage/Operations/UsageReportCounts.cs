@@ -18,6 +18,15 @@ public sealed record UsageReportCounts
     /// <summary>Gets how many reports are parked with an unknown outcome, waiting for reconciliation.</summary>
     public long Unknown { get; init; }
 
+    /// <summary>Gets how many reports corrections took back (cancelled at the billing back end, or never sent).</summary>
+    public long Cancelled { get; init; }
+
+    /// <summary>Gets how many amounts of corrections wait for the reporter to cancel the report they were billed in.</summary>
+    public long Cancelling { get; init; }
+
+    /// <summary>Gets how many amounts of corrections could not be cancelled and need a credit from the host.</summary>
+    public long NeedsCredit { get; init; }
+
     /// <summary>Gets when the oldest pending report was closed, or <see langword="null"/> when none is pending.</summary>
     public DateTimeOffset? OldestPendingCreatedAt { get; init; }
 }

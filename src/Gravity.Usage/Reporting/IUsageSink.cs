@@ -38,4 +38,20 @@ public interface IUsageSink
 
         return results;
     }
+
+    /// <summary>
+    /// Cancels a report the back end accepted, so that a correction can send what is left of it again under a new
+    /// identifier (Stripe: a meter event adjustment of type <c>cancel</c> by the report's identifier). The reporter asks
+    /// only within the back end's cancellation window (for Stripe, 23 of its 24 hours, measured from the report's first
+    /// delivery attempt) and parks the correction's amount as <see cref="UsageReportStatus.NeedsCredit"/> otherwise.
+    /// </summary>
+    /// <param name="delivery">The report to cancel, as it was delivered, with the account's billing ids.</param>
+    /// <param name="cancellationToken">Cancels the request; the cancellation is asked again by a later run.</param>
+    /// <returns>
+    /// <see cref="DeliveryOutcome.Delivered"/> once the back end cancelled it; <see cref="DeliveryOutcome.Transient"/>
+    /// to ask again later; <see cref="DeliveryOutcome.Permanent"/> when it cannot be cancelled (the amount then needs a
+    /// credit). The default, for back ends that cannot cancel, is <see cref="DeliveryOutcome.Permanent"/>.
+    /// </returns>
+    Task<DeliveryResult> CancelAsync(UsageDelivery delivery, CancellationToken cancellationToken = default) =>
+        Task.FromResult(DeliveryResult.Permanent("This billing back end cannot cancel usage it accepted; the correction's amount needs a credit."));
 }

@@ -14,11 +14,53 @@ internal static class ReportIdentifier
     /// reporters); another ledger never does, so Stripe cannot drop its usage as a duplicate. Fields are
     /// length-prefixed so that no two different inputs can run together into the same text.
     /// </summary>
-    public static string Create(string ledgerId, string account, string meter, long bucketStartSeconds, long reportedBefore, long quantity)
+    /// <param name="ledgerId">The ledger's random id.</param>
+    /// <param name="account">The account.</param>
+    /// <param name="meter">The meter.</param>
+    /// <param name="bucketStartSeconds">The bucket start in Unix seconds.</param>
+    /// <param name="reportedBefore">The counter's reported quantity before this report.</param>
+    /// <param name="quantity">The report's quantity.</param>
+    /// <param name="corrections">
+    /// How many corrections the counter has had. A correction can lower the reported quantity, after which a close
+    /// could meet a (reported before, quantity) pair again; counting corrections in keeps every close's identifier new.
+    /// 0 (no correction) leaves the text, and so every identifier made before corrections existed, unchanged.
+    /// </param>
+    /// <returns>The identifier.</returns>
+    public static string Create(string ledgerId, string account, string meter, long bucketStartSeconds, long reportedBefore, long quantity, long corrections = 0)
     {
         var text = string.Create(
             CultureInfo.InvariantCulture,
             $"{ledgerId.Length}:{ledgerId}|{account.Length}:{account}|{meter.Length}:{meter}|{bucketStartSeconds}|{reportedBefore}|{quantity}");
+        if (corrections > 0)
+        {
+            text += string.Create(CultureInfo.InvariantCulture, $"|c{corrections}");
+        }
+
+        return Hash(text);
+    }
+
+    /// <summary>
+    /// The identifier of what is left of a report after a correction took part of it back: derived from the report's
+    /// own identifier (which already names the ledger, account, meter and bucket). A report is taken back at most once,
+    /// so its remainder's identifier is made once; it can never equal the report's own (Stripe would drop the
+    /// remainder as a duplicate of the cancelled event) nor any <see cref="Create"/> identifier, whose text starts
+    /// with a length rather than "revision".
+    /// </summary>
+    /// <param name="identifier">The identifier of the report taken back.</param>
+    /// <returns>The remainder's identifier.</returns>
+    public static string Revise(string identifier) => Hash($"revision|{identifier}");
+
+    /// <summary>
+    /// The identifier of a <see cref="UsageReportStatus.Cancelling"/> report: never sent, but unique like every report's.
+    /// </summary>
+    /// <param name="correctionId">The correction.</param>
+    /// <param name="target">The identifier of the report it takes from.</param>
+    /// <returns>The identifier.</returns>
+    public static string ForCorrection(long correctionId, string target) =>
+        Hash(string.Create(CultureInfo.InvariantCulture, $"correction|{correctionId}|{target}"));
+
+    private static string Hash(string text)
+    {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
         return "gu_" + Convert.ToHexStringLower(hash[..20]);

@@ -10,6 +10,9 @@ internal static class ReportStatusText
         UsageReportStatus.Failed => "failed",
         UsageReportStatus.Skipped => "skipped",
         UsageReportStatus.Unknown => "unknown",
+        UsageReportStatus.Cancelled => "cancelled",
+        UsageReportStatus.Cancelling => "cancelling",
+        UsageReportStatus.NeedsCredit => "needs_credit",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Not a report status."),
     };
 
@@ -20,6 +23,9 @@ internal static class ReportStatusText
         "failed" => UsageReportStatus.Failed,
         "skipped" => UsageReportStatus.Skipped,
         "unknown" => UsageReportStatus.Unknown,
+        "cancelled" => UsageReportStatus.Cancelled,
+        "cancelling" => UsageReportStatus.Cancelling,
+        "needs_credit" => UsageReportStatus.NeedsCredit,
         _ => throw new InvalidOperationException($"The store holds an unknown report status '{text}'."),
     };
 }

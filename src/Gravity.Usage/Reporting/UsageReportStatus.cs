@@ -23,4 +23,24 @@ public enum UsageReportStatus
     /// for reconciliation against Stripe's totals, or an explicit re-drive by the host.
     /// </summary>
     Unknown = 4,
+
+    /// <summary>
+    /// Taken back by a correction: cancelled at the billing back end, or never sent. Whatever the correction left of
+    /// it is a newer report under a new identifier. Never sent (again).
+    /// </summary>
+    Cancelled = 5,
+
+    /// <summary>
+    /// The amount (its <see cref="UsageReport.Quantity"/>) that a correction took off a report the billing back end
+    /// may already have: the reporter cancels that report's event and sends the rest again, or parks the amount as
+    /// <see cref="NeedsCredit"/>. Never sent itself.
+    /// </summary>
+    Cancelling = 6,
+
+    /// <summary>
+    /// The amount (its <see cref="UsageReport.Quantity"/>) that a correction took off usage already billed and that
+    /// could not be cancelled (past Stripe's cancellation window, or refused): the host must credit it. Never sent,
+    /// never re-driven, never dropped.
+    /// </summary>
+    NeedsCredit = 7,
 }

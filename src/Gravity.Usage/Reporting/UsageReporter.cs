@@ -116,6 +116,7 @@ public sealed partial class UsageReporter : IUsageReporter
         try
         {
             await CloseAsync(account, includeOpenBuckets, tally, cancellationToken).ConfigureAwait(false);
+            await CancelForCorrectionsAsync(account, tally, cancellationToken).ConfigureAwait(false);
             await DeliverAsync(account, tally, cancellationToken).ConfigureAwait(false);
             if (!includeOpenBuckets)
             {
@@ -132,7 +133,7 @@ public sealed partial class UsageReporter : IUsageReporter
 
         var run = tally.ToRun();
         ReportRunTelemetry.Record(_instruments, activity, run, tally.OldestClaimedAt, _timeProvider.GetUtcNow());
-        if (run.Closed + run.Sent + run.Failed + run.WaitingForRetry + run.Unknown == 0)
+        if (run.Closed + run.Sent + run.Failed + run.WaitingForRetry + run.Unknown + run.Cancelled + run.NeedsCredit == 0)
         {
             // A scheduled reporter runs every few seconds and mostly finds nothing: idle runs stay out of the log.
             LogIdleRun(_logger);
@@ -542,6 +543,8 @@ public sealed partial class UsageReporter : IUsageReporter
         private int _failed;
         private int _waiting;
         private int _unknown;
+        private int _cancelled;
+        private int _needsCredit;
         private DateTimeOffset? _oldestClaimedAt;
 
         /// <summary>Gets when the oldest report claimed in this run was closed, or <see langword="null"/> when none was claimed.</summary>
@@ -571,9 +574,19 @@ public sealed partial class UsageReporter : IUsageReporter
 
         public void Parked(UsageReport report)
         {
-            Interlocked.Increment(ref report.Status == UsageReportStatus.Unknown ? ref _unknown : ref _failed);
+            if (report.Status == UsageReportStatus.NeedsCredit)
+            {
+                Interlocked.Increment(ref _needsCredit);
+            }
+            else
+            {
+                Interlocked.Increment(ref report.Status == UsageReportStatus.Unknown ? ref _unknown : ref _failed);
+            }
+
             _failures.Enqueue(report);
         }
+
+        public void CancelledForCorrection() => Interlocked.Increment(ref _cancelled);
 
         public ReportRun ToRun() => new()
         {
@@ -583,6 +596,8 @@ public sealed partial class UsageReporter : IUsageReporter
             Failed = _failed,
             WaitingForRetry = _waiting,
             Unknown = _unknown,
+            Cancelled = _cancelled,
+            NeedsCredit = _needsCredit,
             Failures = [.. _failures],
         };
     }

@@ -15,6 +15,10 @@ internal abstract class LedgerSql
         var account = tablePrefix + "usage_account";
         var item = tablePrefix + "usage_account_item";
         LedgerId = $"SELECT ledger_id FROM {tablePrefix}usage_ledger WHERE id = 1";
+        CountCorrections = $"""
+            SELECT COUNT(*) FROM {tablePrefix}usage_correction
+            WHERE account = @Account AND bucket_start = @BucketStart AND meter = @Meter
+            """;
 
         MarkCounterReported = $"""
             UPDATE {counter} SET reported_quantity = @Quantity
@@ -55,6 +59,9 @@ internal abstract class LedgerSql
 
     /// <summary>Gets the query of the ledger's random id, from which report identifiers are derived.</summary>
     public string LedgerId { get; }
+
+    /// <summary>Gets how many corrections a counter has had, which report identifiers are derived from.</summary>
+    public string CountCorrections { get; }
 
     /// <summary>Gets the statement that advances a counter's reported quantity.</summary>
     public string MarkCounterReported { get; }

@@ -37,6 +37,9 @@ internal static class OperationsReads
                 UsageReportStatus.Sent => counts with { Sent = count },
                 UsageReportStatus.Failed => counts with { Failed = count },
                 UsageReportStatus.Skipped => counts with { Skipped = count },
+                UsageReportStatus.Cancelled => counts with { Cancelled = count },
+                UsageReportStatus.Cancelling => counts with { Cancelling = count },
+                UsageReportStatus.NeedsCredit => counts with { NeedsCredit = count },
                 _ => counts with { Unknown = count },
             };
         }

@@ -46,6 +46,9 @@ internal static class ReportClosings
                 continue;
             }
 
+            // A statement of its own, after the counter is locked, so that it sees a correction that committed meanwhile.
+            var corrections = await connection.ExecuteScalarAsync<long>(
+                new CommandDefinition(sql.CountCorrections, key, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             var skipReason = closing.ApplyStoredPlan
                 ? BillingPlan.SkipReason(await StoredPlanAsync(connection, transaction, sql, closing.Account, cancellationToken).ConfigureAwait(false), closing.BucketEnd)
                 : closing.SkipReason;
@@ -54,7 +57,7 @@ internal static class ReportClosings
                 sql.InsertReport,
                 new
                 {
-                    Identifier = ReportIdentifier.Create(ledgerId, closing.Account, closing.Meter, bucketStart, current.ReportedQuantity, quantity),
+                    Identifier = ReportIdentifier.Create(ledgerId, closing.Account, closing.Meter, bucketStart, current.ReportedQuantity, quantity, corrections),
                     closing.Account,
                     closing.Meter,
                     BucketStart = bucketStart,

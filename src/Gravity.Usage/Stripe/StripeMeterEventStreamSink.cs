@@ -103,6 +103,16 @@ public sealed class StripeMeterEventStreamSink : IUsageSink, IDisposable
         return results;
     }
 
+    /// <summary>
+    /// Cancels the meter event of a delivered report for a correction: <c>POST /v1/billing/meter_event_adjustments</c>
+    /// with <c>type=cancel</c> and the report's identifier (Stripe cancels events it received in the last 24 hours).
+    /// </summary>
+    /// <param name="delivery">The report to cancel.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>Delivered once Stripe cancelled it; transient to ask again; permanent when Stripe refused (the amount then needs a credit).</returns>
+    public Task<DeliveryResult> CancelAsync(UsageDelivery delivery, CancellationToken cancellationToken = default) =>
+        StripeMeterEventCancellation.CancelAsync(_transport, _logger, delivery, cancellationToken);
+
     /// <summary>Releases the HTTP client the sink created, if it created one.</summary>
     public void Dispose()
     {

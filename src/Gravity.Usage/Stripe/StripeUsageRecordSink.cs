@@ -22,6 +22,11 @@ namespace Gravity.Usage.Stripe;
 /// report identifier), which Stripe remembers for about 24 hours.
 /// </para>
 /// <para>Answers map as for <see cref="StripeMeterEventSink"/>.</para>
+/// <para>
+/// Usage records cannot be cancelled (Stripe has no adjustment for them, and a negative quantity is refused), so this
+/// sink keeps <see cref="IUsageSink.CancelAsync"/>'s default: a correction of usage already recorded is parked as
+/// <see cref="UsageReportStatus.NeedsCredit"/> for the host to credit.
+/// </para>
 /// </remarks>
 public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
 {

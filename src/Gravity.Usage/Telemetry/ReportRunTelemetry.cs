@@ -13,6 +13,8 @@ internal static class ReportRunTelemetry
         Add(instruments, UsageTags.Retried, run.WaitingForRetry);
         Add(instruments, UsageTags.Failed, run.Failed);
         Add(instruments, UsageTags.Unknown, run.Unknown);
+        Add(instruments, UsageTags.Cancelled, run.Cancelled);
+        Add(instruments, UsageTags.NeedsCredit, run.NeedsCredit);
         if (oldestClaimedAt is { } oldest)
         {
             // A store query per scrape would be needed for a live gauge; what the run claimed is known for free.
@@ -27,6 +29,8 @@ internal static class ReportRunTelemetry
             activity.SetTag(UsageTags.RunRetried, run.WaitingForRetry);
             activity.SetTag(UsageTags.RunFailed, run.Failed);
             activity.SetTag(UsageTags.RunUnknown, run.Unknown);
+            activity.SetTag(UsageTags.RunCancelled, run.Cancelled);
+            activity.SetTag(UsageTags.RunNeedsCredit, run.NeedsCredit);
         }
     }
 

@@ -18,6 +18,8 @@ internal static class UsageTags
     public const string RunFailed = "gravity.usage.reports.failed";
     public const string RunRetried = "gravity.usage.reports.retried";
     public const string RunUnknown = "gravity.usage.reports.unknown";
+    public const string RunCancelled = "gravity.usage.reports.cancelled";
+    public const string RunNeedsCredit = "gravity.usage.reports.needs_credit";
 
     // Increment outcomes.
     public const string Recorded = "recorded";
@@ -30,14 +32,16 @@ internal static class UsageTags
     public const string Committed = "committed";
     public const string Unknown = "unknown";
 
-    // Report statuses (Failed and Unknown as above).
+    // Report statuses (Failed and Unknown as above, Cancelled below).
     public const string Closed = "closed";
     public const string Sent = "sent";
     public const string Skipped = "skipped";
     public const string Retried = "retried";
+    public const string NeedsCredit = "needs_credit";
 
     // Stripe APIs.
     public const string MeterEvents = "meter_events";
+    public const string MeterEventAdjustments = "meter_event_adjustments";
     public const string MeterEventStream = "meter_event_stream";
     public const string UsageRecords = "usage_records";
     public const string Session = "session";

@@ -3,7 +3,7 @@ namespace Gravity.Usage.IntegrationTests.Contract;
 /// <summary>Schema install: idempotent, safe under concurrency, refusing newer databases, and applicable by hand.</summary>
 public sealed partial class UsageStoreContractTests<TFixture>
 {
-    private static readonly long[] AllVersions = [1, 2, 3, 4];
+    private static readonly long[] AllVersions = [1, 2, 3, 4, 5, 6];
 
     [Test]
     public async Task EnsureSchemaAsync_TwiceAndFromTwoStores_RecordsEachVersionOnce()

@@ -40,7 +40,7 @@ public sealed class PostgreSqlOptionsTests
             Assert.Throws<ArgumentException>(() => PostgreSqlUsageStore.GetInstallScript("x; DROP SCHEMA public"));
             Assert.That(script, Does.Contain("CREATE SCHEMA IF NOT EXISTS billing").And.Contain("billing.usage_counter").And.Contain("pg_advisory_xact_lock"));
             Assert.That(script, Does.Not.Contain("{prefix}"));
-            Assert.That(PostgreSqlUsageStore.SchemaVersion, Is.EqualTo(4));
+            Assert.That(PostgreSqlUsageStore.SchemaVersion, Is.EqualTo(6));
         });
     }
 

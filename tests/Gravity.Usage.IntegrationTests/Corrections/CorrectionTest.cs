@@ -1,0 +1,151 @@
+using Gravity.Usage.IntegrationTests.Contract;
+using Gravity.Usage.IntegrationTests.Infrastructure;
+using Gravity.Usage.Stripe;
+using Gravity.Usage.Testing;
+using ManualTimeProvider = Gravity.Usage.IntegrationTests.Infrastructure.ManualTimeProvider;
+using Microsoft.Extensions.Options;
+
+namespace Gravity.Usage.IntegrationTests.Corrections;
+
+/// <summary>
+/// Base of the correction tests, run on every provider: a fresh database, the meter and the reporter on it, and the
+/// Stripe stand-in over loopback HTTP through Stripe.net, all on one manual clock (the stand-in's 24-hour cancellation
+/// window and timestamp window follow it).
+/// </summary>
+/// <typeparam name="TFixture">The provider.</typeparam>
+public abstract class CorrectionTest<TFixture>
+    where TFixture : IStoreFixture, new()
+{
+    protected const string Account = "acct_1";
+    protected const string Customer = "cus_1";
+    protected const string ApiCalls = "api_calls";
+    protected const string AdjustmentsPath = "/v1/billing/meter_event_adjustments";
+    protected const string MeterEventsPath = "/v1/billing/meter_events";
+
+    /// <summary>10:15 UTC: usage is recorded in the 10:00 bucket, which has ended once the clock passes 11:00.</summary>
+    protected static readonly DateTimeOffset Start = new(2026, 3, 10, 10, 15, 0, TimeSpan.Zero);
+
+    private readonly List<IDisposable> _sinks = [];
+    private TFixture _fixture = default!;
+
+    protected ManualTimeProvider Clock { get; private set; } = null!;
+
+    protected PersistentStore Store { get; private set; } = null!;
+
+    protected UsageMeter Meter { get; private set; } = null!;
+
+    protected StripeStandIn Stripe { get; private set; } = null!;
+
+    protected UsageBillingOptions Billing { get; private set; } = null!;
+
+    /// <summary>What the stand-in bills the customer on the meter: its events, cancelled ones left out.</summary>
+    protected long StripeTotal => Stripe.GetMeterTotal(ApiCalls, Customer);
+
+    [SetUp]
+    public async Task CreateAsync()
+    {
+        _fixture = new TFixture();
+        await _fixture.InitializeAsync();
+        Clock = new ManualTimeProvider(Start);
+        Store = _fixture.CreateStore(Clock);
+        Billing = new UsageBillingOptions();
+        Billing.Meters[ApiCalls] = new MeterOptions();
+        Meter = new UsageMeter(Store.Ledger, Options.Create(Billing), Clock);
+        Stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = Clock });
+        await Stripe.StartAsync();
+        Stripe.AddCustomer(Customer);
+        Stripe.AddMeter(ApiCalls);
+        await Store.Accounts.SaveAccountAsync(new UsageAccount(Account) { StripeCustomerId = Customer });
+    }
+
+    [TearDown]
+    public async Task DisposeAsync()
+    {
+        // Null when the set-up stopped early (a provider that is unavailable ignores the test).
+        if (Meter is not null)
+        {
+            await Meter.DisposeAsync();
+        }
+
+        foreach (var sink in _sinks)
+        {
+            sink.Dispose();
+        }
+
+        if (Stripe is not null)
+        {
+            await Stripe.DisposeAsync();
+        }
+
+        if (Store is not null)
+        {
+            await Store.DisposeAsync();
+        }
+
+        await _fixture.DisposeAsync();
+    }
+
+    /// <summary>The Stripe sink of <paramref name="api"/> pointed at the stand-in (its pacing on real time).</summary>
+    protected IUsageSink CreateSink(StripeUsageApi api = StripeUsageApi.MeterEvents)
+    {
+        var options = new StripeOptions
+        {
+            ApiKey = StripeStandIn.DefaultApiKey,
+            ApiBase = Stripe.BaseAddress!,
+            Api = api,
+            MaxRequestsPerSecond = 1_000,
+            MaxNetworkRetries = 0,
+        };
+        IUsageSink sink = api == StripeUsageApi.MeterEventStream ? new StripeMeterEventStreamSink(options) : new StripeMeterEventSink(options);
+        _sinks.Add((IDisposable)sink);
+        return sink;
+    }
+
+    /// <summary>A reporter on the store and the stand-in (or <paramref name="sink"/>) with the built-in account mapping.</summary>
+    protected UsageReporter CreateReporter(IUsageSink? sink = null) => new(
+        Store.Reports,
+        sink ?? CreateSink(),
+        new StoreAccountResolver(Store.Accounts),
+        Options.Create(Billing),
+        Options.Create(new UsageReportingOptions()),
+        Clock);
+
+    /// <summary>Records usage in the 10:00 bucket.</summary>
+    protected async Task RecordAsync(long quantity) =>
+        Assert.That(await Meter.IncrementAsync(Account, quantity, ApiCalls, timestamp: Start), Is.EqualTo(IncrementOutcome.Recorded));
+
+    /// <summary>Corrects the 10:00 bucket.</summary>
+    protected Task<UsageCorrection> CorrectAsync(long delta, string key, string reason = "Refund of a failed job") =>
+        Meter.CorrectAsync(Account, delta, ApiCalls, Start, reason, key);
+
+    /// <summary>Moves the clock past the end of the 10:00 bucket and runs the reporter once.</summary>
+    protected async Task<ReportRun> RunAsync(UsageReporter reporter, TimeSpan? after = null)
+    {
+        var at = Start + (after ?? TimeSpan.FromHours(1));
+        if (Clock.GetUtcNow() < at)
+        {
+            Clock.SetUtcNow(at);
+        }
+
+        return await reporter.ReportAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>The account's local totals on the meter: counted and moved into reports.</summary>
+    protected async Task<MeterUsage> LocalAsync()
+    {
+        var summary = await Meter.GetAsync(Account, Start.AddDays(-40), Start.AddDays(40), ApiCalls);
+        return summary.GetMeter(ApiCalls);
+    }
+
+    protected async Task<IReadOnlyList<UsageReport>> ReportsAsync(UsageReportStatus? status = null) =>
+        await Store.Reports.ListReportsAsync(new UsageReportQuery { Account = Account, Status = status, Limit = 1_000 });
+
+    protected Task<IReadOnlyList<UsageCorrection>> CorrectionsAsync() =>
+        Meter.ListCorrectionsAsync(new UsageCorrectionQuery { Account = Account });
+
+    protected int Adjustments() => Stripe.CountRequests("POST", AdjustmentsPath);
+
+    /// <summary>Writes a scenario's Stripe totals to the test output, for the record.</summary>
+    protected void Note(string scenario, long expected, long observed) =>
+        TestContext.Out.WriteLine($"[{typeof(TFixture).Name}] {scenario}: expected Stripe total {expected}, observed {observed}");
+}
