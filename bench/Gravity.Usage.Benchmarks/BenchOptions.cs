@@ -14,6 +14,7 @@ internal sealed record BenchOptions
           --postgres CS  also measure increments on PostgreSQL (an Npgsql connection string; default: GRAVITY_USAGE_POSTGRES)
           --postgres-only  only the PostgreSQL increment table (needs a server)
           --reporting-only only the reporting table (v1 meter events and the v2 stream against the stand-in)
+          --with-cycles  give every account a monthly billing cycle (a boundary at hh:37:12) before the increment rounds
           --help         show this text
         """;
 
@@ -27,6 +28,9 @@ internal sealed record BenchOptions
     public static readonly IReadOnlyList<int> PostgreSqlGroupCommitCallers = [1, 8, 64, 256];
 
     public bool Quick { get; init; }
+
+    /// <summary>Gets a value indicating whether every account carries a billing cycle, so increments take the period cut.</summary>
+    public bool WithCycles { get; init; }
 
     /// <summary>The PostgreSQL server to measure, or <see langword="null"/> for SQLite only.</summary>
     public string? Postgres { get; init; } = NullIfEmpty(Environment.GetEnvironmentVariable("GRAVITY_USAGE_POSTGRES"));
@@ -87,6 +91,9 @@ internal sealed record BenchOptions
                     break;
                 case "--reporting-only":
                     options = options with { ReportingOnly = true };
+                    break;
+                case "--with-cycles":
+                    options = options with { WithCycles = true };
                     break;
                 case "--help" or "-h":
                     error = string.Empty;

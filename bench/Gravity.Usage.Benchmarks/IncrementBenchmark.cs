@@ -117,8 +117,22 @@ internal static class IncrementBenchmark
     {
         var counting = new CountingUsageStore(store);
 
+        // The meter looks billing cycles up as DI wires it: through the store's built-in account mapping, once per
+        // account (in the warm-up), then from its cache. With --with-cycles every account has one, so each increment
+        // also takes the cut at the period boundary.
+        var accounts = (IUsageAccountStore)store;
+        if (options.WithCycles)
+        {
+            var anchor = TimeProvider.System.GetUtcNow().AddDays(-10);
+            var cycle = BillingCycle.Monthly(new DateTimeOffset(anchor.Year, anchor.Month, anchor.Day, anchor.Hour, 37, 12, TimeSpan.Zero));
+            foreach (var account in Accounts)
+            {
+                await accounts.SaveAccountAsync(new UsageAccount(account) { BillingCycle = cycle });
+            }
+        }
+
         // Disposing the meter at the end commits whatever is still queued: nothing, as every caller awaited its last increment.
-        await using var meter = new UsageMeter(counting, Options.Create(new UsageBillingOptions()));
+        await using var meter = new UsageMeter(counting, Options.Create(new UsageBillingOptions()), accounts: new StoreAccountResolver(accounts));
         var window = MeasurementWindow.StartingAfter(options.Warmup, options.Measured);
         counting.Window = window;
         var (latency, acknowledged) = await RunCallersAsync(

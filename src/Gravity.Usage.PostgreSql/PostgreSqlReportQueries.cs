@@ -43,7 +43,7 @@ internal sealed class PostgreSqlReportQueries : LedgerSql
                   AND (@Account::text IS NULL OR account = @Account)
                 ORDER BY next_attempt_at, id LIMIT @Limit
                 FOR UPDATE SKIP LOCKED)
-            RETURNING {ReportRow.Columns}
+            RETURNING {ReportColumns}
             """;
         Complete = $"""
             UPDATE {report} SET status = @Status,
@@ -58,10 +58,16 @@ internal sealed class PostgreSqlReportQueries : LedgerSql
             WHERE id = @Id AND status = 'pending' AND lease_owner = @Owner
             """;
         List = $"""
-            SELECT {ReportRow.Columns} FROM {report}
+            SELECT {ReportColumns} FROM {report}
             WHERE id > @AfterId AND (@Status::text IS NULL OR status = @Status) AND (@Account::text IS NULL OR account = @Account)
               AND (@Id::bigint IS NULL OR id = @Id)
             ORDER BY id LIMIT @Limit
+            """;
+        ForgetMappingOfRedriven = $"""
+            DELETE FROM {schema}.usage_report_mapping WHERE report_id IN (
+                SELECT id FROM {report}
+                WHERE status IN ('failed', 'unknown') AND id > @AfterId AND (@Status::text IS NULL OR status = @Status)
+                  AND (@Account::text IS NULL OR account = @Account) AND (@Id::bigint IS NULL OR id = @Id))
             """;
         Redrive = $"""
             UPDATE {report} SET status = 'pending', next_attempt_at = @Now, attempts = 0, first_attempt_at = NULL,
@@ -73,8 +79,9 @@ internal sealed class PostgreSqlReportQueries : LedgerSql
 
         // Locked while a plan changes, so that two changes of one account close its usage one after the other.
         GetAccountForUpdate = $"""
-            SELECT account AS Account, stripe_customer_id AS StripeCustomerId, billable AS Billable, billable_since AS BillableSince
-            FROM {account} WHERE account = @Account FOR UPDATE
+            SELECT a.account AS Account, a.stripe_customer_id AS StripeCustomerId, a.billable AS Billable, a.billable_since AS BillableSince,
+                {CycleColumns}
+            FROM {account} a LEFT JOIN {schema}.usage_account_cycle c ON c.account = a.account WHERE a.account = @Account FOR UPDATE OF a
             """;
     }
 
@@ -93,6 +100,8 @@ internal sealed class PostgreSqlReportQueries : LedgerSql
     public override string List { get; }
 
     public override string Redrive { get; }
+
+    public override string ForgetMappingOfRedriven { get; }
 
     public string GetAccountForUpdate { get; }
 }

@@ -4,8 +4,13 @@ using Gravity.Usage.Sql;
 namespace Gravity.Usage.PostgreSql;
 
 /// <summary>The built-in account mapping on PostgreSQL.</summary>
-public sealed partial class PostgreSqlUsageStore
+public sealed partial class PostgreSqlUsageStore : IAccountChangeSource
 {
+    private readonly AccountChanges _accountChanges = new();
+
+    /// <inheritdoc />
+    AccountChanges IAccountChangeSource.AccountChanges => _accountChanges;
+
     /// <inheritdoc />
     public async Task SaveAccountAsync(UsageAccount account, CancellationToken cancellationToken = default)
     {
@@ -18,6 +23,7 @@ public sealed partial class PostgreSqlUsageStore
                 return true;
             },
             cancellationToken).ConfigureAwait(false);
+        _accountChanges.Saved(account.Account);
     }
 
     /// <inheritdoc />

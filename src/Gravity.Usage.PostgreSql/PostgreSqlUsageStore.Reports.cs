@@ -109,7 +109,11 @@ public sealed partial class PostgreSqlUsageStore
         var parameters = new DynamicParameters(ReportQueryParameters.For(query));
         parameters.Add("Now", now.ToUnixTimeMilliseconds());
         return await InTransactionAsync(
-            (connection, transaction) => connection.ExecuteAsync(new CommandDefinition(_reportQueries.Redrive, parameters, transaction, cancellationToken: cancellationToken)),
+            async (connection, transaction) =>
+            {
+                await connection.ExecuteAsync(new CommandDefinition(_reportQueries.ForgetMappingOfRedriven, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                return await connection.ExecuteAsync(new CommandDefinition(_reportQueries.Redrive, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            },
             cancellationToken).ConfigureAwait(false);
     }
 }

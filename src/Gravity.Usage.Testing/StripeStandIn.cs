@@ -286,6 +286,60 @@ public sealed class StripeStandIn : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Creates a subscription with one metered recurring price, as Stripe would answer it on
+    /// <c>GET /v1/subscriptions/{id}</c>: its <c>billing_cycle_anchor</c>, and the price's <c>recurring.interval</c> and
+    /// <c>interval_count</c>, from which Stripe's billing periods follow (an anchor on the 29th to 31st falls on the last
+    /// day of shorter months). Registers the customer if needed.
+    /// </summary>
+    /// <param name="customerId">The customer.</param>
+    /// <param name="billingCycleAnchor">The anchor (whole seconds are kept).</param>
+    /// <param name="interval"><c>day</c>, <c>week</c>, <c>month</c> (default) or <c>year</c>.</param>
+    /// <param name="intervalCount">How many intervals one period lasts: 1 (default) to three years' worth.</param>
+    /// <param name="id">The subscription id (e.g. <c>sub_123</c>), or <see langword="null"/> to generate one.</param>
+    /// <returns>The subscription id.</returns>
+    /// <exception cref="ArgumentException">An unknown interval, or a count out of range.</exception>
+    /// <exception cref="InvalidOperationException">A subscription with that id already exists.</exception>
+    public string AddSubscription(string customerId, DateTimeOffset billingCycleAnchor, string interval = "month", int intervalCount = 1, string? id = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(customerId);
+        ArgumentNullException.ThrowIfNull(interval);
+        var max = interval switch
+        {
+            "day" => 3 * 365,
+            "week" => 156,
+            "month" => 36,
+            "year" => 3,
+            _ => throw new ArgumentException("The interval must be day, week, month or year.", nameof(interval)),
+        };
+        if (intervalCount < 1 || intervalCount > max)
+        {
+            throw new ArgumentOutOfRangeException(nameof(intervalCount), intervalCount, string.Create(CultureInfo.InvariantCulture, $"A {interval} subscription lasts 1 to {max} {interval}s (three years at most)."));
+        }
+
+        lock (_engine.Sync)
+        {
+            return _engine.Ledger.AddSubscription(id, customerId, billingCycleAnchor.ToUnixTimeSeconds(), interval, intervalCount, _engine.Now.ToUnixTimeSeconds()).Id;
+        }
+    }
+
+    /// <summary>
+    /// Moves a subscription's billing cycle anchor, as a plan change with <c>billing_cycle_anchor=now</c> does: the
+    /// current period ends and a new one starts at <paramref name="billingCycleAnchor"/>.
+    /// </summary>
+    /// <param name="subscriptionId">The subscription.</param>
+    /// <param name="billingCycleAnchor">The new anchor (whole seconds are kept).</param>
+    /// <exception cref="ArgumentException">No such subscription.</exception>
+    public void ResetBillingCycleAnchor(string subscriptionId, DateTimeOffset billingCycleAnchor)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionId);
+        lock (_engine.Sync)
+        {
+            var subscription = _engine.Ledger.FindSubscription(subscriptionId) ?? throw new ArgumentException($"No subscription '{subscriptionId}'.", nameof(subscriptionId));
+            subscription.Anchor = billingCycleAnchor.ToUnixTimeSeconds();
+        }
+    }
+
     /// <summary>The all-time aggregate of a customer's accepted, non-cancelled events on a meter, as a whole number.</summary>
     /// <param name="eventName">The meter's event name.</param>
     /// <param name="customerId">The customer.</param>

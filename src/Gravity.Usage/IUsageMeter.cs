@@ -68,6 +68,15 @@ public interface IUsageMeter
     /// <returns>The usage per meter, counted and already reported.</returns>
     Task<UsageSummary> GetAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reads an account's usage over its current billing period (the UTC calendar month when it has no billing cycle).
+    /// </summary>
+    /// <param name="account">The account.</param>
+    /// <param name="meter">One declared meter, or <see langword="null"/> for all of them.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The usage per meter; its <see cref="UsageSummary.From"/> and <see cref="UsageSummary.To"/> are the period.</returns>
+    Task<UsageSummary> GetCurrentPeriodAsync(string account, string? meter = null, CancellationToken cancellationToken = default);
+
     /// <summary>Reads an account's usage per bucket, for charts (buckets without usage are left out).</summary>
     /// <param name="account">The account.</param>
     /// <param name="periodStart">The inclusive start of the period.</param>

@@ -46,6 +46,14 @@ public sealed class UsageBillingOptions
     /// <value>The default value is 65,536. It must be at least <see cref="MaxBatchSize"/>.</value>
     public int QueueCapacity { get; set; } = 65_536;
 
+    /// <summary>
+    /// Gets or sets how long the meter uses an account's billing cycle before loading it again through the
+    /// <see cref="IUsageAccountResolver"/>. A cycle saved through the built-in store applies in this process at once; in
+    /// other processes sharing the ledger (several app instances on PostgreSQL) it applies within this interval.
+    /// </summary>
+    /// <value>The default value is 5 minutes. It must be at least 1 second and at most 1 day.</value>
+    public TimeSpan BillingCycleRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Gets or sets the meter used when an increment names none; it is always declared.</summary>
     /// <value>The default value is <c>usage</c>.</value>
     public string DefaultMeter { get; set; } = DefaultMeterName;

@@ -23,6 +23,8 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     private readonly TimeProvider _timeProvider;
     private readonly GroupCommitWriter _writer;
     private readonly long _bucketTicks;
+    private readonly BillingCycleCache _cycles;
+    private readonly IDisposable? _accountChanges;
     private int _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="UsageMeter"/> class.</summary>
@@ -34,8 +36,19 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// Creates the <see cref="UsageTelemetry.MeterName"/> meter the metrics are recorded on (DI's, so they belong to the container);
     /// one shared static meter when <see langword="null"/>.
     /// </param>
+    /// <param name="accounts">
+    /// Where accounts' billing cycles come from, to cut buckets at period boundaries (the registered
+    /// <see cref="IUsageAccountResolver"/> under DI); the store's built-in account mapping when <see langword="null"/>
+    /// and the store keeps one, else no account has a cycle.
+    /// </param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
-    public UsageMeter(IUsageStore store, IOptions<UsageBillingOptions> options, TimeProvider? timeProvider = null, ILogger<UsageMeter>? logger = null, IMeterFactory? meterFactory = null)
+    public UsageMeter(
+        IUsageStore store,
+        IOptions<UsageBillingOptions> options,
+        TimeProvider? timeProvider = null,
+        ILogger<UsageMeter>? logger = null,
+        IMeterFactory? meterFactory = null,
+        IUsageAccountResolver? accounts = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -51,6 +64,10 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         _timeProvider = timeProvider ?? TimeProvider.System;
         _bucketTicks = value.BucketSize.Ticks;
         _writer = new GroupCommitWriter(store, value, _timeProvider, (ILogger?)logger ?? NullLogger.Instance, UsageInstruments.For(meterFactory));
+        accounts ??= store is IUsageAccountStore mapping ? new StoreAccountResolver(mapping) : null;
+        _cycles = new BillingCycleCache(accounts, value.BillingCycleRefreshInterval, (ILogger?)logger ?? NullLogger.Instance);
+        // A save through the built-in store in this process applies to the next increment; other processes refresh.
+        _accountChanges = (store as IAccountChangeSource)?.AccountChanges.Listen(_cycles.Invalidate);
     }
 
     /// <summary>
@@ -92,8 +109,17 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// may not be recorded. Retrying with the same idempotency key is safe; retrying without one may count twice.
     /// </exception>
     /// <remarks>
+    /// <para>
     /// If the store cannot commit the batch, the task faults with the store's exception and the increment was not
     /// recorded; retrying is safe. Only <see cref="UsageCommitOutcomeUnknownException"/> leaves the outcome open.
+    /// </para>
+    /// <para>
+    /// When the account has a billing cycle, the increment goes into the bucket that starts at the later of the
+    /// aligned bucket start and the start of its billing period, so no bucket spans two periods. The cycle is cached
+    /// (see <see cref="UsageBillingOptions.BillingCycleRefreshInterval"/>). A resolver that fails never fails the
+    /// increment: the cycle known before is used (none for an account not loaded yet), a warning is logged, and the
+    /// load is tried again a few seconds later.
+    /// </para>
     /// </remarks>
     public async Task<IncrementOutcome> IncrementAsync(
         string account,
@@ -104,6 +130,11 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         CancellationToken cancellationToken = default)
     {
         var increment = CreateIncrement(account, quantity, meter, idempotencyKey, timestamp, reading: false, nameof(quantity));
+        if (await CycleOfAsync(increment.Account, increment.RecordedAt, cancellationToken).ConfigureAwait(false) is { } cycle)
+        {
+            increment = increment with { BucketStart = cycle.BucketStart(timestamp ?? increment.RecordedAt, _bucketTicks) };
+        }
+
         var status = await _writer.WriteAsync(increment, cancellationToken).ConfigureAwait(false);
         return status switch
         {
@@ -161,6 +192,16 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         CancellationToken cancellationToken = default)
     {
         var call = CreateCall(account, parts, idempotencyKey, timestamp);
+        if (await CycleOfAsync(account, call[0].RecordedAt, cancellationToken).ConfigureAwait(false) is { } cycle)
+        {
+            // Every part shares the call's instant, so one cut applies to all of them.
+            var bucketStart = cycle.BucketStart(timestamp ?? call[0].RecordedAt, _bucketTicks);
+            for (var i = 0; i < call.Length; i++)
+            {
+                call[i] = call[i] with { BucketStart = bucketStart };
+            }
+        }
+
         var status = await _writer.WriteCallAsync(call, cancellationToken).ConfigureAwait(false);
         return status switch
         {
@@ -205,6 +246,12 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         CancellationToken cancellationToken = default)
     {
         var reading = CreateIncrement(account, value, meter, idempotencyKey, timestamp, reading: true, nameof(value));
+        if (await CycleOfAsync(reading.Account, reading.RecordedAt, cancellationToken).ConfigureAwait(false) is { } cycle)
+        {
+            // Cut at the account's period boundaries, as increments are, so that no gauge bucket straddles two periods.
+            reading = reading with { BucketStart = cycle.BucketStart(timestamp ?? reading.RecordedAt, _bucketTicks) };
+        }
+
         var status = await _writer.WriteAsync(reading, cancellationToken).ConfigureAwait(false);
         return status switch
         {
@@ -237,6 +284,32 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         return new UsageSummary(account, periodStart, periodEnd, totals);
     }
 
+    /// <summary>
+    /// Reads an account's usage per meter over its current billing period: the period of its billing cycle that holds
+    /// now, or the current UTC calendar month when the account has no cycle.
+    /// </summary>
+    /// <param name="account">The account.</param>
+    /// <param name="meter">One declared meter to read, or <see langword="null"/> for all of them.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>
+    /// The usage per meter; <see cref="UsageSummary.From"/> and <see cref="UsageSummary.To"/> are the period. Buckets are
+    /// cut at period boundaries, so the usage is exactly the period's.
+    /// </returns>
+    /// <exception cref="ArgumentException">An argument breaks a rule named in the message.</exception>
+    public async Task<UsageSummary> GetCurrentPeriodAsync(string account, string? meter = null, CancellationToken cancellationToken = default)
+    {
+        UsageRules.ValidateAccount(account);
+        if (meter is not null)
+        {
+            ValidateDeclaredMeter(meter);
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        var period = BillingPeriods.Of((await _cycles.GetAsync(account, now, cancellationToken).ConfigureAwait(false))?.Cycle, now);
+        var totals = await _store.GetTotalsAsync(account, period.Start, period.End, meter, cancellationToken).ConfigureAwait(false);
+        return new UsageSummary(account, period.Start, period.End, totals);
+    }
+
     /// <summary>Reads an account's usage of one meter per bucket over the buckets that start in [<paramref name="periodStart"/>, <paramref name="periodEnd"/>), for charts.</summary>
     /// <param name="account">The account.</param>
     /// <param name="periodStart">The inclusive start of the period.</param>
@@ -261,7 +334,13 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// <returns>A task that completes when the queue is drained.</returns>
     public ValueTask DisposeAsync()
     {
-        return Interlocked.Exchange(ref _disposed, 1) == 0 ? _writer.DisposeAsync() : ValueTask.CompletedTask;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _accountChanges?.Dispose();
+        return _writer.DisposeAsync();
     }
 
     /// <summary>Commits every queued increment, then rejects further ones; blocks until the queue is drained.</summary>
@@ -423,6 +502,15 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         return new UsageIdempotencyConflictException(
             $"The idempotency key was already used on meter '{attempted.Meter}' of this account by a call that differs in {what}; nothing was recorded. A retry must repeat the original call exactly (the same meters, quantities and timestamp); new usage needs a new key.");
     }
+
+    /// <summary>
+    /// The account's billing cycle, for cutting its increment's bucket at the start of its billing period when the
+    /// period began inside the aligned bucket (the idempotency fingerprint keeps the aligned bucket, so a retry after a
+    /// cycle change is still a retry). Without a cycle, or with one cached, this is one dictionary lookup (and the cut
+    /// two comparisons while the account's increments stay in the period they last fell in).
+    /// </summary>
+    private ValueTask<AccountCycle?> CycleOfAsync(string account, DateTimeOffset now, CancellationToken cancellationToken) =>
+        _cycles.TryGet(account, now, out var cycle) ? ValueTask.FromResult(cycle) : new ValueTask<AccountCycle?>(_cycles.GetAsync(account, now, cancellationToken));
 
     private void ValidateDeclaredMeter(string meter)
     {

@@ -53,7 +53,11 @@ public sealed class ConformanceTests
         [("POST /v1/billing/meter_event_adjustments", "cancel")] = "cancel[identifier]",
     };
 
-    public static IEnumerable<string> RouteNames => StripeStandIn.SupportedRoutes;
+    /// <summary>The served routes the subset covers; <see cref="Subscription"/> is outside it and checked on its own below.</summary>
+    public static IEnumerable<string> RouteNames => Routes.All.Where(r => !r.OutsideTheSubset).Select(r => $"{r.Method} {r.Template}");
+
+    /// <summary>Served so that billing cycles can be read; the subset has no subscriptions, only the shape of a price's <c>recurring</c>.</summary>
+    private const string Subscription = "GET /v1/subscriptions/{id}";
 
     [OneTimeSetUp]
     public void LoadSpec()
@@ -68,7 +72,7 @@ public sealed class ConformanceTests
         var paths = _spec.GetProperty("paths");
         Assert.Multiple(() =>
         {
-            foreach (var route in StripeStandIn.SupportedRoutes)
+            foreach (var route in RouteNames)
             {
                 var (method, template) = Split(route);
                 Assert.That(paths.TryGetProperty(template, out var item), Is.True, $"{template} is not in the subset");
@@ -83,7 +87,7 @@ public sealed class ConformanceTests
     [Test]
     public void The_samples_cover_every_route()
     {
-        Assert.That(Samples.Keys, Is.EquivalentTo(StripeStandIn.SupportedRoutes));
+        Assert.That(Samples.Keys.Append(Subscription), Is.EquivalentTo(StripeStandIn.SupportedRoutes));
         Assert.That(Routes.All.Select(r => $"{r.Method} {r.Template}"), Is.EquivalentTo(StripeStandIn.SupportedRoutes));
     }
 
@@ -199,6 +203,58 @@ public sealed class ConformanceTests
         (status, var expired) = await SendAsync(Stream, "POST", Samples[Stream].Path, Samples[Stream].Parameters, expireSession: true);
         Assert.That(status, Is.EqualTo(401));
         Assert.That(SchemaCheck.Validate(_spec, expired, schemas.GetProperty("v2.error.billing_meter_event_session_expired")), Is.Empty, expired.ToString());
+    }
+
+    [Test]
+    public void Routes_outside_the_subset_are_only_the_subscription_and_the_subset_lacks_it()
+    {
+        Assert.That(Routes.All.Where(r => r.OutsideTheSubset).Select(r => $"{r.Method} {r.Template}"), Is.EqualTo(new[] { Subscription }));
+        Assert.That(_spec.GetProperty("paths").TryGetProperty("/v1/subscriptions/{id}", out _), Is.False, "once the subset covers subscriptions, check the route like the others");
+    }
+
+    [TestCase("month", 1)]
+    [TestCase("week", 2)]
+    [TestCase("year", 1)]
+    [TestCase("day", 30)]
+    public async Task Subscription_prices_recurring_matches_the_subsets_recurring_schema(string interval, int intervalCount)
+    {
+        await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new FakeTimeProvider(Now) });
+        var id = stripe.AddSubscription("cus_1", Now.AddDays(-3), interval, intervalCount);
+        using var client = stripe.CreateClient();
+
+        using var response = await client.GetAsync($"v1/subscriptions/{id}");
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var subscription = document.RootElement;
+        var price = subscription.GetProperty("items").GetProperty("data")[0].GetProperty("price");
+        var schemas = _spec.GetProperty("components").GetProperty("schemas");
+
+        // The subset's recurring is the legacy (2023) shape; its note says metered prices carry recurring.meter from
+        // 2025-03-31.basil on, which the stand-in answers too: everything else must be the subset's.
+        var recurring = JsonNode.Parse(price.GetProperty("recurring").GetRawText())!.AsObject();
+        Assert.That(recurring.Remove("meter"), Is.True, "the current shape has recurring.meter");
+        using var legacyShape = JsonDocument.Parse(recurring.ToJsonString());
+        Assert.Multiple(() =>
+        {
+            Assert.That((int)response.StatusCode, Is.EqualTo(200));
+            Assert.That(schemas.GetProperty("legacy.recurring").GetProperty("x-note").GetString(), Does.Contain("recurring.meter"));
+            Assert.That(SchemaCheck.Validate(_spec, legacyShape.RootElement, schemas.GetProperty("legacy.recurring")), Is.Empty, price.ToString());
+            Assert.That((subscription.GetProperty("object").GetString(), subscription.GetProperty("customer").GetString()), Is.EqualTo(("subscription", "cus_1")));
+            Assert.That(subscription.GetProperty("billing_cycle_anchor").GetInt64(), Is.EqualTo(Now.AddDays(-3).ToUnixTimeSeconds()));
+        });
+    }
+
+    [Test]
+    public async Task Subscription_unknown_is_a_404_matching_the_error_schema()
+    {
+        await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new FakeTimeProvider(Now) });
+        using var client = stripe.CreateClient();
+
+        using var response = await client.GetAsync("v1/subscriptions/sub_missing");
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(404));
+        Assert.That(SchemaCheck.Validate(_spec, document.RootElement, _spec.GetProperty("components").GetProperty("schemas").GetProperty("error")), Is.Empty, document.RootElement.ToString());
+        Assert.That(document.RootElement.GetProperty("error").GetProperty("code").GetString(), Is.EqualTo("resource_missing"));
     }
 
     [Test]

@@ -57,6 +57,40 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
         await _stripe.DisposeAsync();
     }
 
+    [TestCase(2028, 1, 31, "2028-02-29", "2028-03-31")]
+    [TestCase(2027, 1, 31, "2027-02-28", "2027-03-31")]
+    [TestCase(2028, 1, 30, "2028-02-29", "2028-03-30")]
+    [TestCase(2027, 1, 29, "2027-02-28", "2027-03-29")]
+    public async Task A_subscription_deserializes_with_its_anchor_interval_and_the_calendar_rules_current_period(int year, int month, int day, string periodStart, string periodEnd)
+    {
+        var anchor = new DateTimeOffset(year, month, day, 14, 37, 12, TimeSpan.Zero);
+        var id = _stripe.AddSubscription("cus_123", anchor, "month", 1);
+        _clock.SetUtcNow(DateTimeOffset.Parse(periodStart, System.Globalization.CultureInfo.InvariantCulture).AddHours(15));
+
+        var subscription = await _client.V1.Subscriptions.GetAsync(id);
+
+        var item = subscription.Items.Data.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(subscription.BillingCycleAnchor, Is.EqualTo(anchor.UtcDateTime));
+            Assert.That(subscription.CustomerId, Is.EqualTo("cus_123"));
+            Assert.That((item.Price.Recurring.Interval, item.Price.Recurring.IntervalCount), Is.EqualTo(("month", 1L)));
+            Assert.That(item.CurrentPeriodStart, Is.EqualTo(DateTime.Parse(periodStart, System.Globalization.CultureInfo.InvariantCulture).AddHours(14).AddMinutes(37).AddSeconds(12)));
+            Assert.That(item.CurrentPeriodEnd, Is.EqualTo(DateTime.Parse(periodEnd, System.Globalization.CultureInfo.InvariantCulture).AddHours(14).AddMinutes(37).AddSeconds(12)));
+        });
+    }
+
+    [Test]
+    public void A_subscription_with_a_bad_interval_or_count_is_refused()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Assert.Throws<ArgumentException>(() => _stripe.AddSubscription("cus_123", Start, "fortnight"))!.ParamName, Is.EqualTo("interval"));
+            Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _stripe.AddSubscription("cus_123", Start, "month", 37))!.ParamName, Is.EqualTo("intervalCount"));
+            Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _stripe.AddSubscription("cus_123", Start, "week", 0))!.ParamName, Is.EqualTo("intervalCount"));
+        });
+    }
+
     [Test]
     public async Task A_session_deserializes_with_its_token_and_times()
     {

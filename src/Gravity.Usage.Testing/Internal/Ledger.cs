@@ -51,7 +51,8 @@ internal sealed partial class Ledger
     {
         "cus" => _customers.Contains(id),
         "mtr" => _metersById.ContainsKey(id),
-        "si" => _items.ContainsKey(id),
+        "si" => _items.ContainsKey(id) || _subscriptions.Values.Any(s => s.ItemId == id),
+        "sub" => _subscriptions.ContainsKey(id),
         _ => false,
     };
 

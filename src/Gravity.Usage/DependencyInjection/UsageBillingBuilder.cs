@@ -122,6 +122,7 @@ public sealed class UsageBillingBuilder
     /// <summary>
     /// Delivers usage reports to Stripe: Billing Meter events by default, or legacy usage records when
     /// <see cref="StripeOptions.Api"/> says so. The options, the API key above all, are validated when the application starts.
+    /// Also registers <see cref="StripeBillingCycles"/>, which reads accounts' billing cycles from their subscriptions.
     /// </summary>
     /// <param name="configure">Sets the API key and, optionally, the API, version, retries and rate.</param>
     /// <returns>This builder.</returns>
@@ -130,6 +131,10 @@ public sealed class UsageBillingBuilder
         ArgumentNullException.ThrowIfNull(configure);
         Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StripeOptions>, StripeOptionsValidator>());
         Services.AddOptions<StripeOptions>().Configure(configure).ValidateOnStart();
+        Services.TryAddSingleton(sp => new StripeBillingCycles(
+            sp.GetRequiredService<IOptions<StripeOptions>>().Value,
+            sp.GetRequiredService<IUsageStore>() as IUsageAccountStore));
+
         // Pacing, back-off and request timeouts measure real network time, so they run on the system clock even when
         // the host registers a fake TimeProvider for usage time (a clock that only moves when told would stall them).
         return UseSink(sp => StripeSinks.Create(

@@ -85,9 +85,26 @@ public static class UsageBillingServiceCollectionExtensions
             sp.GetRequiredService<IOptions<UsageBillingOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger<UsageMeter>(),
-            sp.GetService<IMeterFactory>()));
+            sp.GetService<IMeterFactory>(),
+            AccountsForMeter(sp)));
         services.TryAddSingleton<IUsageMeter>(sp => sp.GetRequiredService<UsageMeter>());
         return services;
+    }
+
+    /// <summary>
+    /// The resolver the meter loads billing cycles through: the registered one, or none when the default (the built-in
+    /// mapping) cannot exist because the host's store keeps no account mapping; its accounts then have no cycle.
+    /// </summary>
+    private static IUsageAccountResolver? AccountsForMeter(IServiceProvider services)
+    {
+        try
+        {
+            return services.GetRequiredService<IUsageAccountResolver>();
+        }
+        catch (InvalidOperationException) when (services.GetRequiredService<IUsageStore>() is not IUsageAccountStore)
+        {
+            return null;
+        }
     }
 
     private static T StoreAs<T>(IServiceProvider services, string purpose)

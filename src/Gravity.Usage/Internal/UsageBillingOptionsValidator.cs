@@ -48,6 +48,11 @@ internal sealed class UsageBillingOptionsValidator : IValidateOptions<UsageBilli
             failures.Add(Invariant($"{nameof(UsageBillingOptions.QueueCapacity)} must be at least {nameof(UsageBillingOptions.MaxBatchSize)} ({options.MaxBatchSize}); it is {options.QueueCapacity}."));
         }
 
+        if (options.BillingCycleRefreshInterval < TimeSpan.FromSeconds(1) || options.BillingCycleRefreshInterval > TimeSpan.FromDays(1))
+        {
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.BillingCycleRefreshInterval)} must be at least 1 second and at most 1 day; it is {options.BillingCycleRefreshInterval}."));
+        }
+
         if (UsageRules.DescribeInvalidMeterName(options.DefaultMeter) is { } defaultProblem)
         {
             failures.Add($"{nameof(UsageBillingOptions.DefaultMeter)}: {defaultProblem}");

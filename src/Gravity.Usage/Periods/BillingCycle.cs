@@ -17,13 +17,24 @@ public sealed record BillingCycle
     /// <summary>The longest cycle Stripe allows: three years (36 months, 156 weeks).</summary>
     private const int MaxMonths = 36;
 
+    /// <summary>The latest anchor accepted: far enough from <see cref="DateTimeOffset.MaxValue"/> that every boundary can be computed.</summary>
+    private static readonly DateTimeOffset s_latestAnchor = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     /// <summary>Initializes a new instance of the <see cref="BillingCycle"/> class.</summary>
-    /// <param name="anchor">An instant on which a period starts; every other boundary is computed from it.</param>
+    /// <param name="anchor">
+    /// An instant on which a period starts; every other boundary is computed from it. Between 1970 and the year 9000;
+    /// truncated to whole seconds, as Stripe's timestamps are, since buckets start on whole seconds.
+    /// </param>
     /// <param name="interval">The unit periods repeat in.</param>
     /// <param name="intervalCount">How many units one period lasts: at least 1, and at most three years in all.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The interval is not defined, or the count is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The anchor or the interval is out of range, or the count is.</exception>
     public BillingCycle(DateTimeOffset anchor, BillingInterval interval, int intervalCount = 1)
     {
+        if (anchor < DateTimeOffset.UnixEpoch || anchor >= s_latestAnchor)
+        {
+            throw new ArgumentOutOfRangeException(nameof(anchor), anchor, "The anchor must lie between 1970-01-01 and 9000-01-01 (UTC).");
+        }
+
         if (!Enum.IsDefined(interval))
         {
             throw new ArgumentOutOfRangeException(nameof(interval), interval, "The interval must be Day, Week, Month or Year.");
@@ -38,7 +49,7 @@ public sealed record BillingCycle
                 string.Create(CultureInfo.InvariantCulture, $"A {interval} cycle lasts 1 to {max} {interval.ToString().ToLowerInvariant()}s (Stripe's longest cycle is three years)."));
         }
 
-        Anchor = anchor.ToUniversalTime();
+        Anchor = new DateTimeOffset(anchor.UtcTicks - (anchor.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
         Interval = interval;
         IntervalCount = intervalCount;
     }

@@ -61,7 +61,10 @@ public interface IUsageReportStore
     /// <returns>The reports.</returns>
     Task<IReadOnlyList<UsageReport>> ListReportsAsync(UsageReportQuery query, CancellationToken cancellationToken = default);
 
-    /// <summary>Makes failed or unknown reports pending again, due now, with their attempts reset; sent and skipped reports are never touched.</summary>
+    /// <summary>
+    /// Makes failed or unknown reports pending again, due now, with their attempts reset and the mapping they were
+    /// closed with forgotten; sent and skipped reports are never touched.
+    /// </summary>
     /// <param name="query">Which reports; only failed and unknown ones among them are re-driven.</param>
     /// <param name="now">The time they become due.</param>
     /// <param name="cancellationToken">Cancels the write.</param>

@@ -4,7 +4,11 @@ namespace Gravity.Usage;
 /// <param name="Account">The account.</param>
 /// <param name="Meter">The meter.</param>
 /// <param name="BucketStart">The start of the bucket.</param>
-/// <param name="BucketEnd">The end of the bucket: usage of buckets that ended before an account became billable is skipped.</param>
+/// <param name="BucketEnd">
+/// The end of the bucket (its aligned end, or the account's next period boundary when earlier): usage of buckets that
+/// ended before an account became billable is skipped. With <paramref name="ApplyStoredPlan"/>, the store computes it
+/// from the stored billing cycle instead.
+/// </param>
 /// <param name="SkipReason">Why the usage is not billed (the report is then skipped), or <see langword="null"/> to bill it.</param>
 /// <param name="ApplyStoredPlan">
 /// Decide billing inside the close transaction from the store's own account mapping instead of <paramref name="SkipReason"/>,
@@ -27,4 +31,14 @@ public readonly record struct ReportClosing(
     string? SkipReason,
     bool ApplyStoredPlan = false,
     MeterKind Kind = MeterKind.Sum,
-    BillingPeriod? Period = null);
+    BillingPeriod? Period = null)
+{
+    /// <summary>
+    /// Gets the Stripe customer the report is delivered to whatever the mapping becomes (see
+    /// <see cref="UsageReport.StripeCustomerId"/>); ignored when <see cref="ApplyStoredPlan"/> is set, which takes the stored one.
+    /// </summary>
+    public string? StripeCustomerId { get; init; }
+
+    /// <summary>Gets the legacy subscription item the report is delivered to; ignored when <see cref="ApplyStoredPlan"/> is set.</summary>
+    public string? SubscriptionItemId { get; init; }
+}

@@ -64,4 +64,17 @@ public sealed record UsageReport
 
     /// <summary>Gets when the billing back end accepted the report.</summary>
     public DateTimeOffset? SentAt { get; init; }
+
+    /// <summary>
+    /// Gets the Stripe customer the account was mapped to when the report was closed, or <see langword="null"/> when it
+    /// had none then. The report is delivered to this customer even if the account's mapping changed since, until it is
+    /// re-driven (a re-drive delivers with the current mapping).
+    /// </summary>
+    public string? StripeCustomerId { get; init; }
+
+    /// <summary>
+    /// Gets the legacy subscription item of the report's meter when the report was closed, or <see langword="null"/>
+    /// when there was none. Legacy usage records are delivered to it even if the mapping changed since.
+    /// </summary>
+    public string? SubscriptionItemId { get; init; }
 }

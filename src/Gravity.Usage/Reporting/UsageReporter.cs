@@ -94,6 +94,15 @@ public sealed partial class UsageReporter : IUsageReporter
     }
 
     /// <inheritdoc />
+    public async Task<ReportRun> CloseUnderMappingAsync(UsageAccount mapping, CancellationToken cancellationToken = default)
+    {
+        UsageRules.ValidateAccountMapping(mapping, nameof(mapping));
+        var tally = new RunTally();
+        await CloseAsync(mapping.Account, includeOpenBuckets: true, tally, cancellationToken, mapping).ConfigureAwait(false);
+        return tally.ToRun();
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<UsageReport>> ListReportsAsync(UsageReportQuery query, CancellationToken cancellationToken = default)
     {
         ValidateQuery(query);
@@ -147,7 +156,8 @@ public sealed partial class UsageReporter : IUsageReporter
         return run;
     }
 
-    private async Task CloseAsync(string? account, bool includeOpenBuckets, RunTally tally, CancellationToken cancellationToken)
+    /// <summary>Closes what is due; under <paramref name="closeUnder"/> when given (a mapping change), else under each account's mapping.</summary>
+    private async Task CloseAsync(string? account, bool includeOpenBuckets, RunTally tally, CancellationToken cancellationToken, UsageAccount? closeUnder = null)
     {
         var now = _timeProvider.GetUtcNow();
         var bucketTicks = _billing.BucketSize.Ticks;
@@ -173,27 +183,41 @@ public sealed partial class UsageReporter : IUsageReporter
             var plans = new Dictionary<string, UsageAccount?>(StringComparer.Ordinal);
             foreach (var usage in open)
             {
-                var bucketEnd = usage.BucketStart + _billing.BucketSize;
                 var kind = MeterKinds.Of(_billing, usage.Meter);
                 if (MeterKinds.IsGauge(kind))
                 {
-                    var billingAccount = await PlanAsync(plans, usage.Account, cancellationToken).ConfigureAwait(false);
-                    foreach (var period in GaugePeriods(kind, billingAccount?.BillingCycle, usage.BucketStart, bucketEnd, now))
+                    // A mapping change closes gauges under the old mapping too; otherwise as the resolver has the account.
+                    var billingAccount = closeUnder ?? await PlanAsync(plans, usage.Account, cancellationToken).ConfigureAwait(false);
+                    foreach (var period in GaugePeriods(kind, billingAccount?.BillingCycle, usage.BucketStart, usage.BucketStart + _billing.BucketSize, now))
                     {
-                        closings.Add(GaugeClosing(usage.Account, usage.Meter, kind, period, billingAccount));
+                        closings.Add(GaugeClosing(usage.Account, usage.Meter, kind, period, billingAccount, storeDecides: closeUnder is null && _decidesPlanInStore));
                     }
 
                     continue;
                 }
 
-                if (_decidesPlanInStore)
+                if (closeUnder is not null)
                 {
-                    closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, bucketEnd, null, ApplyStoredPlan: true));
+                    closings.Add(BillingPlan.ClosingUnder(closeUnder, usage.Meter, usage.BucketStart, _billing.BucketSize));
                     continue;
                 }
 
-                var plan = await PlanAsync(plans, usage.Account, cancellationToken).ConfigureAwait(false);
-                closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, bucketEnd, BillingPlan.SkipReason(plan, bucketEnd)));
+                var alignedEnd = PeriodBuckets.EndOf(usage.BucketStart, _billing.BucketSize, cycle: null);
+                if (_decidesPlanInStore)
+                {
+                    // The store cuts the bucket's end at the stored cycle's boundary, inside the close transaction.
+                    closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, alignedEnd, null, ApplyStoredPlan: true));
+                    continue;
+                }
+
+                if (!plans.TryGetValue(usage.Account, out var plan))
+                {
+                    plans[usage.Account] = plan = await _accounts.ResolveAsync(usage.Account, cancellationToken).ConfigureAwait(false);
+                }
+
+                closings.Add(plan is null
+                    ? new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, alignedEnd, null)
+                    : BillingPlan.ClosingUnder(plan, usage.Meter, usage.BucketStart, _billing.BucketSize));
             }
 
             tally.Closed(await _store.CloseAsync(closings, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false));
@@ -229,7 +253,7 @@ public sealed partial class UsageReporter : IUsageReporter
                 continue;
             }
 
-            closings.Add(GaugeClosing(gauge.Account, gauge.Meter, MeterKind.LastEver, period, billingAccount));
+            closings.Add(GaugeClosing(gauge.Account, gauge.Meter, MeterKind.LastEver, period, billingAccount, _decidesPlanInStore));
         }
 
         foreach (var slice in closings.Chunk(_options.CloseSliceSize))
@@ -250,8 +274,12 @@ public sealed partial class UsageReporter : IUsageReporter
     }
 
     /// <summary>A gauge is closed per billing period; where the store keeps the plan, it decides billing inside the close.</summary>
-    private ReportClosing GaugeClosing(string account, string meter, MeterKind kind, BillingPeriod period, UsageAccount? plan) =>
-        new(account, meter, period.Start, period.End, _decidesPlanInStore ? null : BillingPlan.SkipReason(plan, period.End), _decidesPlanInStore, kind, period);
+    private static ReportClosing GaugeClosing(string account, string meter, MeterKind kind, BillingPeriod period, UsageAccount? plan, bool storeDecides) =>
+        new(account, meter, period.Start, period.End, storeDecides ? null : BillingPlan.SkipReason(plan, period.End), storeDecides, kind, period)
+        {
+            StripeCustomerId = storeDecides ? null : plan?.StripeCustomerId,
+            SubscriptionItemId = !storeDecides && plan is not null && plan.SubscriptionItems.TryGetValue(meter, out var item) ? item : null,
+        };
 
     /// <summary>
     /// The billing periods a changed gauge bucket bears on: the period of its start and of its end (a bucket may straddle
@@ -353,7 +381,8 @@ public sealed partial class UsageReporter : IUsageReporter
                     }
                     else if (await ResolveAsync(report, accounts, ct).ConfigureAwait(false) is { } billing)
                     {
-                        deliveries.Add(new UsageDelivery(report, EventName(report.Meter), billing, MeterKinds.Of(_billing, report.Meter)));
+                        // A report goes to the customer and item it was closed with, even after the mapping changed.
+                        deliveries.Add(new UsageDelivery(report, EventName(report.Meter), BillingPlan.AsClosed(billing, report), MeterKinds.Of(_billing, report.Meter)));
                     }
                     else
                     {

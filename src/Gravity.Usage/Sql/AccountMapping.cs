@@ -8,8 +8,9 @@ namespace Gravity.Usage.Sql;
 internal static class AccountMapping
 {
     /// <summary>
-    /// Saves <paramref name="account"/> inside the caller's transaction. A change of plan first closes the usage so far
-    /// under the old plan.
+    /// Saves <paramref name="account"/> inside the caller's transaction. A change of plan (the billable flag), of Stripe
+    /// customer, of legacy subscription items or of billing cycle first closes the usage so far under the old mapping:
+    /// its reports keep the old customer and items, and its buckets end at the old cycle's boundaries.
     /// </summary>
     /// <param name="connection">The open connection.</param>
     /// <param name="transaction">The caller's transaction, committed by the caller.</param>
@@ -30,27 +31,29 @@ internal static class AccountMapping
         TimeSpan bucketSize,
         CancellationToken cancellationToken)
     {
-        var previous = await connection.QueryFirstOrDefaultAsync<AccountRow>(new CommandDefinition(
+        var previousRow = await connection.QueryFirstOrDefaultAsync<AccountRow>(new CommandDefinition(
             getPrevious, new { account.Account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-
-        // A change of plan first closes the usage so far under the old plan: usage of a free period is never
-        // billed, usage of a paid period always is.
-        if (previous is not null && previous.Billable != account.Billable)
+        UsageAccount? previous = null;
+        if (previousRow is not null)
         {
-            var oldPlan = new UsageAccount(account.Account) { Billable = previous.Billable, BillableSince = UnixTimeOrNull(previous.BillableSince) };
+            var items = await connection.QueryAsync<(string Meter, string SubscriptionItemId)>(new CommandDefinition(
+                sql.GetAccountItems, new { account.Account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            previous = ToAccount(previousRow, items);
+        }
+
+        // A change of mapping first closes the usage so far under the old one: usage of a free period is never billed,
+        // usage of a paid period always is, and usage is billed to the customer, item and period it was recorded under.
+        if (previous is not null && MappingChanged(previous, account))
+        {
             var open = await connection.QueryAsync<(string Account, string Meter, long BucketStart)>(new CommandDefinition(
                 sql.UnreportedOfAccount, new { account.Account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            var closings = open.Select(c =>
-            {
-                var bucketStart = UnixTime.FromSeconds(c.BucketStart);
-                return new ReportClosing(c.Account, c.Meter, bucketStart, bucketStart + bucketSize, BillingPlan.SkipReason(oldPlan, bucketStart + bucketSize));
-            }).ToList();
+            var closings = open.Select(c => BillingPlan.ClosingUnder(previous, c.Meter, UnixTime.FromSeconds(c.BucketStart), bucketSize)).ToList();
             await ReportClosings.CloseAsync(connection, transaction, sql, closings, now, cancellationToken).ConfigureAwait(false);
             await ReopenGaugesAsync(connection, transaction, sql, account.Account, now, cancellationToken).ConfigureAwait(false);
         }
 
         var billableSince = account.BillableSince
-            ?? (account.Billable && previous is { Billable: false } ? now : UnixTimeOrNull(previous?.BillableSince));
+            ?? (account.Billable && previous is { Billable: false } ? now : previous?.BillableSince);
         await connection.ExecuteAsync(new CommandDefinition(
             sql.UpsertAccount,
             new
@@ -63,6 +66,13 @@ internal static class AccountMapping
             },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await connection.ExecuteAsync(account.BillingCycle is { } cycle
+            ? new CommandDefinition(
+                sql.UpsertCycle,
+                new { account.Account, Anchor = cycle.Anchor.ToUnixTimeSeconds(), Interval = BillingIntervalText.Format(cycle.Interval), cycle.IntervalCount },
+                transaction,
+                cancellationToken: cancellationToken)
+            : new CommandDefinition(sql.DeleteCycle, new { account.Account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition(
             sql.DeleteAccountItems, new { account.Account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         foreach (var (meter, item) in account.SubscriptionItems)
@@ -86,6 +96,14 @@ internal static class AccountMapping
             new { Account = account, SinceMs = (now - TimeSpan.FromDays(35)).ToUnixTimeMilliseconds() },
             transaction,
             cancellationToken: cancellationToken));
+
+    /// <summary>Whether saving <paramref name="next"/> over <paramref name="previous"/> changes how usage so far would be billed.</summary>
+    private static bool MappingChanged(UsageAccount previous, UsageAccount next) =>
+        previous.Billable != next.Billable
+        || !string.Equals(previous.StripeCustomerId, next.StripeCustomerId, StringComparison.Ordinal)
+        || !Equals(previous.BillingCycle, next.BillingCycle)
+        || previous.SubscriptionItems.Count != next.SubscriptionItems.Count
+        || previous.SubscriptionItems.Any(p => !next.SubscriptionItems.TryGetValue(p.Key, out var item) || !string.Equals(item, p.Value, StringComparison.Ordinal));
 
     /// <summary>Reads an account and its subscription items with the store's own queries, each on a connection of its own.</summary>
     /// <param name="queryAccounts">Runs a query returning account rows.</param>
@@ -121,6 +139,7 @@ internal static class AccountMapping
         Billable = row.Billable,
         BillableSince = UnixTimeOrNull(row.BillableSince),
         SubscriptionItems = items.ToDictionary(i => i.Meter, i => i.SubscriptionItemId, StringComparer.Ordinal),
+        BillingCycle = row.BillingCycle,
     };
 
     /// <summary>The instant of <paramref name="seconds"/> since the epoch, or <see langword="null"/>.</summary>

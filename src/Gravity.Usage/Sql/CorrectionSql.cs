@@ -25,6 +25,9 @@ internal sealed class CorrectionSql
         var correction = tablePrefix + "usage_correction";
         var link = tablePrefix + "usage_report_correction";
 
+        // A report's replacement keeps the customer and item the report was closed with: they are read along.
+        var reportColumns = ReportRow.ColumnsWithMapping(report, tablePrefix + "usage_report_mapping");
+
         CounterForCorrection = $"""
             SELECT quantity AS Quantity, reported_quantity AS ReportedQuantity FROM {counter}
             WHERE account = @Account AND bucket_start = @BucketStart AND meter = @Meter {lockRows}
@@ -38,7 +41,7 @@ internal sealed class CorrectionSql
             WHERE account = @Account AND bucket_start = @BucketStart AND meter = @Meter
             """;
         ReportsOfCounter = $"""
-            SELECT {ReportRow.Columns} FROM {report}
+            SELECT {reportColumns} FROM {report}
             WHERE account = @Account AND bucket_start = @BucketStart AND meter = @Meter AND status <> 'cancelled'
             ORDER BY id {lockRows}
             """;
@@ -94,8 +97,8 @@ internal sealed class CorrectionSql
                 ORDER BY a.id LIMIT @Limit {claimLock})
             RETURNING {ReportRow.Columns}
             """;
-        TargetOf = $"SELECT {ReportRow.Columns} FROM {report} WHERE id = (SELECT replaces_id FROM {link} WHERE report_id = @Id)";
-        ReportForUpdate = $"SELECT {ReportRow.Columns} FROM {report} WHERE id = @Id {lockRows}";
+        TargetOf = $"SELECT {reportColumns} FROM {report} WHERE id = (SELECT replaces_id FROM {link} WHERE report_id = @Id)";
+        ReportForUpdate = $"SELECT {reportColumns} FROM {report} WHERE id = @Id {lockRows}";
         WaitingOn = $"""
             SELECT r.id AS Id, r.quantity AS Quantity FROM {report} r JOIN {link} l ON l.report_id = r.id
             WHERE l.replaces_id = @TargetId AND r.status = 'cancelling'

@@ -286,6 +286,18 @@ internal static class CorrectionWrites
             },
             transaction,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+        // The replacement bills whom the report it replaces billed, whatever the account's mapping has become since.
+        if (of.StripeCustomerId is not null || of.SubscriptionItemId is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                ledger.InsertReportMapping,
+                new { ReportId = row.Id, of.StripeCustomerId, of.SubscriptionItemId },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            (row.StripeCustomerId, row.SubscriptionItemId) = (of.StripeCustomerId, of.SubscriptionItemId);
+        }
+
         return row.ToReport();
     }
 

@@ -117,9 +117,18 @@ internal static class GaugeClosings
         DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        var skipReason = closing.ApplyStoredPlan
-            ? BillingPlan.SkipReason(await ReportClosings.StoredPlanAsync(connection, transaction, sql, closing.Account, cancellationToken).ConfigureAwait(false), period.End)
-            : closing.SkipReason;
+        var (skipReason, customer, item) = (closing.SkipReason, closing.StripeCustomerId, closing.SubscriptionItemId);
+        if (closing.ApplyStoredPlan)
+        {
+            // The stored mapping decides, read in this transaction, as for sums: billing (by the period's end) and the
+            // customer and item the report keeps whatever the mapping becomes.
+            var plan = await connection.QueryFirstOrDefaultAsync<AccountRow>(new CommandDefinition(
+                sql.GetPlan, new { closing.Account, closing.Meter }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var stored = plan is null ? null : new UsageAccount(closing.Account) { Billable = plan.Billable, BillableSince = AccountMapping.UnixTimeOrNull(plan.BillableSince) };
+            skipReason = BillingPlan.SkipReason(stored, period.End);
+            (customer, item) = (plan?.StripeCustomerId, plan?.SubscriptionItemId);
+        }
+
         var previous = await connection.QueryFirstOrDefaultAsync<(long Timestamp, long Quantity, string Status)?>(
             new CommandDefinition(sql.Gauges.LatestReport, window, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         if (previous is { } last && last.Quantity == current.Value && (last.Status == "skipped") == (skipReason is not null))
@@ -154,6 +163,21 @@ internal static class GaugeClosings
             cancellationToken: cancellationToken)).ConfigureAwait(false);
 
         // No row: another reporter made this very report (the same identifier) first.
-        return row?.ToReport();
+        if (row is null)
+        {
+            return null;
+        }
+
+        if (customer is not null || item is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                sql.InsertReportMapping,
+                new { ReportId = row.Id, StripeCustomerId = customer, SubscriptionItemId = item },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            (row.StripeCustomerId, row.SubscriptionItemId) = (customer, item);
+        }
+
+        return row.ToReport();
     }
 }

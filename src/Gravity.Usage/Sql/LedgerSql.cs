@@ -14,6 +14,8 @@ internal abstract class LedgerSql
         var report = tablePrefix + "usage_report";
         var account = tablePrefix + "usage_account";
         var item = tablePrefix + "usage_account_item";
+        var cycle = tablePrefix + "usage_account_cycle";
+        var mapping = tablePrefix + "usage_report_mapping";
         LedgerId = $"SELECT ledger_id FROM {tablePrefix}usage_ledger WHERE id = 1";
         CountCorrections = $"""
             SELECT COUNT(*) FROM {tablePrefix}usage_correction
@@ -29,11 +31,24 @@ internal abstract class LedgerSql
             VALUES (@Identifier, @Account, @Meter, @BucketStart, @Quantity, @Status, @Now, @SkipReason, @Now)
             RETURNING {ReportRow.Columns}
             """;
-        GetPlan = $"SELECT billable AS Billable, billable_since AS BillableSince FROM {account} WHERE account = @Account";
-        GetAccount = $"""
-            SELECT account AS Account, stripe_customer_id AS StripeCustomerId, billable AS Billable, billable_since AS BillableSince
-            FROM {account} WHERE account = @Account
+        GetPlan = $"""
+            SELECT a.account AS Account, a.stripe_customer_id AS StripeCustomerId, a.billable AS Billable, a.billable_since AS BillableSince,
+                {CycleColumns},
+                (SELECT i.subscription_item_id FROM {item} i WHERE i.account = a.account AND i.meter = @Meter) AS SubscriptionItemId
+            FROM {account} a LEFT JOIN {cycle} c ON c.account = a.account WHERE a.account = @Account
             """;
+        GetAccount = $"""
+            SELECT a.account AS Account, a.stripe_customer_id AS StripeCustomerId, a.billable AS Billable, a.billable_since AS BillableSince,
+                {CycleColumns}
+            FROM {account} a LEFT JOIN {cycle} c ON c.account = a.account WHERE a.account = @Account
+            """;
+        UpsertCycle = $"""
+            INSERT INTO {cycle} (account, anchor, interval, interval_count) VALUES (@Account, @Anchor, @Interval, @IntervalCount)
+            ON CONFLICT (account) DO UPDATE SET anchor = excluded.anchor, interval = excluded.interval, interval_count = excluded.interval_count
+            """;
+        DeleteCycle = $"DELETE FROM {cycle} WHERE account = @Account";
+        InsertReportMapping = $"INSERT INTO {mapping} (report_id, stripe_customer_id, subscription_item_id) VALUES (@ReportId, @StripeCustomerId, @SubscriptionItemId)";
+        ReportColumns = ReportRow.ColumnsWithMapping(report, mapping);
         GetAccountItems = $"SELECT meter AS Meter, subscription_item_id AS SubscriptionItemId FROM {item} WHERE account = @Account";
         UpsertAccount = $"""
             INSERT INTO {account} (account, stripe_customer_id, billable, billable_since, updated_at)
@@ -48,6 +63,22 @@ internal abstract class LedgerSql
     /// <summary>Gets the texts of gauge meters.</summary>
     public abstract GaugeSql Gauges { get; }
 
+    /// <summary>The billing cycle columns of an account query, from the cycle table joined as <c>c</c>.</summary>
+    protected const string CycleColumns =
+        "c.anchor AS BillingAnchor, c.interval AS BillingInterval, c.interval_count AS BillingIntervalCount";
+
+    /// <summary>Gets the report columns with the mapping each report was closed with, for queries on the report table itself.</summary>
+    public string ReportColumns { get; }
+
+    /// <summary>Gets the statement that stores the mapping a report was closed with.</summary>
+    public string InsertReportMapping { get; }
+
+    /// <summary>Gets the statement that inserts or updates an account's billing cycle.</summary>
+    public string UpsertCycle { get; }
+
+    /// <summary>Gets the statement that deletes an account's billing cycle.</summary>
+    public string DeleteCycle { get; }
+
     /// <summary>Gets the counter's quantity and reported quantity, read again while it is closed.</summary>
     public abstract string CounterForClose { get; }
 
@@ -59,6 +90,12 @@ internal abstract class LedgerSql
 
     /// <summary>Gets the statement that sends failed and unknown reports again.</summary>
     public abstract string Redrive { get; }
+
+    /// <summary>
+    /// Gets the statement, run before <see cref="Redrive"/> with its parameters, that drops the mapping the re-driven
+    /// reports were closed with: a re-drive follows fixing the mapping, so they go with the account's current one.
+    /// </summary>
+    public abstract string ForgetMappingOfRedriven { get; }
 
     /// <summary>Gets the query of the ledger's random id, from which report identifiers are derived.</summary>
     public string LedgerId { get; }
@@ -72,7 +109,7 @@ internal abstract class LedgerSql
     /// <summary>Gets the statement that inserts a report and returns it as a <see cref="ReportRow"/>.</summary>
     public string InsertReport { get; }
 
-    /// <summary>Gets the query of an account's plan.</summary>
+    /// <summary>Gets the query of an account's plan, cycle and mapping for one meter (<c>@Meter</c>), as an <see cref="AccountRow"/>.</summary>
     public string GetPlan { get; }
 
     /// <summary>Gets the query of an account as an <see cref="AccountRow"/>.</summary>

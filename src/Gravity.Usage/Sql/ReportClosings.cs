@@ -52,9 +52,18 @@ internal static class ReportClosings
             // A statement of its own, after the counter is locked, so that it sees a correction that committed meanwhile.
             var corrections = await connection.ExecuteScalarAsync<long>(
                 new CommandDefinition(sql.CountCorrections, key, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            var skipReason = closing.ApplyStoredPlan
-                ? BillingPlan.SkipReason(await StoredPlanAsync(connection, transaction, sql, closing.Account, cancellationToken).ConfigureAwait(false), closing.BucketEnd)
-                : closing.SkipReason;
+            var (skipReason, customer, item) = (closing.SkipReason, closing.StripeCustomerId, closing.SubscriptionItemId);
+            if (closing.ApplyStoredPlan)
+            {
+                // The stored mapping decides, read in this transaction: billing, the bucket's end (cut at the stored
+                // cycle's boundary), and the customer and item the report keeps whatever the mapping becomes.
+                var plan = await connection.QueryFirstOrDefaultAsync<AccountRow>(new CommandDefinition(
+                    sql.GetPlan, new { closing.Account, closing.Meter }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var stored = plan is null ? null : new UsageAccount(closing.Account) { Billable = plan.Billable, BillableSince = AccountMapping.UnixTimeOrNull(plan.BillableSince) };
+                skipReason = BillingPlan.SkipReason(stored, PeriodBuckets.ClampToPeriod(closing.BucketStart, closing.BucketEnd, plan?.BillingCycle));
+                (customer, item) = (plan?.StripeCustomerId, plan?.SubscriptionItemId);
+            }
+
             var quantity = current.Quantity - current.ReportedQuantity;
             var row = await connection.QuerySingleAsync<ReportRow>(new CommandDefinition(
                 sql.InsertReport,
@@ -71,6 +80,16 @@ internal static class ReportClosings
                 },
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (customer is not null || item is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    sql.InsertReportMapping,
+                    new { ReportId = row.Id, StripeCustomerId = customer, SubscriptionItemId = item },
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+                (row.StripeCustomerId, row.SubscriptionItemId) = (customer, item);
+            }
+
             await connection.ExecuteAsync(new CommandDefinition(
                 sql.MarkCounterReported,
                 new { closing.Account, closing.Meter, BucketStart = bucketStart, current.Quantity, ReportedBefore = current.ReportedQuantity },
@@ -85,13 +104,5 @@ internal static class ReportClosings
         }
 
         return reports;
-    }
-
-    /// <summary>The account's plan as stored now, read inside the caller's transaction.</summary>
-    public static async Task<UsageAccount?> StoredPlanAsync(DbConnection connection, DbTransaction transaction, LedgerSql sql, string account, CancellationToken cancellationToken)
-    {
-        var plan = await connection.QueryFirstOrDefaultAsync<(bool Billable, long? BillableSince)?>(
-            new CommandDefinition(sql.GetPlan, new { Account = account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return plan is { } p ? new UsageAccount(account) { Billable = p.Billable, BillableSince = AccountMapping.UnixTimeOrNull(p.BillableSince) } : null;
     }
 }

@@ -13,6 +13,20 @@ internal sealed class ReportRow
         created_at AS CreatedAt, sent_at AS SentAt
         """;
 
+    /// <summary>
+    /// <see cref="Columns"/> and the Stripe customer and subscription item the report was closed with, from the
+    /// report mapping table (absent for reports closed before schema version 6).
+    /// </summary>
+    /// <param name="reportTable">The full name of the report table, as it appears in the query's FROM clause.</param>
+    /// <param name="mappingTable">The full name of the report mapping table.</param>
+    /// <returns>The select list.</returns>
+    public static string ColumnsWithMapping(string reportTable, string mappingTable) => $"""
+        {Columns},
+        (SELECT m.stripe_customer_id FROM {mappingTable} m WHERE m.report_id = {reportTable}.id) AS StripeCustomerId,
+        (SELECT m.subscription_item_id FROM {mappingTable} m WHERE m.report_id = {reportTable}.id) AS SubscriptionItemId
+        """;
+
+
     public long Id { get; set; }
 
     public string Identifier { get; set; } = string.Empty;
@@ -43,6 +57,12 @@ internal sealed class ReportRow
 
     public long? SentAt { get; set; }
 
+    /// <summary>Gets or sets the Stripe customer the report was closed with (read with <see cref="LedgerSql.ReportColumns"/>).</summary>
+    public string? StripeCustomerId { get; set; }
+
+    /// <summary>Gets or sets the legacy subscription item the report was closed with.</summary>
+    public string? SubscriptionItemId { get; set; }
+
     public UsageReport ToReport() => new()
     {
         Id = Id,
@@ -60,5 +80,7 @@ internal sealed class ReportRow
         LastRequestId = LastRequestId,
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt),
         SentAt = SentAt is { } sent ? DateTimeOffset.FromUnixTimeMilliseconds(sent) : null,
+        StripeCustomerId = StripeCustomerId,
+        SubscriptionItemId = SubscriptionItemId,
     };
 }

@@ -34,7 +34,7 @@ internal sealed class SqliteReportQueries : LedgerSql
                   AND (lease_expires_at IS NULL OR lease_expires_at <= @Now)
                   AND (@Account IS NULL OR account = @Account)
                 ORDER BY next_attempt_at, id LIMIT @Limit)
-            RETURNING {ReportRow.Columns}
+            RETURNING {ReportColumns}
             """;
         Complete = $"""
             UPDATE {report} SET status = @Status,
@@ -49,10 +49,16 @@ internal sealed class SqliteReportQueries : LedgerSql
             WHERE id = @Id AND status = 'pending' AND lease_owner = @Owner
             """;
         List = $"""
-            SELECT {ReportRow.Columns} FROM {report}
+            SELECT {ReportColumns} FROM {report}
             WHERE id > @AfterId AND (@Status IS NULL OR status = @Status) AND (@Account IS NULL OR account = @Account)
               AND (@Id IS NULL OR id = @Id)
             ORDER BY id LIMIT @Limit
+            """;
+        ForgetMappingOfRedriven = $"""
+            DELETE FROM {prefix}usage_report_mapping WHERE report_id IN (
+                SELECT id FROM {report}
+                WHERE status IN ('failed', 'unknown') AND id > @AfterId AND (@Status IS NULL OR status = @Status)
+                  AND (@Account IS NULL OR account = @Account) AND (@Id IS NULL OR id = @Id))
             """;
         Redrive = $"""
             UPDATE {report} SET status = 'pending', next_attempt_at = @Now, attempts = 0, first_attempt_at = NULL,
@@ -78,4 +84,6 @@ internal sealed class SqliteReportQueries : LedgerSql
     public override string List { get; }
 
     public override string Redrive { get; }
+
+    public override string ForgetMappingOfRedriven { get; }
 }

@@ -4,8 +4,13 @@ using Gravity.Usage.Sql;
 namespace Gravity.Usage.Sqlite;
 
 /// <summary>The built-in account mapping on SQLite.</summary>
-public sealed partial class SqliteUsageStore
+public sealed partial class SqliteUsageStore : IAccountChangeSource
 {
+    private readonly AccountChanges _accountChanges = new();
+
+    /// <inheritdoc />
+    AccountChanges IAccountChangeSource.AccountChanges => _accountChanges;
+
     /// <inheritdoc />
     public async Task SaveAccountAsync(UsageAccount account, CancellationToken cancellationToken = default)
     {
@@ -18,6 +23,7 @@ public sealed partial class SqliteUsageStore
                 return true;
             },
             cancellationToken).ConfigureAwait(false);
+        _accountChanges.Saved(account.Account);
     }
 
     /// <inheritdoc />

@@ -95,6 +95,12 @@ public sealed partial class SqliteUsageStore
         ArgumentNullException.ThrowIfNull(query);
         var parameters = new DynamicParameters(ReportQueryParameters.For(query));
         parameters.Add("Now", now.ToUnixTimeMilliseconds());
-        return RunWriteAsync(writer => writer.Connection.Execute(_reportQueries.Redrive, parameters), cancellationToken);
+        return RunWriteTransactionAsync(
+            (connection, transaction) =>
+            {
+                connection.Execute(_reportQueries.ForgetMappingOfRedriven, parameters, transaction);
+                return Task.FromResult(connection.Execute(_reportQueries.Redrive, parameters, transaction));
+            },
+            cancellationToken);
     }
 }

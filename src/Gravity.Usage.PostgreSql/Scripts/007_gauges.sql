@@ -1,4 +1,4 @@
--- Gravity.Usage schema version 6: gauge meters (Last, Max, LastEver) beside the sums of usage_counter.
+-- Gravity.Usage schema version 7: gauge meters (Last, Max, LastEver) beside the sums of usage_counter.
 
 -- One row per (account, time bucket, meter) of a gauge: the bucket's latest reading (kind 1 Last, 3 LastEver; of two
 -- readings with the same observed_at, the one written later) or its highest (kind 2 Max). A table of its own, so the

@@ -1,4 +1,4 @@
--- Gravity.Usage schema version 6: gauge meters (Last, Max, LastEver) beside the sums of usage_counter.
+-- Gravity.Usage schema version 7: gauge meters (Last, Max, LastEver) beside the sums of usage_counter.
 
 -- One row per (account, time bucket, meter) of a gauge: the bucket's latest reading (kind 1 Last, 3 LastEver; of two
 -- readings with the same observed_at, the one written later) or its highest (kind 2 Max). A table of its own, so the
@@ -24,7 +24,7 @@ CREATE INDEX IF NOT EXISTS {prefix}ix_usage_gauge_unreported ON {prefix}usage_ga
 -- A gauge report carries the value of its billing period, and 0 is a value (no seats left): quantity >= 0. SQLite
 -- cannot change a CHECK in place, so the table is rebuilt with the same columns, statuses (version 5's) and indexes
 -- (safe to run again: it copies them all). A later change to usage_report must carry these over too.
-CREATE TABLE IF NOT EXISTS {prefix}usage_report_v7 (
+CREATE TABLE IF NOT EXISTS {prefix}usage_report_v8 (
     id               INTEGER PRIMARY KEY,
     identifier       TEXT    NOT NULL UNIQUE,
     account          TEXT    NOT NULL,
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS {prefix}usage_report_v7 (
     lease_expires_at INTEGER
 ) STRICT;
 
-INSERT INTO {prefix}usage_report_v7 (id, identifier, account, meter, bucket_start, quantity, status, attempts, redrive_count,
+INSERT INTO {prefix}usage_report_v8 (id, identifier, account, meter, bucket_start, quantity, status, attempts, redrive_count,
     next_attempt_at, first_attempt_at, last_error, last_request_id, created_at, sent_at, lease_owner, lease_expires_at)
 SELECT id, identifier, account, meter, bucket_start, quantity, status, attempts, redrive_count,
     next_attempt_at, first_attempt_at, last_error, last_request_id, created_at, sent_at, lease_owner, lease_expires_at
@@ -52,7 +52,7 @@ FROM {prefix}usage_report;
 
 DROP TABLE {prefix}usage_report;
 
-ALTER TABLE {prefix}usage_report_v7 RENAME TO {prefix}usage_report;
+ALTER TABLE {prefix}usage_report_v8 RENAME TO {prefix}usage_report;
 
 CREATE INDEX IF NOT EXISTS {prefix}ix_usage_report_due ON {prefix}usage_report (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS {prefix}ix_usage_report_account ON {prefix}usage_report (account, status);
