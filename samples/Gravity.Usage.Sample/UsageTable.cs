@@ -7,7 +7,7 @@ internal static class UsageTable
 {
     public static void Print(IReadOnlyList<(string Account, string Plan, UsageSummary Summary)> rows, IReadOnlyList<string> meters)
     {
-        var header = new[] { "account", "plan" }.Concat(meters.Select(m => m + " (unreported)")).ToArray();
+        var header = new[] { "account", "plan" }.Concat(meters.Select(m => m + " (waiting)")).ToArray();
         var cells = rows.Select(r => new[] { r.Account, r.Plan }
             .Concat(meters.Select(m => Format(r.Summary.GetMeter(m))))
             .ToArray()).ToList();
@@ -22,7 +22,7 @@ internal static class UsageTable
     }
 
     private static string Format(MeterUsage usage) =>
-        string.Create(CultureInfo.InvariantCulture, $"{usage.Quantity:N0} ({usage.UnreportedQuantity:N0})");
+        string.Create(CultureInfo.InvariantCulture, $"{usage.Quantity:N0} ({usage.PendingQuantity:N0})");
 
     private static void WriteRow(string[] cells, int[] widths) =>
         Console.WriteLine(string.Join(" | ", cells.Select((c, i) => i < 2 ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))));

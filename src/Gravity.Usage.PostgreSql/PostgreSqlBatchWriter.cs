@@ -66,11 +66,18 @@ internal sealed class PostgreSqlBatchWriter
             await JudgeRecordedBeforeAsync(increments, statuses, recordedBefore, newKeys, cancellationToken).ConfigureAwait(false);
         }
 
+        var readings = new List<int>();
         var counters = new Dictionary<CounterKey, CounterDelta>();
         for (var i = 0; i < increments.Count; i++)
         {
             if (statuses[i] != UsageWriteStatus.Recorded)
             {
+                continue;
+            }
+
+            if (increments[i].IsReading)
+            {
+                readings.Add(i); // Written by UpsertReadingsAsync, after the counters.
                 continue;
             }
 
@@ -108,6 +115,7 @@ internal sealed class PostgreSqlBatchWriter
             }
         }
 
+        await UpsertReadingsAsync(increments, readings, cancellationToken).ConfigureAwait(false);
         await SettleRepeatsAsync(increments, statuses, keys, cancellationToken).ConfigureAwait(false);
         return statuses;
     }
@@ -228,6 +236,48 @@ internal sealed class PostgreSqlBatchWriter
         delete.Parameters.Add(TextArray("keys", keyed.Select(p => p.IdempotencyKey!)));
         await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Writes the batch's gauge readings (<paramref name="indexes"/>, in arrival order) in one statement. One statement
+    /// cannot touch a row twice, so the readings of one gauge bucket are folded first by the rule the statement applies
+    /// against the stored row: the latest (a later arrival wins a tie) or, for Max, the highest. Rows are written in
+    /// (account, meter, bucket) order, the order in which closes mark them.
+    /// </summary>
+    private async Task UpsertReadingsAsync(IReadOnlyList<UsageIncrement> increments, List<int> indexes, CancellationToken cancellationToken)
+    {
+        if (indexes.Count == 0)
+        {
+            return;
+        }
+
+        var kept = new Dictionary<CounterKey, UsageIncrement>();
+        foreach (var index in indexes)
+        {
+            var reading = increments[index];
+            var key = CounterKey.Of(reading);
+            if (!kept.TryGetValue(key, out var held) || Replaces(reading, held))
+            {
+                kept[key] = reading;
+            }
+        }
+
+        var rows = kept.OrderBy(r => r.Key.Account, StringComparer.Ordinal).ThenBy(r => r.Key.Meter, StringComparer.Ordinal).ThenBy(r => r.Key.BucketStart).Select(r => r.Value).ToList();
+        var command = new NpgsqlCommand(_queries.Gauges.UpsertReadings, _connection, _transaction);
+        await using var commandScope = command.ConfigureAwait(false);
+        command.Parameters.Add(TextArray("accounts", rows.Select(r => r.Account)));
+        command.Parameters.Add(BigintArray("bucket_starts", rows.Select(r => r.BucketStart.ToUnixTimeSeconds())));
+        command.Parameters.Add(TextArray("meters", rows.Select(r => r.Meter)));
+        command.Parameters.Add(new NpgsqlParameter("kinds", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { Value = rows.Select(r => (short)r.Kind).ToArray() });
+        command.Parameters.Add(BigintArray("values", rows.Select(r => r.Quantity)));
+        command.Parameters.Add(BigintArray("observed_at", rows.Select(r => r.ObservedAt.ToUnixTimeMilliseconds())));
+        // Every reading that reached here is recorded (its status stays Recorded): a reading that loses to the stored
+        // one was still taken into account, as a later duplicate of an older value.
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a later reading of the same gauge bucket replaces the one held: the statement's rule, applied in memory.</summary>
+    private static bool Replaces(UsageIncrement later, UsageIncrement held) =>
+        later.Kind == MeterKind.Max ? later.Quantity > held.Quantity : later.ObservedAt.ToUnixTimeMilliseconds() >= held.ObservedAt.ToUnixTimeMilliseconds();
 
     /// <summary>Adds one increment on its own; when it would overflow, refuses it and releases its idempotency key.</summary>
     private async Task<UsageWriteStatus> ApplyAloneAsync(UsageIncrement increment, CancellationToken cancellationToken)

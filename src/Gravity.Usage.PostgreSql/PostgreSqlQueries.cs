@@ -11,6 +11,7 @@ internal sealed class PostgreSqlQueries : CounterSql
         Schema = schema;
         var counter = schema + ".usage_counter";
         var keys = schema + "." + IdempotencyKeyTable;
+        Gauges = new GaugeSql(schema + ".", postgreSql: true);
 
         // One statement for the whole batch's keys: the rows it returns are the keys that were new.
         InsertKeys = $"""
@@ -100,6 +101,8 @@ internal sealed class PostgreSqlQueries : CounterSql
     public string CountKeys { get; }
 
     public string Upsert { get; }
+
+    public GaugeSql Gauges { get; }
 
     public string Totals { get; }
 

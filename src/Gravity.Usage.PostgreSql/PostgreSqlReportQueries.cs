@@ -9,6 +9,7 @@ internal sealed class PostgreSqlReportQueries : LedgerSql
         : base(schema + ".")
     {
         var counter = schema + ".usage_counter";
+        Gauges = new GaugeSql(schema + ".", postgreSql: true);
         var report = schema + ".usage_report";
         var account = schema + ".usage_account";
 
@@ -85,6 +86,8 @@ internal sealed class PostgreSqlReportQueries : LedgerSql
     }
 
     public string Unreported { get; }
+
+    public override GaugeSql Gauges { get; }
 
     public override string CounterForClose { get; }
 

@@ -10,11 +10,19 @@ public sealed partial class PostgreSqlUsageStore
     public async Task<IReadOnlyList<UnreportedUsage>> GetUnreportedAsync(DateTimeOffset bucketsStartingBefore, string? account, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var rows = await QueryAsync<(string Account, string Meter, long BucketStart)>(
-            _reportQueries.Unreported,
-            UsageReads.UnreportedParameters(bucketsStartingBefore, account, limit),
-            cancellationToken).ConfigureAwait(false);
-        return UsageReads.ToUnreported(rows);
+        var parameters = UsageReads.UnreportedParameters(bucketsStartingBefore, account, limit);
+        var rows = await QueryAsync<(string Account, string Meter, long BucketStart)>(_reportQueries.Unreported, parameters, cancellationToken).ConfigureAwait(false);
+        var gauges = await QueryAsync<(string Account, string Meter, long BucketStart)>(_reportQueries.Gauges.Unreported, parameters, cancellationToken).ConfigureAwait(false);
+
+        // Counters and gauge buckets together, oldest bucket first, as one list would have them.
+        return UsageReads.ToUnreported(gauges.Count == 0 ? rows : rows.Concat(gauges).OrderBy(r => r.BucketStart).Take(limit));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CarriedGauge>> GetCarriedGaugesAsync(string? account, CancellationToken cancellationToken = default)
+    {
+        var rows = await QueryAsync<(string Account, string Meter, long? LastReportedAt)>(_reportQueries.Gauges.CarriedMeters, new { Account = account }, cancellationToken).ConfigureAwait(false);
+        return rows.Select(r => new CarriedGauge(r.Account, r.Meter, r.LastReportedAt is { } at ? DateTimeOffset.FromUnixTimeSeconds(at) : null)).ToList();
     }
 
     /// <inheritdoc />

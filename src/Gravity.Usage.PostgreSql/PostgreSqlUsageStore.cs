@@ -106,11 +106,18 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     {
         // The same rule as on writes: an account that could never be stored is refused, not sent to the database.
         UsageRules.ValidateAccount(account);
-        var rows = await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(
-            meter is null ? _queries.Totals : _queries.MeterTotals,
-            UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
-            cancellationToken).ConfigureAwait(false);
-        return UsageReads.ToTotals(rows, account);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // One snapshot for the counters and the reports, so that usage closed meanwhile is counted once.
+            var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                return await UsageTotals.ReadAsync(
+                    connection, transaction, meter is null ? _queries.Totals : _queries.MeterTotals, _queries.Gauges, account, periodStart, periodEnd, meter, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -122,7 +129,17 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
             _queries.Series,
             UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return UsageReads.ToSeries(rows);
+        if (rows.Count > 0)
+        {
+            return UsageReads.ToSeries(rows);
+        }
+
+        // No counters: a gauge meter, or none at all.
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await UsageTotals.ReadGaugeSeriesAsync(connection, _queries.Gauges, account, periodStart, periodEnd, meter, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />

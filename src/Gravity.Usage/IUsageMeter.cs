@@ -24,6 +24,22 @@ public interface IUsageMeter
         DateTimeOffset? timestamp = null,
         CancellationToken cancellationToken = default);
 
+    /// <summary>Records a reading of a gauge meter (seats, storage, concurrency); completes once it is durable.</summary>
+    /// <param name="account">The host application's customer id (see <see cref="UsageMeter.IncrementAsync"/> for the rules).</param>
+    /// <param name="value">The value read: 0 or more, at most <see cref="UsageBillingOptions.MaxCounterQuantity"/>.</param>
+    /// <param name="meter">A declared gauge meter (<see cref="MeterOptions.Kind"/> Last, Max or LastEver); <see cref="UsageBillingOptions.DefaultMeter"/> when <see langword="null"/>.</param>
+    /// <param name="idempotencyKey">An optional key, such as a request id, that makes a retried reading count once.</param>
+    /// <param name="timestamp">When the value was read; now when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for room in a full queue.</param>
+    /// <returns><see cref="IncrementOutcome.Recorded"/>, or <see cref="IncrementOutcome.Duplicate"/> when the key was already recorded.</returns>
+    Task<IncrementOutcome> SetAsync(
+        string account,
+        long value,
+        string? meter = null,
+        string? idempotencyKey = null,
+        DateTimeOffset? timestamp = null,
+        CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Records several meters for one account all or nothing, in one transaction, under one optional idempotency key
     /// and one timestamp; completes once it is durable (see <see cref="UsageMeter.RecordAsync"/> for the rules).

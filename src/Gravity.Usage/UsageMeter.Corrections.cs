@@ -64,7 +64,14 @@ public sealed partial class UsageMeter
         ArgumentNullException.ThrowIfNull(meter);
         ValidateDeclaredMeter(meter);
 
-        // Gauge meters, once meter kinds exist, are corrected by setting them again: refuse them here, naming SetAsync.
+        // A gauge is corrected by setting it again: its readings are not a sum that a delta could adjust.
+        if (MeterKinds.Of(_options, meter) is var kind && MeterKinds.IsGauge(kind))
+        {
+            throw new ArgumentException(
+                $"The meter '{meter}' is a {kind} gauge: correct it by recording the right value with SetAsync(account, value, \"{meter}\"); CorrectAsync adjusts Sum meters only. Nothing was recorded.",
+                nameof(meter));
+        }
+
         UsageRules.ValidateIdentifier(reason, nameof(reason), "A correction's reason", MaxReasonLength);
         ArgumentNullException.ThrowIfNull(idempotencyKey);
         UsageRules.ValidateIdempotencyKey(idempotencyKey);

@@ -129,7 +129,7 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         DateTimeOffset? timestamp = null,
         CancellationToken cancellationToken = default)
     {
-        var increment = CreateIncrement(account, quantity, meter, idempotencyKey, timestamp);
+        var increment = CreateIncrement(account, quantity, meter, idempotencyKey, timestamp, reading: false, nameof(quantity));
         if (await CycleOfAsync(increment.Account, increment.RecordedAt, cancellationToken).ConfigureAwait(false) is { } cycle)
         {
             increment = increment with { BucketStart = cycle.BucketStart(timestamp ?? increment.RecordedAt, _bucketTicks) };
@@ -212,6 +212,53 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
                 string.Create(CultureInfo.InvariantCulture, $"Adding the parts to the counters of account '{account}', bucket {call[0].BucketStart:O} would take at least one of the meters {string.Join(", ", call.Select(p => "'" + p.Meter + "'"))} past {UsageBillingOptions.MaxCounterQuantity}, the most a counter may hold (UsageBillingOptions.MaxCounterQuantity); nothing of the call was recorded.")),
             UsageWriteStatus.Conflict => throw await DescribeConflictAsync(call[0], cancellationToken).ConfigureAwait(false),
             _ => throw new InvalidOperationException($"The usage store returned an unknown status {status}."),
+        };
+    }
+
+    /// <summary>
+    /// Records a reading of a gauge meter (<see cref="MeterKind.Last"/>, <see cref="MeterKind.Max"/> or
+    /// <see cref="MeterKind.LastEver"/>): seats, storage, concurrent sessions. The task completes once the reading is
+    /// committed (durable), in the same group commit as increments.
+    /// </summary>
+    /// <param name="account">The host application's customer id (the rule of <see cref="IncrementAsync"/>).</param>
+    /// <param name="value">The value read: 0 or more, and at most <see cref="UsageBillingOptions.MaxCounterQuantity"/>.</param>
+    /// <param name="meter">A declared gauge meter; <see cref="UsageBillingOptions.DefaultMeter"/> when <see langword="null"/>.</param>
+    /// <param name="idempotencyKey">An optional key, as for <see cref="IncrementAsync"/>: a reading repeated with the same key counts once.</param>
+    /// <param name="timestamp">
+    /// When the value was read; now when <see langword="null"/>. The rule of <see cref="IncrementAsync"/>. A reading
+    /// older than the bucket's latest does not replace it (a <see cref="MeterKind.Max"/> bucket keeps its highest).
+    /// </param>
+    /// <param name="cancellationToken">Cancels the wait for room in the queue when it is full, as for <see cref="IncrementAsync"/>.</param>
+    /// <returns><see cref="IncrementOutcome.Recorded"/>, or <see cref="IncrementOutcome.Duplicate"/> when the key was already recorded.</returns>
+    /// <exception cref="ArgumentException">
+    /// An argument breaks a rule named in the message, or <paramref name="meter"/> is a <see cref="MeterKind.Sum"/> meter
+    /// (use <see cref="IncrementAsync"/>); nothing was recorded.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value or timestamp is out of range; nothing was recorded.</exception>
+    /// <exception cref="ObjectDisposedException">The meter is disposed.</exception>
+    /// <exception cref="UsageCommitOutcomeUnknownException">As for <see cref="IncrementAsync"/>.</exception>
+    public async Task<IncrementOutcome> SetAsync(
+        string account,
+        long value,
+        string? meter = null,
+        string? idempotencyKey = null,
+        DateTimeOffset? timestamp = null,
+        CancellationToken cancellationToken = default)
+    {
+        var reading = CreateIncrement(account, value, meter, idempotencyKey, timestamp, reading: true, nameof(value));
+        if (await CycleOfAsync(reading.Account, reading.RecordedAt, cancellationToken).ConfigureAwait(false) is { } cycle)
+        {
+            // Cut at the account's period boundaries, as increments are, so that no gauge bucket straddles two periods.
+            reading = reading with { BucketStart = cycle.BucketStart(timestamp ?? reading.RecordedAt, _bucketTicks) };
+        }
+
+        var status = await _writer.WriteAsync(reading, cancellationToken).ConfigureAwait(false);
+        return status switch
+        {
+            UsageWriteStatus.Recorded => IncrementOutcome.Recorded,
+            UsageWriteStatus.Duplicate => IncrementOutcome.Duplicate,
+            UsageWriteStatus.Conflict => throw await DescribeConflictAsync(reading, cancellationToken).ConfigureAwait(false),
+            _ => throw new InvalidOperationException($"The usage store returned the status {status} for a gauge reading."),
         };
     }
 
@@ -299,24 +346,38 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// <summary>Commits every queued increment, then rejects further ones; blocks until the queue is drained.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    private UsageIncrement CreateIncrement(string account, long quantity, string? meter, string? idempotencyKey, DateTimeOffset? timestamp)
+    private UsageIncrement CreateIncrement(string account, long quantity, string? meter, string? idempotencyKey, DateTimeOffset? timestamp, bool reading, string quantityName)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         UsageRules.ValidateAccount(account);
-        if (quantity < 1 || quantity > _options.MaxIncrementQuantity)
+        if (reading && (quantity < 0 || quantity > UsageBillingOptions.MaxCounterQuantity))
         {
             throw new ArgumentOutOfRangeException(
-                nameof(quantity),
+                quantityName,
+                quantity,
+                string.Create(CultureInfo.InvariantCulture, $"A gauge value must be at least 0 and at most {UsageBillingOptions.MaxCounterQuantity} (MaxCounterQuantity); nothing was recorded."));
+        }
+
+        if (!reading && (quantity < 1 || quantity > _options.MaxIncrementQuantity))
+        {
+            throw new ArgumentOutOfRangeException(
+                quantityName,
                 quantity,
                 string.Create(CultureInfo.InvariantCulture, $"A quantity must be at least 1 and at most {_options.MaxIncrementQuantity} (MaxIncrementQuantity)."));
         }
 
         meter ??= _options.DefaultMeter;
         ValidateDeclaredMeter(meter);
+        var kind = MeterKinds.Of(_options, meter);
+        if (reading != MeterKinds.IsGauge(kind))
+        {
+            throw new ArgumentException(reading ? MeterKinds.SetOnSum(meter) : MeterKinds.IncrementOnGauge(meter, kind), nameof(meter));
+        }
+
         UsageRules.ValidateIdempotencyKey(idempotencyKey);
 
         var (now, bucketStart) = StampAt(timestamp);
-        return new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now)
+        return new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now, reading ? kind : MeterKind.Sum, reading ? timestamp?.ToUniversalTime() ?? now : default)
         {
             Fingerprint = idempotencyKey is null ? IdempotencyFingerprint.None : IdempotencyFingerprint.Compute(meter, quantity, bucketStart, timestamp.HasValue),
         };
@@ -408,6 +469,10 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
                     nameof(parts),
                     part.Quantity,
                     string.Create(CultureInfo.InvariantCulture, $"parts[{index}] (meter '{part.Meter}'): a quantity must be at least 1 and at most {_options.MaxIncrementQuantity} (MaxIncrementQuantity). Nothing of the call was recorded."));
+            case UsagePartKind.Increment when MeterKinds.IsGauge(MeterKinds.Of(_options, part.Meter)):
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"parts[{index}]: {MeterKinds.IncrementOnGauge(part.Meter, MeterKinds.Of(_options, part.Meter))}"),
+                    nameof(parts));
             case UsagePartKind.Increment:
                 break;
             default:

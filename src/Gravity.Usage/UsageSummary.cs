@@ -44,6 +44,6 @@ public sealed class UsageSummary
             }
         }
 
-        return new MeterUsage(meter, 0, 0);
+        return new MeterUsage(meter, 0);
     }
 }

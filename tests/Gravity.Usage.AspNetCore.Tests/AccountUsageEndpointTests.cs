@@ -34,7 +34,7 @@ public sealed class AccountUsageEndpointTests : WebhookTest
             Assert.That(body.RootElement.GetProperty("account").GetString(), Is.EqualTo("acct_1"));
             Assert.That(meter.GetProperty("meter").GetString(), Is.EqualTo(ApiCalls));
             Assert.That(meter.GetProperty("quantity").GetInt64(), Is.EqualTo(5));
-            Assert.That(meter.GetProperty("unreportedQuantity").GetInt64(), Is.EqualTo(5));
+            Assert.That(meter.GetProperty("pendingQuantity").GetInt64(), Is.EqualTo(5));
         });
     }
 

@@ -25,7 +25,7 @@ public sealed class DispatchTests : WebhookTest
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await ReadAsync(response), Does.Contain("ignored"));
             Assert.That(Stripe.RequestCount, Is.Zero);
-            Assert.That((await LedgerAsync(app, "acct_1")).UnreportedQuantity, Is.EqualTo(2));
+            Assert.That((await LedgerAsync(app, "acct_1")).PendingQuantity, Is.EqualTo(2));
         });
     }
 

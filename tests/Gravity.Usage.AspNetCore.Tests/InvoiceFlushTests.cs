@@ -18,24 +18,24 @@ public sealed class InvoiceFlushTests : WebhookTest
         await IncrementAsync(app, "acct_1", 7);
         await IncrementAsync(app, "acct_2", 5);
         await IncrementAsync(app, "acct_other", 11);
-        Assert.That((await LedgerAsync(app, "acct_1")).UnreportedQuantity, Is.EqualTo(7), "the usage is in the bucket in progress, not reported");
+        Assert.That((await LedgerAsync(app, "acct_1")).PendingQuantity, Is.EqualTo(7), "the usage is in the bucket in progress, not reported");
 
         using var response = await PostSignedAsync(app, StripeEvents.InvoiceCreated("evt_flush_1", customer));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await ReadAsync(response));
         Assert.That(await ReadAsync(response), Does.Contain("accepted"));
         await Poll.UntilAsync(
-            async () => Stripe.GetMeterTotal(ApiCallsEvent, customer) == 12 && (await LedgerAsync(app, "acct_2")).UnreportedQuantity == 0,
+            async () => Stripe.GetMeterTotal(ApiCallsEvent, customer) == 12 && (await LedgerAsync(app, "acct_2")).PendingQuantity == 0,
             () => $"Stripe's total for the customer is {Stripe.GetMeterTotal(ApiCallsEvent, customer)}, expected 12");
         var first = await LedgerAsync(app, "acct_1");
         var second = await LedgerAsync(app, "acct_2");
         Assert.Multiple(async () =>
         {
             Assert.That(Stripe.GetMeterTotal(ApiCallsEvent, customer), Is.EqualTo(first.Quantity + second.Quantity), "Stripe's total equals the ledger's");
-            Assert.That(first.UnreportedQuantity, Is.Zero);
-            Assert.That(second.UnreportedQuantity, Is.Zero);
+            Assert.That(first.PendingQuantity, Is.Zero);
+            Assert.That(second.PendingQuantity, Is.Zero);
             Assert.That(Stripe.GetMeterTotal(ApiCallsEvent, other), Is.Zero, "another customer's accounts are not flushed");
-            Assert.That((await LedgerAsync(app, "acct_other")).UnreportedQuantity, Is.EqualTo(11));
+            Assert.That((await LedgerAsync(app, "acct_other")).PendingQuantity, Is.EqualTo(11));
         });
     }
 
@@ -65,7 +65,7 @@ public sealed class InvoiceFlushTests : WebhookTest
             Assert.That(await ReadAsync(resend), Does.Contain("duplicate"));
             Assert.That(Stripe.RequestCount, Is.EqualTo(requests), "no Stripe call");
             Assert.That(Stripe.GetMeterTotal(ApiCallsEvent, customer), Is.EqualTo(3));
-            Assert.That((await LedgerAsync(app, "acct_1")).UnreportedQuantity, Is.EqualTo(4), "the later usage waits for the regular runs");
+            Assert.That((await LedgerAsync(app, "acct_1")).PendingQuantity, Is.EqualTo(4), "the later usage waits for the regular runs");
         });
     }
 
@@ -87,7 +87,7 @@ public sealed class InvoiceFlushTests : WebhookTest
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await ReadAsync(response), Does.Contain("ignored"));
             Assert.That(Stripe.RequestCount, Is.Zero);
-            Assert.That((await LedgerAsync(app, "acct_1")).UnreportedQuantity, Is.EqualTo(3));
+            Assert.That((await LedgerAsync(app, "acct_1")).PendingQuantity, Is.EqualTo(3));
         });
     }
 

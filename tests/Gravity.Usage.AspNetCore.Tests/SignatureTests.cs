@@ -54,7 +54,7 @@ public sealed class SignatureTests : WebhookTest
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
             Assert.That(await ReadAsync(response), Does.Not.Contain(Secret));
             Assert.That(Stripe.RequestCount, Is.Zero, "nothing was sent to Stripe");
-            Assert.That((await LedgerAsync(app, "acct_1")).UnreportedQuantity, Is.EqualTo(9), "nothing was reported");
+            Assert.That((await LedgerAsync(app, "acct_1")).PendingQuantity, Is.EqualTo(9), "nothing was reported");
         });
 
         // The refused request did not take the event id: the genuine delivery is handled.

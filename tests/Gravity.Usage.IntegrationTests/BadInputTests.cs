@@ -312,7 +312,7 @@ public sealed class BadInputTests : LedgerTest
         {
             Assert.That(outcomes, Is.EqualTo(new[] { IncrementOutcome.Recorded, IncrementOutcome.Duplicate }));
             Assert.That(summary.Account, Is.EqualTo(name));
-            Assert.That(summary.Meters, Is.EqualTo(new[] { new MeterUsage(name, 4, 0) }));
+            Assert.That(summary.Meters, Is.EqualTo(new[] { new MeterUsage(name, 4) { PendingQuantity = 4 } }));
             Assert.That(series, Is.EqualTo(new[] { new UsageBucket(Start, 4, 0) }));
             Assert.That(Database.CounterRows(), Is.EqualTo(new[] { $"{name} | {name} | {Start.ToUnixTimeSeconds()} | 4 | 0" }));
             Assert.That(Database.IdempotencyKeys(), Is.EqualTo(new[] { $"{name} | {name} | {name}" }));

@@ -113,7 +113,7 @@ public sealed class DependencyInjectionTests : LedgerTest
         {
             Assert.That(services.Count(d => d.ServiceType == typeof(UsageMeter)), Is.EqualTo(1));
             Assert.That(provider.GetRequiredService<IOptions<UsageBillingOptions>>().Value.Meters["tokens"].StripeEventName, Is.EqualTo("llm_tokens"));
-            Assert.That(summary.Meters, Is.EqualTo(new[] { new MeterUsage(ApiCalls, 1, 0), new MeterUsage("tokens", 2, 0) }));
+            Assert.That(summary.Meters, Is.EqualTo(new[] { new MeterUsage(ApiCalls, 1) { PendingQuantity = 1 }, new MeterUsage("tokens", 2) { PendingQuantity = 2 } }));
         });
     }
 

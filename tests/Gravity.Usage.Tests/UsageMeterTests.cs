@@ -67,7 +67,7 @@ public sealed class UsageMeterTests
     public async Task GetAsync_PassesPeriodAndMeterToStore_AndWrapsTotals()
     {
         var store = new Mock<IUsageStore>(MockBehavior.Strict);
-        var totals = new[] { new MeterUsage("api_calls", 10, 4) };
+        var totals = new[] { new MeterUsage("api_calls", 10) { SentQuantity = 4, PendingQuantity = 6 } };
         store.Setup(s => s.GetTotalsAsync("acct", s_dayStart, s_dayStart.AddDays(1), "api_calls", It.IsAny<CancellationToken>()))
             .ReturnsAsync(totals);
         await using var meter = CreateMeter(store.Object);
@@ -78,8 +78,8 @@ public sealed class UsageMeterTests
         {
             Assert.That(summary.Account, Is.EqualTo("acct"));
             Assert.That(summary.Meters, Is.EqualTo(totals));
-            Assert.That(summary.GetMeter("api_calls").UnreportedQuantity, Is.EqualTo(6));
-            Assert.That(summary.GetMeter("usage"), Is.EqualTo(new MeterUsage("usage", 0, 0)));
+            Assert.That(summary.GetMeter("api_calls").PendingQuantity, Is.EqualTo(6));
+            Assert.That(summary.GetMeter("usage"), Is.EqualTo(new MeterUsage("usage", 0)));
         });
     }
 

@@ -19,8 +19,10 @@ public sealed class UsageCommandTests(string provider) : ToolTest(provider)
             Assert.That(json.RootElement.GetProperty("from").GetDateTimeOffset(), Is.EqualTo(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero)), "this UTC month by default");
             Assert.That(meter.GetProperty("meter").GetString(), Is.EqualTo(Usage));
             Assert.That(meter.GetProperty("quantity").GetInt64(), Is.EqualTo(12));
-            Assert.That(meter.GetProperty("reportedQuantity").GetInt64(), Is.EqualTo(5));
-            Assert.That(meter.GetProperty("unreportedQuantity").GetInt64(), Is.EqualTo(7));
+            Assert.That(meter.GetProperty("kind").GetString(), Is.EqualTo("Sum"));
+            Assert.That(meter.GetProperty("sentQuantity").GetInt64(), Is.EqualTo(5));
+            Assert.That(meter.GetProperty("pendingQuantity").GetInt64(), Is.EqualTo(7), "in a bucket not closed yet");
+            Assert.That(meter.GetProperty("skippedQuantity").GetInt64() + meter.GetProperty("failedQuantity").GetInt64(), Is.Zero);
         });
     }
 
@@ -34,7 +36,7 @@ public sealed class UsageCommandTests(string provider) : ToolTest(provider)
         Assert.Multiple(() =>
         {
             Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
-            Assert.That(run.Out, Does.Match(@"(?m)^usage\s+7\s+0\s+7$"));
+            Assert.That(run.Out, Does.Match(@"(?m)^usage\s+Sum\s+7\s+0\s+7\s+0\s+0$"));
         });
     }
 

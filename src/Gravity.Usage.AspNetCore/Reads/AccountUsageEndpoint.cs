@@ -38,9 +38,12 @@ internal static class AccountUsageEndpoint
             meters = summary.Meters.Select(m => new
             {
                 meter = m.Meter,
+                kind = m.Kind.ToString(),
                 quantity = m.Quantity,
-                reportedQuantity = m.ReportedQuantity,
-                unreportedQuantity = m.UnreportedQuantity,
+                sentQuantity = m.SentQuantity,
+                pendingQuantity = m.PendingQuantity,
+                skippedQuantity = m.SkippedQuantity,
+                failedQuantity = m.FailedQuantity,
             }),
         });
     }

@@ -33,16 +33,16 @@ internal static class UsageCommand
                     account = name,
                     from = periodStart,
                     to = periodEnd,
-                    meters = totals.Select(m => new { m.Meter, m.Quantity, m.ReportedQuantity, m.UnreportedQuantity }),
+                    meters = totals.Select(m => new { m.Meter, Kind = m.Kind.ToString(), m.Quantity, m.SentQuantity, m.PendingQuantity, m.SkippedQuantity, m.FailedQuantity }),
                 });
                 return ExitCodes.Ok;
             }
 
             context.Out.WriteLine($"{name}: {Format.Instant(periodStart)} to {Format.Instant(periodEnd)}");
-            var table = new Table("METER", "QUANTITY", "REPORTED", "UNREPORTED");
+            var table = new Table("METER", "KIND", "QUANTITY", "SENT", "PENDING", "SKIPPED", "FAILED");
             foreach (var m in totals)
             {
-                table.Add(m.Meter, Format.Number(m.Quantity), Format.Number(m.ReportedQuantity), Format.Number(m.UnreportedQuantity));
+                table.Add(m.Meter, m.Kind.ToString(), Format.Number(m.Quantity), Format.Number(m.SentQuantity), Format.Number(m.PendingQuantity), Format.Number(m.SkippedQuantity), Format.Number(m.FailedQuantity));
             }
 
             table.WriteTo(context.Out);

@@ -70,9 +70,37 @@ internal sealed class UsageBillingOptionsValidator : IValidateOptions<UsageBilli
             {
                 failures.Add($"{nameof(UsageBillingOptions.Meters)}['{meter}'].{nameof(MeterOptions.StripeEventName)}: {eventProblem}");
             }
+
+            if (meterOptions is not null && !Enum.IsDefined(meterOptions.Kind))
+            {
+                failures.Add(Invariant($"{nameof(UsageBillingOptions.Meters)}['{meter}'].{nameof(MeterOptions.Kind)} must be Sum, Last, Max or LastEver; it is {(int)meterOptions.Kind}."));
+            }
         }
 
+        failures.AddRange(DescribeSharedGaugeEvents(options));
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// A gauge's Stripe meter aggregates with <c>last</c>: every event on it replaces the one before. Another meter
+    /// reporting under the same event name (a sum's deltas, another gauge's values) would replace the gauge's value on
+    /// the invoice, or be replaced by it, so a gauge must have its Stripe event name to itself. Sums may share one
+    /// (a <c>sum</c> meter adds them up).
+    /// </summary>
+    private static IEnumerable<string> DescribeSharedGaugeEvents(UsageBillingOptions options)
+    {
+        var meters = options.Meters.Select(m => (Meter: m.Key, EventName: m.Value?.StripeEventName ?? m.Key, Kind: m.Value?.Kind ?? MeterKind.Sum)).ToList();
+        if (options.DefaultMeter is { } defaultMeter && !options.Meters.ContainsKey(defaultMeter))
+        {
+            meters.Add((defaultMeter, defaultMeter, MeterKind.Sum));
+        }
+
+        foreach (var shared in meters.GroupBy(m => m.EventName, StringComparer.Ordinal).Where(g => g.Count() > 1 && g.Any(m => m.Kind != MeterKind.Sum)))
+        {
+            var names = string.Join(", ", shared.Select(m => $"'{m.Meter}' ({m.Kind})").Order(StringComparer.Ordinal));
+            yield return $"{nameof(UsageBillingOptions.Meters)}: the meters {names} all report under the Stripe event name '{shared.Key}'; a gauge (Last, Max, LastEver) needs a Stripe meter of its own, since its 'last' aggregation keeps only the latest event. Give each gauge its own {nameof(MeterOptions.StripeEventName)}.";
+        }
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

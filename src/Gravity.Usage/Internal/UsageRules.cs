@@ -169,9 +169,7 @@ internal static class UsageRules
             var problem = DescribeInvalidIdentifier(increment.Account, "An account", MaxAccountLength)
                 ?? DescribeInvalidIdentifier(increment.Meter, "A meter name", MaxMeterLength)
                 ?? (increment.IdempotencyKey is { } key ? DescribeInvalidIdentifier(key, "An idempotency key", MaxIdempotencyKeyLength) : null)
-                ?? (increment.Quantity is < 1 or > UsageBillingOptions.MaxCounterQuantity
-                    ? string.Create(CultureInfo.InvariantCulture, $"A quantity must be at least 1 and at most {UsageBillingOptions.MaxCounterQuantity} (MaxCounterQuantity); this one is {increment.Quantity}.")
-                    : null);
+                ?? DescribeInvalidQuantity(increment);
             if (problem is not null)
             {
                 return string.Create(CultureInfo.InvariantCulture, $"Increment {i} of the batch: {problem}");
@@ -187,6 +185,20 @@ internal static class UsageRules
         }
 
         return null;
+    }
+
+    /// <summary>An increment adds 1 or more; a gauge reading (of a kind that is defined) is 0 or more; neither passes MaxCounterQuantity.</summary>
+    private static string? DescribeInvalidQuantity(UsageIncrement increment)
+    {
+        if (!Enum.IsDefined(increment.Kind))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"The meter kind {(int)increment.Kind} is not one of Sum, Last, Max or LastEver.");
+        }
+
+        var least = increment.IsReading ? 0 : 1;
+        return increment.Quantity < least || increment.Quantity > UsageBillingOptions.MaxCounterQuantity
+            ? string.Create(CultureInfo.InvariantCulture, $"A {(increment.IsReading ? "gauge value" : "quantity")} must be at least {least} and at most {UsageBillingOptions.MaxCounterQuantity} (MaxCounterQuantity); this one is {increment.Quantity}.")
+            : null;
     }
 
     private static bool IsInvisible(UnicodeCategory category) =>

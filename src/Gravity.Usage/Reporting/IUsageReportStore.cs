@@ -11,7 +11,7 @@ namespace Gravity.Usage;
 /// </remarks>
 public interface IUsageReportStore
 {
-    /// <summary>Finds counters that hold usage not yet moved into a report.</summary>
+    /// <summary>Finds counters that hold usage not yet moved into a report, and gauge buckets with readings not yet reported.</summary>
     /// <param name="bucketsStartingBefore">Only buckets that start before this instant.</param>
     /// <param name="account">Only this account, or every account when <see langword="null"/>.</param>
     /// <param name="limit">The most counters returned.</param>
@@ -20,8 +20,19 @@ public interface IUsageReportStore
     Task<IReadOnlyList<UnreportedUsage>> GetUnreportedAsync(DateTimeOffset bucketsStartingBefore, string? account, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Lists the <see cref="MeterKind.LastEver"/> gauges with their latest report, so that the reporter can send each
+    /// one's value again once a new billing period has started. The default lists none (a store without gauges).
+    /// </summary>
+    /// <param name="account">Only this account, or every account when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The gauges.</returns>
+    Task<IReadOnlyList<CarriedGauge>> GetCarriedGaugesAsync(string? account, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<CarriedGauge>>([]);
+
+    /// <summary>
     /// Closes counters in one transaction: for each whose quantity exceeds its reported quantity, inserts a report of
-    /// the difference (pending, or skipped with a reason) and sets its reported quantity to its quantity.
+    /// the difference (pending, or skipped with a reason) and sets its reported quantity to its quantity. A gauge
+    /// closing (<see cref="ReportClosing.Period"/> set) reports its billing period's value when it changed.
     /// </summary>
     /// <param name="closings">The counters to close and whether their usage is billed.</param>
     /// <param name="now">The time the reports are created at and first due.</param>

@@ -14,13 +14,24 @@ namespace Gravity.Usage;
 /// Decide billing inside the close transaction from the store's own account mapping instead of <paramref name="SkipReason"/>,
 /// so that a plan change saved meanwhile is never overtaken.
 /// </param>
+/// <param name="Kind">
+/// The meter's kind. A gauge (<see cref="MeterKind.Last"/>, <see cref="MeterKind.Max"/>, <see cref="MeterKind.LastEver"/>)
+/// is closed per billing period, not per bucket: the period's value is reported when it differs from the last report of
+/// the period (see the README's "Meter kinds").
+/// </param>
+/// <param name="Period">
+/// For a gauge, the billing period to close (<paramref name="BucketEnd"/> is then the period's end, which decides
+/// whether it is billed); <see langword="null"/> for a sum.
+/// </param>
 public readonly record struct ReportClosing(
     string Account,
     string Meter,
     DateTimeOffset BucketStart,
     DateTimeOffset BucketEnd,
     string? SkipReason,
-    bool ApplyStoredPlan = false)
+    bool ApplyStoredPlan = false,
+    MeterKind Kind = MeterKind.Sum,
+    BillingPeriod? Period = null)
 {
     /// <summary>
     /// Gets the Stripe customer the report is delivered to whatever the mapping becomes (see

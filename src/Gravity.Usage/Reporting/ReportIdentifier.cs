@@ -65,4 +65,19 @@ internal static class ReportIdentifier
         SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
         return "gu_" + Convert.ToHexStringLower(hash[..20]);
     }
+
+    /// <summary>
+    /// The identifier of a gauge report: the same hash over the ledger, account, meter, the event's timestamp, how many
+    /// reports the billing period had before it, and the value, marked as a gauge's so that it never meets a sum's. Each
+    /// distinct value or timestamp sent gets its own identifier; the same close always gets the same one.
+    /// </summary>
+    public static string CreateForGauge(string ledgerId, string account, string meter, long timestampSeconds, long reportsBefore, long value)
+    {
+        var text = string.Create(
+            CultureInfo.InvariantCulture,
+            $"gauge|{ledgerId.Length}:{ledgerId}|{account.Length}:{account}|{meter.Length}:{meter}|{timestampSeconds}|{reportsBefore}|{value}");
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        return "gu_" + Convert.ToHexStringLower(hash[..20]);
+    }
 }

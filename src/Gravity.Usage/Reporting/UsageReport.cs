@@ -31,10 +31,14 @@ public sealed record UsageReport
     /// <summary>Gets the meter.</summary>
     public required string Meter { get; init; }
 
-    /// <summary>Gets the start of the bucket the usage belongs to; sent as the event's timestamp.</summary>
+    /// <summary>
+    /// Gets the start of the bucket the usage belongs to; sent as the event's timestamp. A gauge's report carries the
+    /// value of a billing period rather than of a bucket: this is then the event's own timestamp (inside the period,
+    /// after the period's previous report), not aligned to a bucket.
+    /// </summary>
     public required DateTimeOffset BucketStart { get; init; }
 
-    /// <summary>Gets the usage reported: the counter's growth since the bucket's previous report.</summary>
+    /// <summary>Gets the usage reported: the counter's growth since the bucket's previous report; for a gauge, the period's value (0 or more).</summary>
     public required long Quantity { get; init; }
 
     /// <summary>Gets where the report stands.</summary>

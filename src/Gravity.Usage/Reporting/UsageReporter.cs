@@ -125,6 +125,7 @@ public sealed partial class UsageReporter : IUsageReporter
         try
         {
             await CloseAsync(account, includeOpenBuckets, tally, cancellationToken).ConfigureAwait(false);
+            await CarryLastEverAsync(account, tally, cancellationToken).ConfigureAwait(false);
             await CancelForCorrectionsAsync(account, tally, cancellationToken).ConfigureAwait(false);
             await DeliverAsync(account, tally, cancellationToken).ConfigureAwait(false);
             if (!includeOpenBuckets)
@@ -182,6 +183,19 @@ public sealed partial class UsageReporter : IUsageReporter
             var plans = new Dictionary<string, UsageAccount?>(StringComparer.Ordinal);
             foreach (var usage in open)
             {
+                var kind = MeterKinds.Of(_billing, usage.Meter);
+                if (MeterKinds.IsGauge(kind))
+                {
+                    // A mapping change closes gauges under the old mapping too; otherwise as the resolver has the account.
+                    var billingAccount = closeUnder ?? await PlanAsync(plans, usage.Account, cancellationToken).ConfigureAwait(false);
+                    foreach (var period in GaugePeriods(kind, billingAccount?.BillingCycle, usage.BucketStart, usage.BucketStart + _billing.BucketSize, now))
+                    {
+                        closings.Add(GaugeClosing(usage.Account, usage.Meter, kind, period, billingAccount, storeDecides: closeUnder is null && _decidesPlanInStore));
+                    }
+
+                    continue;
+                }
+
                 if (closeUnder is not null)
                 {
                     closings.Add(BillingPlan.ClosingUnder(closeUnder, usage.Meter, usage.BucketStart, _billing.BucketSize));
@@ -207,6 +221,81 @@ public sealed partial class UsageReporter : IUsageReporter
             }
 
             tally.Closed(await _store.CloseAsync(closings, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>
+    /// Sends the value of every <see cref="MeterKind.LastEver"/> gauge again once its account's billing period has
+    /// started without a report: Stripe's <c>last</c> over the new period is then the carried value. The close itself
+    /// compares the value with the period's latest report, so concurrent reporters send it once.
+    /// </summary>
+    private async Task CarryLastEverAsync(string? account, RunTally tally, CancellationToken cancellationToken)
+    {
+        if (!_billing.Meters.Values.Any(m => m?.Kind == MeterKind.LastEver))
+        {
+            return;
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        var plans = new Dictionary<string, UsageAccount?>(StringComparer.Ordinal);
+        var closings = new List<ReportClosing>();
+        foreach (var gauge in await _store.GetCarriedGaugesAsync(account, cancellationToken).ConfigureAwait(false))
+        {
+            if (MeterKinds.Of(_billing, gauge.Meter) != MeterKind.LastEver)
+            {
+                continue;
+            }
+
+            var billingAccount = await PlanAsync(plans, gauge.Account, cancellationToken).ConfigureAwait(false);
+            var period = BillingPeriods.Of(billingAccount?.BillingCycle, now);
+            if (gauge.LastReportedAt is { } reportedAt && reportedAt >= period.Start)
+            {
+                continue;
+            }
+
+            closings.Add(GaugeClosing(gauge.Account, gauge.Meter, MeterKind.LastEver, period, billingAccount, _decidesPlanInStore));
+        }
+
+        foreach (var slice in closings.Chunk(_options.CloseSliceSize))
+        {
+            tally.Closed(await _store.CloseAsync(slice, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>The account as the resolver has it (its plan and billing cycle), looked up once per slice.</summary>
+    private async Task<UsageAccount?> PlanAsync(Dictionary<string, UsageAccount?> plans, string account, CancellationToken cancellationToken)
+    {
+        if (!plans.TryGetValue(account, out var plan))
+        {
+            plans[account] = plan = await _accounts.ResolveAsync(account, cancellationToken).ConfigureAwait(false);
+        }
+
+        return plan;
+    }
+
+    /// <summary>A gauge is closed per billing period; where the store keeps the plan, it decides billing inside the close.</summary>
+    private static ReportClosing GaugeClosing(string account, string meter, MeterKind kind, BillingPeriod period, UsageAccount? plan, bool storeDecides) =>
+        new(account, meter, period.Start, period.End, storeDecides ? null : BillingPlan.SkipReason(plan, period.End), storeDecides, kind, period)
+        {
+            StripeCustomerId = storeDecides ? null : plan?.StripeCustomerId,
+            SubscriptionItemId = !storeDecides && plan is not null && plan.SubscriptionItems.TryGetValue(meter, out var item) ? item : null,
+        };
+
+    /// <summary>
+    /// The billing periods a changed gauge bucket bears on: the period of its start and of its end (a bucket may straddle
+    /// a boundary), and for a LastEver gauge every later period up to the current one, into which its value carries.
+    /// </summary>
+    private static IEnumerable<BillingPeriod> GaugePeriods(MeterKind kind, BillingCycle? cycle, DateTimeOffset bucketStart, DateTimeOffset bucketEnd, DateTimeOffset now)
+    {
+        var period = BillingPeriods.Of(cycle, bucketStart);
+        yield return period;
+        var last = BillingPeriods.Of(cycle, kind == MeterKind.LastEver ? (now > bucketEnd ? now : bucketEnd.AddTicks(-1)) : bucketEnd.AddTicks(-1));
+
+        // Usage is at most 34 days old, so a handful of periods at most; the cap only guards against a bad cycle.
+        for (var i = 0; i < 64 && period.End <= last.Start; i++)
+        {
+            period = BillingPeriods.Of(cycle, period.End);
+            yield return period;
         }
     }
 
@@ -293,7 +382,7 @@ public sealed partial class UsageReporter : IUsageReporter
                     else if (await ResolveAsync(report, accounts, ct).ConfigureAwait(false) is { } billing)
                     {
                         // A report goes to the customer and item it was closed with, even after the mapping changed.
-                        deliveries.Add(new UsageDelivery(report, EventName(report.Meter), BillingPlan.AsClosed(billing, report)));
+                        deliveries.Add(new UsageDelivery(report, EventName(report.Meter), BillingPlan.AsClosed(billing, report), MeterKinds.Of(_billing, report.Meter)));
                     }
                     else
                     {

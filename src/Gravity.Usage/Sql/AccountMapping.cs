@@ -49,6 +49,7 @@ internal static class AccountMapping
                 sql.UnreportedOfAccount, new { account.Account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             var closings = open.Select(c => BillingPlan.ClosingUnder(previous, c.Meter, UnixTime.FromSeconds(c.BucketStart), bucketSize)).ToList();
             await ReportClosings.CloseAsync(connection, transaction, sql, closings, now, cancellationToken).ConfigureAwait(false);
+            await ReopenGaugesAsync(connection, transaction, sql, account.Account, now, cancellationToken).ConfigureAwait(false);
         }
 
         var billableSince = account.BillableSince
@@ -83,6 +84,18 @@ internal static class AccountMapping
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// A gauge's period is billed by its latest report: after a change of plan, its readings of the last 35 days (all
+    /// Stripe still takes) are closed again by the next run under the new plan, so an account that turns billable has
+    /// its gauges' values sent without waiting for them to change. A value that does not change sends nothing more.
+    /// </summary>
+    private static Task<int> ReopenGaugesAsync(DbConnection connection, DbTransaction transaction, LedgerSql sql, string account, DateTimeOffset now, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            sql.Gauges.ReopenAccount,
+            new { Account = account, SinceMs = (now - TimeSpan.FromDays(35)).ToUnixTimeMilliseconds() },
+            transaction,
+            cancellationToken: cancellationToken));
 
     /// <summary>Whether saving <paramref name="next"/> over <paramref name="previous"/> changes how usage so far would be billed.</summary>
     private static bool MappingChanged(UsageAccount previous, UsageAccount next) =>

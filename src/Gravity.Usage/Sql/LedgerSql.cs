@@ -60,6 +60,9 @@ internal abstract class LedgerSql
         InsertAccountItem = $"INSERT INTO {item} (account, meter, subscription_item_id) VALUES (@Account, @Meter, @SubscriptionItemId)";
     }
 
+    /// <summary>Gets the texts of gauge meters.</summary>
+    public abstract GaugeSql Gauges { get; }
+
     /// <summary>The billing cycle columns of an account query, from the cycle table joined as <c>c</c>.</summary>
     protected const string CycleColumns =
         "c.anchor AS BillingAnchor, c.interval AS BillingInterval, c.interval_count AS BillingIntervalCount";

@@ -31,7 +31,10 @@ internal static class ReportClosings
 
         // Counters are locked in the order writers lock them (account, bucket, meter; see PostgreSqlBatchWriter), so a
         // close running beside other processes' group commits cannot deadlock with them.
+        // Sums first, then gauges: writers lock counters before gauge rows, and so does a close.
+        var gauges = closings.Where(c => c.Kind != MeterKind.Sum).ToList();
         var ordered = closings
+            .Where(c => c.Kind == MeterKind.Sum)
             .OrderBy(c => c.Account, StringComparer.Ordinal)
             .ThenBy(c => c.BucketStart)
             .ThenBy(c => c.Meter, StringComparer.Ordinal);
@@ -93,6 +96,11 @@ internal static class ReportClosings
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
             reports.Add(row.ToReport());
+        }
+
+        if (gauges.Count > 0)
+        {
+            await GaugeClosings.CloseAsync(connection, transaction, sql, ledgerId, gauges, now, reports, cancellationToken).ConfigureAwait(false);
         }
 
         return reports;

@@ -21,7 +21,7 @@ internal static class UsageReads
     /// <remarks>
     /// A plain SUM over a long period can pass long.MaxValue (SQLite then fails with 'integer overflow', PostgreSQL with
     /// 22003). Split, neither part can overflow over fewer than 2^20 buckets even of counters at long.MaxValue, and the
-    /// parts are joined exactly in 128 bits (<see cref="ToTotals"/>), which either fits in a long or is refused clearly.
+    /// parts are joined exactly in 128 bits (<see cref="ToTotalsWithReported"/>), which either fits in a long or is refused clearly.
     /// </remarks>
     public const string SplitSums =
         "SUM(quantity >> 20), SUM(quantity & 1048575), SUM(reported_quantity >> 20), SUM(reported_quantity & 1048575)";
@@ -35,9 +35,9 @@ internal static class UsageReads
     /// <param name="account">The account read, for the message of an overflow.</param>
     /// <returns>The totals.</returns>
     /// <exception cref="OverflowException">A total is more than a <see cref="long"/> holds; the message names the limit.</exception>
-    public static IReadOnlyList<MeterUsage> ToTotals(
+    public static IReadOnlyList<(string Meter, long Quantity, long Reported)> ToTotalsWithReported(
         IEnumerable<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)> rows, string account) =>
-        rows.Select(r => new MeterUsage(r.Meter, Join(r.QuantityHigh, r.QuantityLow, r.Meter, account), Join(r.ReportedHigh, r.ReportedLow, r.Meter, account))).ToList();
+        rows.Select(r => (r.Meter, Join(r.QuantityHigh, r.QuantityLow, r.Meter, account), Join(r.ReportedHigh, r.ReportedLow, r.Meter, account))).ToList();
 
     /// <summary>Maps rows of the series query.</summary>
     /// <param name="rows">The rows.</param>

@@ -16,6 +16,7 @@ internal sealed class SqliteBatchWriter : IDisposable
     private readonly SqliteCommand _deleteKey;
     private readonly SqliteCommand _readFingerprint;
     private readonly SqliteCommand _subtract;
+    private readonly SqliteCommand _upsertReading;
 
     private SqliteBatchWriter(SqliteConnection connection, SqliteQueries queries)
     {
@@ -25,6 +26,7 @@ internal sealed class SqliteBatchWriter : IDisposable
         _deleteKey = Prepare(queries.DeleteKey, "$account", "$meter", "$key");
         _readFingerprint = Prepare(queries.ReadFingerprint, "$account", "$meter", "$key");
         _subtract = Prepare(queries.Subtract, "$account", "$bucket_start", "$meter", "$quantity");
+        _upsertReading = Prepare(queries.Gauges.UpsertReading, "$account", "$bucket_start", "$meter", "$kind", "$value", "$observed_at");
     }
 
     public SqliteConnection Connection { get; }
@@ -64,6 +66,7 @@ internal sealed class SqliteBatchWriter : IDisposable
         _deleteKey.Transaction = transaction;
         _readFingerprint.Transaction = transaction;
         _subtract.Transaction = transaction;
+        _upsertReading.Transaction = transaction;
 
         var counters = new Dictionary<CounterKey, CounterDelta>();
         var keys = new BatchKeys();
@@ -71,6 +74,11 @@ internal sealed class SqliteBatchWriter : IDisposable
         for (int i = 0, size; i < increments.Count; i += size)
         {
             size = UsageCalls.SizeAt(increments, i);
+            if (increments[i].IsReading)
+            {
+                continue; // Gauge readings are written by WriteReadings, after the counters.
+            }
+
             var claim = ClaimKeys(increments, i, size, keys);
             if (claim != UsageWriteStatus.Recorded)
             {
@@ -115,8 +123,41 @@ internal sealed class SqliteBatchWriter : IDisposable
         }
 
         ApplyRepeatsOfRefusedCalls(increments, statuses, keys);
+        WriteReadings(increments, statuses, keys);
         transaction.Commit();
         return statuses;
+    }
+
+    /// <summary>
+    /// Writes the batch's gauge readings in arrival order, each guarded by its idempotency key as an increment is
+    /// (a retry is a duplicate, another call reusing the key a conflict). A reading never overflows.
+    /// </summary>
+    private void WriteReadings(IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses, BatchKeys keys)
+    {
+        for (var i = 0; i < increments.Count; i++)
+        {
+            var reading = increments[i];
+            if (!reading.IsReading)
+            {
+                continue;
+            }
+
+            var claim = ClaimKeys(increments, i, 1, keys);
+            if (claim != UsageWriteStatus.Recorded)
+            {
+                statuses[i] = claim;
+                continue;
+            }
+
+            _upsertReading.Parameters[0].Value = reading.Account;
+            _upsertReading.Parameters[1].Value = reading.BucketStart.ToUnixTimeSeconds();
+            _upsertReading.Parameters[2].Value = reading.Meter;
+            _upsertReading.Parameters[3].Value = (int)reading.Kind;
+            _upsertReading.Parameters[4].Value = reading.Quantity;
+            _upsertReading.Parameters[5].Value = reading.ObservedAt.ToUnixTimeMilliseconds();
+            _upsertReading.ExecuteNonQuery();
+            statuses[i] = UsageWriteStatus.Recorded;
+        }
     }
 
     /// <summary>
@@ -245,6 +286,7 @@ internal sealed class SqliteBatchWriter : IDisposable
         _deleteKey.Dispose();
         _readFingerprint.Dispose();
         _subtract.Dispose();
+        _upsertReading.Dispose();
         Connection.Dispose();
     }
 

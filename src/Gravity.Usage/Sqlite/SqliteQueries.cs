@@ -10,6 +10,7 @@ internal sealed class SqliteQueries : CounterSql
     {
         var counter = prefix + "usage_counter";
         var keys = prefix + CounterSql.IdempotencyKeyTable;
+        Gauges = new GaugeSql(prefix, postgreSql: false);
 
         // The WHERE guard refuses an addition that would take the counter past MaxCounterQuantity, the most Stripe takes
         // in one value; far below long.MaxValue, so SQLite never turns the sum into a floating-point number.
@@ -56,6 +57,8 @@ internal sealed class SqliteQueries : CounterSql
     }
 
     public string Upsert { get; }
+
+    public GaugeSql Gauges { get; }
 
     public string InsertKey { get; }
 

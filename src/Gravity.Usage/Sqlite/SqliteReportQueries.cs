@@ -9,6 +9,7 @@ internal sealed class SqliteReportQueries : LedgerSql
         : base(prefix)
     {
         var counter = prefix + "usage_counter";
+        Gauges = new GaugeSql(prefix, postgreSql: false);
         var report = prefix + "usage_report";
 
         Unreported = $"""
@@ -69,6 +70,8 @@ internal sealed class SqliteReportQueries : LedgerSql
     }
 
     public string Unreported { get; }
+
+    public override GaugeSql Gauges { get; }
 
     public override string CounterForClose { get; }
 

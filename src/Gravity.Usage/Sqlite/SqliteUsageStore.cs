@@ -145,11 +145,14 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     {
         // The same rule as on writes: an account that could never be stored is refused, not sent to the database.
         UsageRules.ValidateAccount(account);
-        var rows = await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(
-            meter is null ? _queries.Totals : _queries.MeterTotals,
-            UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
-            cancellationToken).ConfigureAwait(false);
-        return UsageReads.ToTotals(rows, account);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+
+        // A deferred transaction reads one snapshot of the WAL: the counters and the reports agree.
+        using var transaction = connection.BeginTransaction(deferred: true);
+        return await UsageTotals.ReadAsync(
+            connection, transaction, meter is null ? _queries.Totals : _queries.MeterTotals, _queries.Gauges, account, periodStart, periodEnd, meter, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -161,7 +164,14 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
             _queries.Series,
             UsageReads.PeriodParameters(account, periodStart, periodEnd, meter),
             cancellationToken).ConfigureAwait(false);
-        return UsageReads.ToSeries(rows);
+        if (rows.Count > 0)
+        {
+            return UsageReads.ToSeries(rows);
+        }
+
+        // No counters: a gauge meter, or none at all.
+        using var connection = new SqliteConnection(_connectionString);
+        return await UsageTotals.ReadGaugeSeriesAsync(connection, _queries.Gauges, account, periodStart, periodEnd, meter, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -10,7 +10,8 @@ namespace Gravity.Usage.Stripe;
 
 /// <summary>
 /// Delivers usage reports to Stripe as legacy usage records
-/// (<c>POST /v1/subscription_items/{item}/usage_records</c>, <c>action=increment</c>), for subscriptions still on
+/// (<c>POST /v1/subscription_items/{item}/usage_records</c>, <c>action=increment</c> for sums and <c>action=set</c> for
+/// gauges, whose reports carry the billing period's value), for subscriptions still on
 /// legacy metered prices. Stripe.net no longer has a typed service for them, so they go through its raw requests with
 /// <c>Stripe-Version</c> pinned to <see cref="StripeOptions.LegacyApiVersion"/>.
 /// </summary>
@@ -81,7 +82,7 @@ public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
         var client = _transport.Concrete;
         var form = string.Create(
             CultureInfo.InvariantCulture,
-            $"quantity={report.Quantity}&timestamp={report.BucketStart.ToUnixTimeSeconds()}&action=increment");
+            $"quantity={report.Quantity}&timestamp={report.BucketStart.ToUnixTimeSeconds()}&action={ActionFor(delivery.Kind)}");
         await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
         using var call = StripeCall.Start(_transport, UsageTags.UsageRecords, 1);
         using var limit = _transport.LimitCall(cancellationToken);
@@ -110,6 +111,9 @@ public sealed class StripeUsageRecordSink : IUsageSink, IDisposable
 
     /// <summary>Releases the HTTP client the sink created, if it created one.</summary>
     public void Dispose() => _transport.Dispose();
+
+    /// <summary>A sum adds its delta to the usage at the timestamp; a gauge's value replaces it (the period's latest record is what a <c>last_during_period</c>, <c>max</c> or <c>last_ever</c> price bills).</summary>
+    private static string ActionFor(MeterKind kind) => kind == MeterKind.Sum ? "increment" : "set";
 
     internal static string PathFor(string subscriptionItem) => "/v1/subscription_items/" + Uri.EscapeDataString(subscriptionItem) + "/usage_records";
 }

@@ -114,7 +114,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
             Assert.That(second.Sent, Is.EqualTo(1), "the transient failure is retried");
             Assert.That(sink.Totals[("cus_1", "llm_tokens")], Is.EqualTo(4));
             Assert.That(sink.Totals[("cus_1", Usage)], Is.EqualTo(3));
-            Assert.That(summary.Meters, Is.EquivalentTo(new[] { new MeterUsage(Usage, 3, 3), new MeterUsage("tokens", 4, 4) }));
+            Assert.That(summary.Meters, Is.EquivalentTo(new[] { new MeterUsage(Usage, 3) { SentQuantity = 3 }, new MeterUsage("tokens", 4) { SentQuantity = 4 } }));
         });
     }
 }

@@ -53,7 +53,7 @@ public sealed class CorrectionConcurrencyTests<TFixture> : CorrectionTest<TFixtu
             $"cancelled and resent {applied.Sum(c => c.CancelledAndResent)}, needs credit {applied.Sum(c => c.NeedsCredit)}; {Adjustments()} cancellations at Stripe");
         Assert.Multiple(async () =>
         {
-            Assert.That(await LocalAsync(), Is.EqualTo(new MeterUsage(ApiCalls, 470, 470)));
+            Assert.That(await LocalAsync(), Is.EqualTo(new MeterUsage(ApiCalls, 470) { SentQuantity = 470 }));
             Assert.That(applied.Sum(c => c.FromUnreported + c.FromUnsentReports + c.CancelledAndResent), Is.EqualTo(-30), "every correction applied, none parked");
             Assert.That(StripeTotal, Is.EqualTo(470));
             Assert.That(reports.Select(r => r.Status).Distinct(), Is.SubsetOf(new[] { UsageReportStatus.Sent, UsageReportStatus.Cancelled }), "nothing pending, waiting or parked");

@@ -45,9 +45,9 @@ public sealed class CloseTests : ReportingTest
                 Sink.Calls.Select(c => (c.Identifier, c.CustomerId, c.EventName, c.Quantity, c.BucketStart, c.Answer)),
                 Is.EquivalentTo(reports.Select(r => (r.Identifier, r.Account == "acct" ? "cus_1" : "cus_2", r.Meter, r.Quantity, Start, SinkAnswer.Accepted))),
                 "each report delivered once, with its identifier, customer, event name, quantity and bucket");
-            Assert.That(ended.Meters, Is.EqualTo(new[] { new MeterUsage(ApiCalls, 10, 10), new MeterUsage(Usage, 7, 7) }), "the ended bucket is reported in full");
-            Assert.That(other.GetMeter(Usage), Is.EqualTo(new MeterUsage(Usage, 1, 1)));
-            Assert.That(open.GetMeter(Usage), Is.EqualTo(new MeterUsage(Usage, 100, 0)), "the bucket in progress is not closed");
+            Assert.That(ended.Meters, Is.EqualTo(new[] { new MeterUsage(ApiCalls, 10) { SentQuantity = 10 }, new MeterUsage(Usage, 7) { SentQuantity = 7 } }), "the ended bucket is reported in full");
+            Assert.That(other.GetMeter(Usage), Is.EqualTo(new MeterUsage(Usage, 1) { SentQuantity = 1 }));
+            Assert.That(open.GetMeter(Usage), Is.EqualTo(new MeterUsage(Usage, 100) { PendingQuantity = 100 }), "the bucket in progress is not closed");
         });
     }
 
@@ -118,7 +118,8 @@ public sealed class CloseTests : ReportingTest
             Assert.That(Sink.Calls.Select(c => (c.Account, c.Quantity)), Is.EqualTo(new[] { ("acct", 4L) }));
         });
         Assert.That(due, Has.Count.EqualTo(1));
-        Assert.That((await LocalAsync("other", Usage)).ReportedQuantity, Is.Zero, "another account's counters are not closed");
+        var otherUsage = await LocalAsync("other", Usage);
+        Assert.That(otherUsage.PendingQuantity, Is.EqualTo(otherUsage.Quantity), "another account's counters are not closed");
     }
 
     [TestCase("")]
@@ -228,7 +229,7 @@ public sealed class CloseTests : ReportingTest
             Assert.That(reports[1].Status, Is.EqualTo(UsageReportStatus.Sent));
             Assert.That(reports[1].Identifier, Is.Not.EqualTo(first.Identifier));
             Assert.That(reports.Sum(r => r.Quantity), Is.EqualTo(local.Quantity));
-            Assert.That(local, Is.EqualTo(new MeterUsage(Usage, 12, 12)));
+            Assert.That(local, Is.EqualTo(new MeterUsage(Usage, 12) { SentQuantity = 12 }));
             Assert.That(Sink.Total("cus_1", Usage), Is.EqualTo(12));
             Assert.That(Sink.Calls.Select(c => c.Quantity), Is.EqualTo(new[] { 5L, 7L }));
         });

@@ -36,7 +36,7 @@ public sealed class ReportingDependencyInjectionTests : ReportingTest
             Assert.That(
                 Sink.Calls.Select(c => (c.CustomerId, c.EventName, c.Quantity, c.BucketStart)),
                 Is.EquivalentTo(new[] { ("cus_1", ApiCalls, 3L, Start), ("cus_1", TokensEvent, 4L, Start) }));
-            Assert.That(summary.Meters, Is.EqualTo(new[] { new MeterUsage(ApiCalls, 3, 3), new MeterUsage(Tokens, 4, 4) }));
+            Assert.That(summary.Meters, Is.EqualTo(new[] { new MeterUsage(ApiCalls, 3) { SentQuantity = 3 }, new MeterUsage(Tokens, 4) { SentQuantity = 4 } }));
         });
     }
 

@@ -18,6 +18,8 @@ public sealed class ConfigurationBindingTests
             ["Usage:MaxIncrementQuantity"] = "5000",
             ["Usage:Meters:api_calls:StripeEventName"] = "gravity_api_calls",
             ["Usage:Meters:tokens:StripeEventName"] = "gravity_tokens",
+            ["Usage:Meters:seats:Kind"] = "Last",
+            ["Usage:Meters:peak:Kind"] = "Max",
             ["Usage:Sqlite:ConnectionString"] = "Data Source=bound.db",
             ["Usage:Sqlite:TablePrefix"] = "gu_",
             ["Usage:Reporting:MaxConcurrency"] = "4",
@@ -35,7 +37,8 @@ public sealed class ConfigurationBindingTests
         {
             Assert.That(billing.BucketSize, Is.EqualTo(TimeSpan.FromMinutes(15)));
             Assert.That(billing.MaxIncrementQuantity, Is.EqualTo(5000));
-            Assert.That(billing.Meters.ToDictionary(m => m.Key, m => m.Value.StripeEventName), Is.EquivalentTo(new Dictionary<string, string?> { ["api_calls"] = "gravity_api_calls", ["tokens"] = "gravity_tokens" }));
+            Assert.That(billing.Meters.ToDictionary(m => m.Key, m => m.Value.StripeEventName), Is.EquivalentTo(new Dictionary<string, string?> { ["api_calls"] = "gravity_api_calls", ["tokens"] = "gravity_tokens", ["seats"] = null, ["peak"] = null }));
+            Assert.That(billing.Meters.ToDictionary(m => m.Key, m => m.Value.Kind), Is.EquivalentTo(new Dictionary<string, MeterKind> { ["api_calls"] = MeterKind.Sum, ["tokens"] = MeterKind.Sum, ["seats"] = MeterKind.Last, ["peak"] = MeterKind.Max }), "kinds bind from their names");
             Assert.That((sqlite.ConnectionString, sqlite.TablePrefix), Is.EqualTo(("Data Source=bound.db", "gu_")));
             Assert.That(reporting.MaxConcurrency, Is.EqualTo(4));
             Assert.That((stripe.ApiKey, stripe.Api, stripe.ApiBase), Is.EqualTo(("sk_test_FromConfiguration", StripeUsageApi.MeterEventStream, new Uri("http://127.0.0.1:12111"))));

@@ -57,4 +57,50 @@ public sealed class UsageBillingOptionsValidatorTests
             Assert.That(failures, Has.Some.Contains(name), name);
         }
     }
+
+    [Test]
+    public void Validate_GaugeSharingItsStripeEventNameWithASum_FailsNamingBoth()
+    {
+        var options = new UsageBillingOptions();
+        options.Meters["api_calls"] = new MeterOptions { StripeEventName = "shared" };
+        options.Meters["seats"] = new MeterOptions { Kind = MeterKind.Last, StripeEventName = "shared" };
+
+        var result = _validator.Validate(null, options);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Failed, Is.True);
+            Assert.That(result.FailureMessage, Does.Contain("'api_calls' (Sum)").And.Contain("'seats' (Last)").And.Contain("'shared'"));
+        });
+    }
+
+    [Test]
+    public void Validate_GaugeNamedLikeTheDefaultMetersEvent_Fails()
+    {
+        var options = new UsageBillingOptions();
+        options.Meters["peak"] = new MeterOptions { Kind = MeterKind.Max, StripeEventName = UsageBillingOptions.DefaultMeterName };
+
+        Assert.That(_validator.Validate(null, options).FailureMessage, Does.Contain("'usage' (Sum)"));
+    }
+
+    [Test]
+    public void Validate_SumsSharingAnEventName_AndGaugesWithTheirOwn_Succeed()
+    {
+        var options = new UsageBillingOptions();
+        options.Meters["api_calls"] = new MeterOptions { StripeEventName = "calls" };
+        options.Meters["batch_calls"] = new MeterOptions { StripeEventName = "calls" };
+        options.Meters["seats"] = new MeterOptions { Kind = MeterKind.Last };
+        options.Meters["plan"] = new MeterOptions { Kind = MeterKind.LastEver, StripeEventName = "plan_seats" };
+
+        Assert.That(_validator.Validate(null, options).Succeeded, Is.True);
+    }
+
+    [Test]
+    public void Validate_UndefinedKind_FailsNamingKind()
+    {
+        var options = new UsageBillingOptions();
+        options.Meters["seats"] = new MeterOptions { Kind = (MeterKind)7 };
+
+        Assert.That(_validator.Validate(null, options).FailureMessage, Does.Contain("Meters['seats'].Kind"));
+    }
 }

@@ -1,0 +1,127 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using Gravity.Usage.Internal;
+
+namespace Gravity.Usage.Sql;
+
+/// <summary>
+/// The totals read of both stores: per meter, what it bills over a period (the sum of a sum meter, the aggregate of a
+/// gauge), split by what became of it (sent, pending, skipped, failed). Every query runs in the caller's transaction,
+/// one snapshot, so that usage being closed meanwhile is counted once.
+/// </summary>
+internal static class UsageTotals
+{
+    /// <summary>Reads the totals.</summary>
+    /// <param name="connection">An open connection.</param>
+    /// <param name="transaction">A transaction that reads one snapshot (SQLite's deferred, PostgreSQL's repeatable read).</param>
+    /// <param name="totalsSql">The store's query of counter totals (all meters, or one): meter and split sums of quantity and reported quantity.</param>
+    /// <param name="gauges">The store's gauge texts.</param>
+    /// <param name="account">The account.</param>
+    /// <param name="periodStart">The inclusive start: buckets that start at or after it.</param>
+    /// <param name="periodEnd">The exclusive end: buckets that start before it.</param>
+    /// <param name="meter">One meter, or <see langword="null"/> for all.</param>
+    /// <param name="cancellationToken">Cancels the queries.</param>
+    /// <returns>The usage per meter, ordered by meter name (ordinal).</returns>
+    public static async Task<IReadOnlyList<MeterUsage>> ReadAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        string totalsSql,
+        GaugeSql gauges,
+        string account,
+        DateTimeOffset periodStart,
+        DateTimeOffset periodEnd,
+        string? meter,
+        CancellationToken cancellationToken)
+    {
+        var parameters = UsageReads.PeriodParameters(account, periodStart, periodEnd, meter);
+        var from = UnixTime.CeilingSeconds(periodStart);
+        var counters = UsageReads.ToTotalsWithReported(
+            await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(totalsSql).ConfigureAwait(false),
+            account);
+        // Nothing closed yet (the common read of a period in progress): no report to split by, no query.
+        var split = counters.Any(c => c.Reported > 0)
+            ? await QueryAsync<(string Meter, string Status, long High, long Low)>(gauges.ReportSplit).ConfigureAwait(false)
+            : [];
+        var readings = (await QueryAsync<GaugeRow>(gauges.PeriodRows).ConfigureAwait(false))
+            .Concat(await QueryAsync<GaugeRow>(gauges.CarriedBefore).ConfigureAwait(false))
+            .GroupBy(r => r.Meter, StringComparer.Ordinal)
+            .ToList();
+
+        var result = new List<MeterUsage>();
+        var gaugeMeters = new HashSet<string>(readings.Select(g => g.Key), StringComparer.Ordinal);
+        foreach (var (name, quantity, reported) in counters.Where(c => !gaugeMeters.Contains(c.Meter)))
+        {
+            long Part(params string[] statuses) => Join(split.Where(s => s.Meter == name && statuses.Contains(s.Status)), name, account);
+            result.Add(new MeterUsage(name, quantity)
+            {
+                // Billed net of what the host must credit: a correction of usage Stripe could no longer cancel.
+                SentQuantity = Part("sent") - Part("needs_credit"),
+                PendingQuantity = (quantity - reported) + Part("pending"),
+                SkippedQuantity = Part("skipped"),
+                FailedQuantity = Part("failed", "unknown"),
+            });
+        }
+
+        foreach (var meterReadings in readings)
+        {
+            var kind = (MeterKind)meterReadings.OrderBy(r => r.ObservedAt).Last().Kind;
+            var inPeriod = meterReadings.Where(r => r.BucketStart >= from).ToList();
+            var value = kind switch
+            {
+                MeterKind.Max => inPeriod.Count == 0 ? 0 : inPeriod.Max(r => r.Value),
+                MeterKind.LastEver => meterReadings.MaxBy(r => r.ObservedAt)!.Value,
+                _ => inPeriod.Count == 0 ? 0 : inPeriod.MaxBy(r => r.ObservedAt)!.Value,
+            };
+            if (kind != MeterKind.LastEver && inPeriod.Count == 0)
+            {
+                continue;
+            }
+
+            var latest = await connection.QueryFirstOrDefaultAsync<(long Timestamp, long Quantity, string Status)?>(new CommandDefinition(
+                gauges.LatestReport, new { Account = account, Meter = meterReadings.Key, From = from, To = UnixTime.CeilingSeconds(periodEnd) }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var status = latest is { } report && report.Quantity == value ? report.Status : "pending";
+            result.Add(new MeterUsage(meterReadings.Key, value)
+            {
+                Kind = kind,
+                SentQuantity = status == "sent" ? value : 0,
+                PendingQuantity = status == "pending" ? value : 0,
+                SkippedQuantity = status == "skipped" ? value : 0,
+                FailedQuantity = status is "failed" or "unknown" ? value : 0,
+            });
+        }
+
+        result.Sort((a, b) => string.CompareOrdinal(a.Meter, b.Meter));
+        return result;
+
+        async Task<List<T>> QueryAsync<T>(string sql) =>
+            (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).AsList();
+    }
+
+    /// <summary>Reads one gauge meter's buckets for a chart: each bucket's value, all of it reported once a close took it in.</summary>
+    public static async Task<IReadOnlyList<UsageBucket>> ReadGaugeSeriesAsync(
+        DbConnection connection, GaugeSql gauges, string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<GaugeRow>(new CommandDefinition(
+            gauges.PeriodRows, UsageReads.PeriodParameters(account, periodStart, periodEnd, meter), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.Select(r => new UsageBucket(UnixTime.FromSeconds(r.BucketStart), r.Value, r.Reported != 0 ? r.Value : 0)).ToList();
+    }
+
+    private static long Join(IEnumerable<(string Meter, string Status, long High, long Low)> parts, string meter, string account)
+    {
+        Int128 total = 0;
+        foreach (var part in parts)
+        {
+            total += ((Int128)part.High << 20) + part.Low;
+        }
+
+        if (total > long.MaxValue)
+        {
+            throw new OverflowException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"The reported usage of account '{account}', meter '{meter}' over the period is {total}, more than a total can hold ({long.MaxValue}); read shorter periods and add them up."));
+        }
+
+        return (long)total;
+    }
+}
