@@ -19,14 +19,17 @@ catch (ArgumentException ex)
 
 // 1. Choose where usage is billed: the local stand-in by default, Stripe's test mode with STRIPE_API_KEY.
 await using var stripe = await StripeEndpoint.OpenAsync(Environment.GetEnvironmentVariable("STRIPE_API_KEY"));
-var eventNames = new Dictionary<string, string>(StringComparer.Ordinal)
+(string Meter, MeterKind Kind, string EventName)[] meters =
+[
+    ("api_calls", MeterKind.Sum, "gravity_sample_api_calls"),
+    ("tokens", MeterKind.Sum, "gravity_sample_tokens"),
+    ("seats", MeterKind.Last, "gravity_sample_seats"), // a gauge: the period bills the latest count
+];
+var eventNames = meters.ToDictionary(m => m.Meter, m => m.EventName, StringComparer.Ordinal);
+foreach (var (meterName, kind, eventName) in meters)
 {
-    ["api_calls"] = "gravity_sample_api_calls",
-    ["tokens"] = "gravity_sample_tokens",
-};
-foreach (var (meter, eventName) in eventNames)
-{
-    await stripe.EnsureMeterAsync(eventName, $"Gravity.Usage sample {meter}");
+    // Sums go to a Stripe meter that sums; gauges to one that keeps the last value of the period.
+    await stripe.EnsureMeterAsync(eventName, $"Gravity.Usage sample {meterName}", kind == MeterKind.Sum ? "sum" : "last");
 }
 
 // 2. Register usage billing: a SQLite (or, with --postgres, PostgreSQL) ledger, the meters and their Stripe event
@@ -37,6 +40,7 @@ var services = new ServiceCollection()
             : usage.UseSqlite($"Data Source={options.DatabasePath}"))
         .AddMeter("api_calls", m => m.StripeEventName = eventNames["api_calls"])
         .AddMeter("tokens", m => m.StripeEventName = eventNames["tokens"])
+        .AddMeter("seats", m => (m.Kind, m.StripeEventName) = (MeterKind.Last, eventNames["seats"]))
         .ConfigureReporting(r => r.IncludeOpenBuckets = true) // a demo sends the hour in progress too
         .UseStripe(_ => stripe.Client))
     .BuildServiceProvider();
@@ -47,11 +51,15 @@ await using (services)
     var reporter = services.GetRequiredService<IUsageReporter>();
     var accountStore = services.GetRequiredService<IUsageAccountStore>();
 
-    // 3. Map the host's customers to Stripe. The last one is on the free plan: tracked like everyone else, never billed.
+    // 3. Map the host's customers to Stripe, each with its subscription's billing cycle (Stripe's billing_cycle_anchor):
+    //    usage is cut at the cycle's boundaries, so it lands on the invoice of the period it belongs to. The last
+    //    account is on the free plan: tracked like everyone else, never billed.
     var accounts = Enumerable.Range(1, options.Accounts).Select(i => $"acct_{i:D3}").ToList();
     var customers = new Dictionary<string, string>(StringComparer.Ordinal);
-    foreach (var account in accounts)
+    int[] renewalDays = [31, 14, 1, 20];
+    for (var i = 0; i < accounts.Count; i++)
     {
+        var account = accounts[i];
         var free = account == accounts[^1];
         var customer = free ? null : await stripe.CreateCustomerAsync(account);
         if (customer is not null)
@@ -59,7 +67,11 @@ await using (services)
             customers[account] = customer;
         }
 
-        await accountStore.SaveAccountAsync(new UsageAccount(account) { StripeCustomerId = customer, Billable = !free });
+        var anchor = new DateTimeOffset(2026, 1, renewalDays[i % renewalDays.Length], 9, 30, 0, TimeSpan.Zero);
+        await accountStore.SaveAccountAsync(new UsageAccount(account) { StripeCustomerId = customer, Billable = !free, BillingCycle = BillingCycle.Monthly(anchor) });
+
+        // Seats are a gauge: the host records the count whenever it changes; Stripe bills the period's latest.
+        await meter.SetAsync(account, 3 + i, "seats");
     }
 
     Console.WriteLine($"Ledger: {options.LedgerLabel}");
@@ -71,6 +83,9 @@ await using (services)
     Console.WriteLine(string.Create(
         CultureInfo.InvariantCulture,
         $"Recorded {traffic.Recorded:N0} requests in {traffic.Elapsed.TotalMilliseconds:N0} ms; {traffic.Duplicates:N0} client retries were recognised and not counted twice."));
+
+    // Mid-period, the first account adds two seats.
+    await meter.SetAsync(accounts[0], 5, "seats");
 
     // 5. Report: close the usage into reports and deliver them. Hosts schedule this (AddUsageReportingService).
     var earlier = await reporter.ListReportsAsync(new UsageReportQuery { Limit = int.MaxValue });
@@ -86,19 +101,33 @@ await using (services)
     Console.WriteLine("This run's reports:");
     ReportTable.Print(await reporter.ListReportsAsync(new UsageReportQuery { AfterId = lastReport, Limit = int.MaxValue }), eventNames, customers, stripe.StandIn);
 
-    // 6. Show usage for the current billing period (this calendar month, UTC).
+    // 6. A correction: support refunds calls that a retried batch job recorded twice. That usage was already sent, so
+    //    the next run cancels its meter event (Stripe allows it for 24 hours) and sends the corrected value instead.
     var now = TimeProvider.System.GetUtcNow();
-    var periodStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-    var periodEnd = periodStart.AddMonths(1);
+    var refunded = accounts[0];
+    var buckets = await meter.GetSeriesAsync(refunded, now.AddHours(-2), now.AddMinutes(5), "api_calls");
+    var counted = buckets.Count == 0 ? 0 : buckets[^1].Quantity;
+    if (counted > 0)
+    {
+        var correction = await meter.CorrectAsync(refunded, -Math.Min(5, counted), "api_calls", now, "Refund: a retried batch job counted these calls twice", $"refund-{Guid.NewGuid():N}");
+        Console.WriteLine();
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"Correction #{correction.Id} of {refunded}: {correction.Delta} api_calls (\"{correction.Reason}\"): {correction.FromUnreported} from usage not yet reported, {correction.AwaitingCancellation} awaiting cancellation at Stripe, {correction.NeedsCredit} needing a credit."));
+        var corrected = await reporter.ReportAsync();
+        Console.WriteLine($"Report run: {corrected.Cancelled} meter events cancelled at Stripe, {corrected.Sent} sent (the corrected value, under a new identifier), {corrected.NeedsCredit} needing a credit.");
+    }
+
+    // 7. Show each account's usage in its current billing period (the period its subscription is in now).
     var rows = new List<(string, string, UsageSummary)>();
     foreach (var account in accounts)
     {
-        rows.Add((account, customers.ContainsKey(account) ? "pro" : "free", await meter.GetAsync(account, periodStart, periodEnd)));
+        rows.Add((account, customers.ContainsKey(account) ? "pro" : "free", await meter.GetCurrentPeriodAsync(account)));
     }
 
     Console.WriteLine();
-    Console.WriteLine($"Usage from {periodStart:yyyy-MM-dd} to {periodEnd:yyyy-MM-dd} (UTC), all runs against this ledger:");
-    UsageTable.Print(rows, ["api_calls", "tokens"]);
+    Console.WriteLine("Usage in each account's current billing period (UTC), all runs against this ledger; in brackets what Stripe has billed:");
+    UsageTable.Print(rows, ["api_calls", "tokens", "seats"]);
 }
 
 return 0;

@@ -46,12 +46,12 @@ internal sealed class StripeEndpoint : IAsyncDisposable
         return new StripeEndpoint("Stripe in test mode (STRIPE_API_KEY)", new StripeClient(stripeKey), null);
     }
 
-    /// <summary>Makes sure a meter exists for the event name.</summary>
-    public async Task EnsureMeterAsync(string eventName, string displayName)
+    /// <summary>Makes sure a meter exists for the event name, aggregating with <paramref name="formula"/> (sum or last).</summary>
+    public async Task EnsureMeterAsync(string eventName, string displayName, string formula)
     {
         if (_standIn is not null)
         {
-            _standIn.AddMeter(eventName);
+            _standIn.AddMeter(eventName, formula);
             return;
         }
 
@@ -65,7 +65,7 @@ internal sealed class StripeEndpoint : IAsyncDisposable
         {
             DisplayName = displayName,
             EventName = eventName,
-            DefaultAggregation = new MeterDefaultAggregationOptions { Formula = "sum" },
+            DefaultAggregation = new MeterDefaultAggregationOptions { Formula = formula },
         });
     }
 

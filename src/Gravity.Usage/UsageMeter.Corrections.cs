@@ -77,6 +77,12 @@ public sealed partial class UsageMeter
         UsageRules.ValidateIdempotencyKey(idempotencyKey);
         var now = _timeProvider.GetUtcNow();
         var bucketStart = BucketOf(timestamp, now);
+        if (await CycleOfAsync(account, now, cancellationToken).ConfigureAwait(false) is { } cycle)
+        {
+            // The bucket the usage was counted in: cut at the account's period boundary, as IncrementAsync cuts it.
+            bucketStart = cycle.BucketStart(timestamp, _bucketTicks);
+        }
+
         var store = _store as IUsageCorrectionStore
             ?? throw new NotSupportedException($"The usage store {_store.GetType().Name} does not keep corrections; use the SQLite or PostgreSQL store.");
 

@@ -46,6 +46,28 @@ public sealed class PeriodCutTests<TFixture> : BillingPeriodTest<TFixture>
         });
     }
 
+    [Test]
+    public async Task CorrectAsync_AfterTheBoundaryInTheCutHour_CorrectsTheBucketTheUsageWasCountedIn()
+    {
+        var boundary = Utc(2026, 4, 15, 14, 37, 12);
+        var provider = await StartAsync(Utc(2026, 4, 15, 14, 5));
+        var customer = Stripe.AddCustomer("cus_cut_correction");
+        await SaveAsync(provider, new UsageAccount("acct") { StripeCustomerId = customer, BillingCycle = BillingCycle.Monthly(Utc(2026, 3, 15, 14, 37, 12)) });
+        await RecordAtAsync(provider, "acct", 3, Utc(2026, 4, 15, 14, 10));
+        await RecordAtAsync(provider, "acct", 10, Utc(2026, 4, 15, 14, 50));
+        Clock.SetUtcNow(Utc(2026, 4, 15, 14, 55));
+        var meter = provider.GetRequiredService<IUsageMeter>();
+
+        var correction = await meter.CorrectAsync("acct", -4, ApiCalls, Utc(2026, 4, 15, 14, 50), "Counted twice by a retried job", "fix-1");
+        var series = await meter.GetSeriesAsync("acct", Utc(2026, 4, 15), Utc(2026, 4, 16), ApiCalls);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(correction.BucketStart, Is.EqualTo(boundary), "the hour is cut at 14:37:12");
+            Assert.That(series.Select(b => (b.BucketStart, b.Quantity)), Is.EqualTo(new[] { (Utc(2026, 4, 15, 14), 3L), (boundary, 6L) }));
+        });
+    }
+
     [TestCase(2028, 29, "2028-02-29", "2028-03-29", TestName = "{m}(anchor 29 Jan 2028, leap February)")]
     [TestCase(2028, 30, "2028-02-29", "2028-03-30", TestName = "{m}(anchor 30 Jan 2028, leap February)")]
     [TestCase(2028, 31, "2028-02-29", "2028-03-31", TestName = "{m}(anchor 31 Jan 2028, leap February)")]
