@@ -26,7 +26,8 @@ internal enum WriteMode
 /// <param name="AverageCommitMicros">Time the store spent per commit (SQL + fsync); NaN for the naive baseline.</param>
 /// <param name="Acknowledged">Every increment acknowledged in the round, warm-up included.</param>
 /// <param name="Failure">Why the file does not hold what was acknowledged, or <see langword="null"/> when it does.</param>
-internal sealed record IncrementRound(double PerSecond, LatencySummary Latency, double AverageBatch, double AverageCommitMicros, long Acknowledged, string? Failure);
+/// <param name="BytesPerIncrement">Bytes the process allocated per increment inside the window; NaN for the naive baseline.</param>
+internal sealed record IncrementRound(double PerSecond, LatencySummary Latency, double AverageBatch, double AverageCommitMicros, long Acknowledged, string? Failure, double BytesPerIncrement = double.NaN);
 
 /// <summary>
 /// Runs one round of one (mode, callers) case on a fresh temp file: callers loop on increments until the window
@@ -135,6 +136,7 @@ internal static class IncrementBenchmark
         await using var meter = new UsageMeter(counting, Options.Create(new UsageBillingOptions()), accounts: new StoreAccountResolver(accounts));
         var window = MeasurementWindow.StartingAfter(options.Warmup, options.Measured);
         counting.Window = window;
+        var allocated = AllocationProbe.MeasureAsync(window);
         var (latency, acknowledged) = await RunCallersAsync(
             callers,
             window,
@@ -147,7 +149,8 @@ internal static class IncrementBenchmark
         var batches = counting.Batches;
         var averageBatch = batches == 0 ? double.NaN : (double)counting.Increments / batches;
         var averageCommit = batches == 0 ? double.NaN : LatencyRecorder.ToMicros(counting.WriteTicks) / batches;
-        return new IncrementRound(perSecond, latency, averageBatch, averageCommit, acknowledged, null);
+        var bytesPerIncrement = latency.Count == 0 ? double.NaN : (double)await allocated / latency.Count;
+        return new IncrementRound(perSecond, latency, averageBatch, averageCommit, acknowledged, null, bytesPerIncrement);
     }
 
     /// <summary>Request-id-like keys, unique within a round (every round has a fresh file).</summary>

@@ -107,8 +107,10 @@ internal static class Program
         Console.WriteLine();
         Console.WriteLine("### Durable increments");
         Console.WriteLine();
-        Console.Write(IncrementTable(increments));
+        var singleCommits = increments.Single(r => r.Mode == WriteMode.Naive && r.Callers == 1).PerSecond;
+        Console.Write(IncrementTable(increments, r => r.Callers * singleCommits));
         Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- ceiling = callers x {singleCommits:N0}/s, the single-row durable commits of (a) at 1 caller in this run: with one increment outstanding per caller and every commit costing at least that, a durable design cannot do more. B/incr = bytes the process allocated per increment in the window."));
         Console.WriteLine("- Latency runs from the call to its acknowledgement (the increment is committed). avg batch = increments per commit; commit µs = time the store spends per commit (SQL + fsync); spread = (max - min) / median of the rounds' increments/s.");
         Console.WriteLine("- The writer commits back to back, so increments/s ≈ avg batch x 1,000,000 / commit µs: with one increment in flight per caller, a row is bound by how many callers share each fsync.");
         Console.WriteLine("- (c) starts every round with an empty key table; a ledger that keeps IdempotencyKeyRetention (7 days) of keys inserts into a bigger, colder index.");
@@ -124,7 +126,7 @@ internal static class Program
         Console.WriteLine();
         Console.WriteLine("### Targets (informational)");
         Console.WriteLine();
-        foreach (var line in Targets(options, fixture, increments, reads).Concat(ReportingTargets(deliveries, calls)))
+        foreach (var line in Targets(options, fixture, increments, reads).Concat(CeilingTargets(increments, singleCommits)).Concat(ReportingTargets(deliveries, calls)))
         {
             Console.WriteLine(line);
         }
@@ -157,12 +159,16 @@ internal static class Program
 
         var naive = increments.Single(r => r.Mode == WriteMode.Naive && r.Callers == TargetCallers);
         var group = increments.Single(r => r.Mode == WriteMode.GroupCommit && r.Callers == TargetCallers);
+        var keyed = increments.Single(r => r.Mode == WriteMode.GroupCommitWithKeys && r.Callers == TargetCallers);
         var combined = Median(twoProcesses);
+        var pgbench = await PgBenchCeiling.MeasureAsync(connectionString, [(TargetCallers, 1), (1, TargetCallers), (8, TargetCallers)], options.Measured, progress);
+        var singleRowCeiling = pgbench.FirstOrDefault(f => f.RowsPerTransaction == 1)?.RowsPerSecond ?? double.NaN;
+        var batchCeiling = pgbench.FirstOrDefault(f => f.Clients == 8)?.RowsPerSecond ?? double.NaN;
         Console.WriteLine();
         Console.WriteLine("### Durable increments on PostgreSQL");
         Console.WriteLine();
-        Console.Write(IncrementTable(increments));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| (b) group commit, two processes at once | 2 x {TargetCallers} | {combined:N0} | {(twoProcesses.Count < 2 ? "-" : Spread(twoProcesses).ToString("0%", CultureInfo.InvariantCulture))} | - | - | - | - | {ResultTable.Ratio(combined / naive.PerSecond)} |"));
+        Console.Write(IncrementTable(increments, r => r.Mode == WriteMode.Naive ? singleRowCeiling : batchCeiling));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| (b) group commit, two processes at once | 2 x {TargetCallers} | {combined:N0} | {(twoProcesses.Count < 2 ? "-" : Spread(twoProcesses).ToString("0%", CultureInfo.InvariantCulture))} | - | - | - | - | - | {ResultTable.Ratio(combined / naive.PerSecond)} | {(double.IsNaN(batchCeiling) ? "-" : ResultTable.Count(batchCeiling))} | {(double.IsNaN(batchCeiling) ? "-" : (combined / batchCeiling).ToString("0%", CultureInfo.InvariantCulture))} |"));
         Console.WriteLine();
         Console.WriteLine($"- server: PostgreSQL {server}; same machine, loopback TCP. eng/postgres.sh runs it with initdb defaults (only the listen address, port and max_connections=200 are set): fsync on, synchronous_commit on, so every commit waits for its WAL flush.");
         Console.WriteLine("- fresh schema per round (the library's own script, PostgreSqlUsageStore.EnsureSchemaAsync), dropped afterwards. (a) opens a pooled Npgsql connection, BEGIN, upserts one counter row, COMMIT; (b) and (c) are UsageMeter over PostgreSqlUsageStore (one transaction per batch).");
@@ -171,7 +177,16 @@ internal static class Program
         Console.WriteLine("### PostgreSQL targets (informational)");
         Console.WriteLine();
         var ratio = group.PerSecond / naive.PerSecond;
+        foreach (var figure in pgbench)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- pgbench on the same server: {figure.Clients} clients x {figure.RowsPerTransaction}-row upsert transactions (rows locked in key order): {figure.TransactionsPerSecond:N0} tps = {figure.RowsPerSecond:N0} rows/s"));
+        }
+
+        Console.WriteLine("- ceiling: (a) rows against pgbench's one-row upserts at 64 clients; (b) and (c) against its 64-row upsert transactions on 8 connections.");
+        Console.WriteLine();
         Console.WriteLine((group.PerSecond >= TargetPostgreSqlGroupCommitPerSecond ? "- PASS " : "- MISS ") + string.Create(CultureInfo.InvariantCulture, $"(b) at {TargetCallers} callers >= 100,000/s: {group.PerSecond:N0}/s"));
+        Console.WriteLine((keyed.PerSecond >= 60_000 ? "- PASS " : "- MISS ") + string.Create(CultureInfo.InvariantCulture, $"(c) at {TargetCallers} callers >= 60,000/s: {keyed.PerSecond:N0}/s"));
+        Console.WriteLine((combined >= 1.5 * group.PerSecond ? "- PASS " : "- MISS ") + string.Create(CultureInfo.InvariantCulture, $"two processes together >= 1.5x one: {combined / group.PerSecond:0.00}x"));
         Console.WriteLine((ratio >= TargetPostgreSqlGroupCommitRatio ? "- PASS " : "- MISS ") + string.Create(CultureInfo.InvariantCulture, $"(b) at {TargetCallers} callers >= 10x (a): {ratio:N1}x"));
     }
 
@@ -217,7 +232,8 @@ internal static class Program
             Median(r.Rounds.Select(x => x.Latency.P50Micros)),
             Median(r.Rounds.Select(x => x.Latency.P99Micros)),
             Median(r.Rounds.Select(x => x.AverageBatch)),
-            Median(r.Rounds.Select(x => x.AverageCommitMicros)))).ToList();
+            Median(r.Rounds.Select(x => x.AverageCommitMicros)),
+            Median(r.Rounds.Select(x => x.BytesPerIncrement)))).ToList();
     }
 
     private static async Task<(ReportingBenchmark.DeliveryResult[] Deliveries, ReportingBenchmark.CallsResult Calls)> RunReportingAsync(BenchOptions options, TextWriter progress, Stopwatch clock, List<string> failures)
@@ -300,13 +316,19 @@ internal static class Program
             Median(rounds.Select(r => r.Latency.MaxMicros)));
     }
 
-    private static ResultTable IncrementTable(List<CaseResult> results)
+    /// <summary>
+    /// The increments table. <paramref name="ceiling"/> gives each row the most a durable design could do there
+    /// (SQLite: callers x single-row commits per second; PostgreSQL: pgbench's rows per second for that kind of
+    /// transaction), shown with the row's share of it.
+    /// </summary>
+    private static ResultTable IncrementTable(List<CaseResult> results, Func<CaseResult, double>? ceiling = null)
     {
-        var table = new ResultTable("case", "callers", "increments/s", "spread", "p50 µs", "p99 µs", "avg batch", "commit µs", "vs (a)");
+        var table = new ResultTable("case", "callers", "increments/s", "spread", "p50 µs", "p99 µs", "avg batch", "commit µs", "B/incr", "vs (a)", "ceiling", "of ceiling");
         foreach (var result in results)
         {
             var (naive, starred) = NaiveFor(results, result.Callers);
             var ratio = naive is null ? double.NaN : result.PerSecond / naive.PerSecond;
+            var limit = ceiling?.Invoke(result) ?? double.NaN;
             table.Add(
                 result.Label,
                 result.Callers.ToString(CultureInfo.InvariantCulture),
@@ -316,7 +338,10 @@ internal static class Program
                 ResultTable.Micros(result.P99Micros),
                 result.AverageBatch.ToString("0.0", CultureInfo.InvariantCulture),
                 ResultTable.Micros(result.CommitMicros),
-                ResultTable.Ratio(ratio) + (starred && result.Mode != WriteMode.Naive ? "*" : string.Empty));
+                double.IsNaN(result.BytesPerIncrement) ? "-" : result.BytesPerIncrement.ToString("N0", CultureInfo.InvariantCulture),
+                ResultTable.Ratio(ratio) + (starred && result.Mode != WriteMode.Naive ? "*" : string.Empty),
+                double.IsNaN(limit) ? "-" : ResultTable.Count(limit),
+                double.IsNaN(limit) ? "-" : (result.PerSecond / limit).ToString("0%", CultureInfo.InvariantCulture));
         }
 
         return table;
@@ -354,6 +379,17 @@ internal static class Program
         static string Target(bool met, string text) => (met ? "- PASS " : "- MISS ") + text;
     }
 
+    /// <summary>The SQLite targets measured against the ceiling of this run.</summary>
+    private static IEnumerable<string> CeilingTargets(List<CaseResult> results, double singleCommits)
+    {
+        var group = results.Single(r => r.Mode == WriteMode.GroupCommit && r.Callers == TargetCallers);
+        var keyed = results.Single(r => r.Mode == WriteMode.GroupCommitWithKeys && r.Callers == TargetCallers);
+        var share = group.PerSecond / (TargetCallers * singleCommits);
+        yield return string.Create(CultureInfo.InvariantCulture, $"- {(share >= 0.5 ? "PASS" : "MISS")} (b) at {TargetCallers} callers >= 50% of the ceiling: {share:P0}");
+        yield return string.Create(CultureInfo.InvariantCulture, $"- {(keyed.PerSecond >= group.PerSecond / 2 ? "PASS" : "MISS")} (c) >= 50% of (b) at {TargetCallers} callers: {keyed.PerSecond / group.PerSecond:P0}");
+        yield return string.Create(CultureInfo.InvariantCulture, $"- {(group.P99Micros < 2 * group.P50Micros ? "PASS" : "MISS")} no increment waits behind a checkpoint: (b) p99 < 2x p50 at {TargetCallers} callers: {group.P99Micros / group.P50Micros:0.0}x");
+    }
+
     /// <summary>Where a mode first reaches a throughput target: context for a target missed at 64 callers.</summary>
     private static string Reached(List<CaseResult> results, WriteMode mode, double perSecond, string label)
     {
@@ -389,7 +425,7 @@ internal static class Program
         return list.Count < 2 ? double.NaN : (list.Max() - list.Min()) / Median(list);
     }
 
-    private sealed record CaseResult(WriteMode Mode, string Label, int Callers, double PerSecond, double Spread, double P50Micros, double P99Micros, double AverageBatch, double CommitMicros);
+    private sealed record CaseResult(WriteMode Mode, string Label, int Callers, double PerSecond, double Spread, double P50Micros, double P99Micros, double AverageBatch, double CommitMicros, double BytesPerIncrement);
 
     private sealed record ReadResults(LatencySummary Raw, LatencySummary Library);
 }
