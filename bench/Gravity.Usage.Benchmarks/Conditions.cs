@@ -16,7 +16,7 @@ internal static class Conditions
         return string.Create(CultureInfo.InvariantCulture, $"""
             - mode: {mode}; {options.Rounds} round(s) per case, {options.Measured.TotalSeconds:0.##} s measured after {options.Warmup.TotalSeconds:0.##} s warm-up; the tables show the median of the rounds; rounds of different cases are interleaved
             - machine: {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}, {RuntimeInformation.FrameworkDescription}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, SQLite {SqliteVersion()}
-            - files: fresh SQLite file per round in {Path.GetTempPath()}, WAL, synchronous=FULL, default UsageBillingOptions (MaxBatchSize 4,096, hourly buckets); 1,000 accounts acct_0000..acct_0999, picked by a seeded Random per caller; one increment outstanding per caller; {(options.WithCycles ? "every account has a monthly billing cycle (increments are cut at its boundary)" : "no account has a billing cycle")}, looked up once per account through the built-in mapping
+            - files: fresh SQLite file per round in {Path.GetTempPath()}, WAL, synchronous=FULL, default UsageBillingOptions (MaxBatchSize 4,096, hourly buckets); 1,000 accounts acct_0000..acct_0999, picked by a seeded Random per caller; one increment outstanding per caller; {(options.WithCycles ? "every account has a monthly billing cycle (increments are cut at its boundary), looked up once per account through the built-in mapping" : "no account has a billing cycle (the meter's cycle cache warm)")}
             - disk: 4 KiB append + fsync takes {fsyncMedian:N0} µs median, {fsyncP99:N0} µs p99 (so at most ~{1_000_000 / fsyncMedian:N0} commits/s)
             """);
     }

@@ -153,6 +153,21 @@ public sealed class SchemaTests : LedgerTest
     }
 
     [Test]
+    public async Task GetInstallScript_AppliedAgainOnALedgerWithAZeroGaugeReport_KeepsEveryReport()
+    {
+        // The sqlite3 shell carries on after a failed statement, so a rebuild whose copy fails would drop the reports.
+        await CreateStore().EnsureSchemaAsync();
+        Database.Execute("""
+            INSERT INTO usage_report (identifier, account, meter, bucket_start, quantity, status, next_attempt_at, created_at)
+            VALUES ('gauge', 'acct', 'seats', 0, 0, 'sent', 0, 0), ('sum', 'acct', 'usage', 0, 5, 'pending', 0, 0)
+            """);
+
+        Database.Execute(SqliteUsageStore.GetInstallScript());
+
+        Assert.That(Database.Query("SELECT identifier, quantity FROM usage_report ORDER BY identifier").Select(r => $"{r[0]}={r[1]}"), Is.EqualTo(new[] { "gauge=0", "sum=5" }));
+    }
+
+    [Test]
     public async Task GetInstallScript_WithPrefix_CreatesOnlyPrefixedTables()
     {
         Database.Execute(SqliteUsageStore.GetInstallScript("pfx_"));

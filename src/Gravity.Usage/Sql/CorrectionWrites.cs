@@ -216,9 +216,13 @@ internal static class CorrectionWrites
         throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"The reports of the counter hold {left} less than its reported quantity says; the ledger is inconsistent and nothing was corrected."));
     }
 
-    /// <summary>A report the billing back end cannot have: never attempted (so never leased either), or never to be sent.</summary>
+    /// <summary>
+    /// A report the billing back end cannot have: never attempted (so never leased either), or never to be sent. A
+    /// re-driven report starts again at zero attempts, but an earlier attempt may have reached Stripe (it was parked as
+    /// unknown), so it is never taken as local: it is cancelled at Stripe, or credited.
+    /// </summary>
     private static bool IsLocal(ReportRow report, UsageReportStatus status) =>
-        (status == UsageReportStatus.Pending && report.Attempts == 0) || status == UsageReportStatus.Skipped;
+        (status == UsageReportStatus.Pending && report.Attempts == 0 && report.RedriveCount == 0) || status == UsageReportStatus.Skipped;
 
     /// <summary>Cancels a report and, when something is left, adds a report of the rest under a new identifier, linked to it.</summary>
     private static async Task<UsageReport?> ReplaceAsync(

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS {prefix}usage_report_v6 (
     account          TEXT    NOT NULL,
     meter            TEXT    NOT NULL,
     bucket_start     INTEGER NOT NULL,          -- Unix seconds, UTC
-    quantity         INTEGER NOT NULL CHECK (quantity > 0),
+    quantity         INTEGER NOT NULL CHECK (quantity >= 0), -- as version 7 allows (a gauge may report 0): running the whole install script again must copy every row
     status           TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'skipped', 'unknown', 'cancelled', 'cancelling', 'needs_credit')),
     attempts         INTEGER NOT NULL DEFAULT 0,
     redrive_count    INTEGER NOT NULL DEFAULT 0,  -- suffixes the Idempotency-Key after a re-drive
