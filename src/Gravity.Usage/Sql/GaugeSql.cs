@@ -73,6 +73,10 @@ internal sealed class GaugeSql
             WHERE reported = {no} AND bucket_start < @Before AND (@Account{text} IS NULL OR account = @Account)
             ORDER BY bucket_start LIMIT @Limit
             """;
+        UnreportedOfAccount = $"""
+            SELECT meter AS Meter, kind{big} AS Kind, bucket_start AS BucketStart FROM {gauge}
+            WHERE account = @Account AND reported = {no}
+            """;
         CarriedMeters = $"""
             SELECT p.account AS Account, p.meter AS Meter,
                 (SELECT MAX(r.bucket_start) FROM {report} r WHERE r.account = p.account AND r.meter = p.meter) AS LastReportedAt
@@ -131,6 +135,9 @@ internal sealed class GaugeSql
 
     /// <summary>Gets gauge buckets with readings not yet reported.</summary>
     public string Unreported { get; }
+
+    /// <summary>Gets one account's gauge buckets with readings not yet reported, with their kind.</summary>
+    public string UnreportedOfAccount { get; }
 
     /// <summary>Gets every LastEver meter of every account (or one), with the timestamp of its latest report.</summary>
     public string CarriedMeters { get; }
