@@ -188,9 +188,9 @@ public sealed partial class UsageReporter : IUsageReporter
                 {
                     // A mapping change closes gauges under the old mapping too; otherwise as the resolver has the account.
                     var billingAccount = closeUnder ?? await PlanAsync(plans, usage.Account, cancellationToken).ConfigureAwait(false);
-                    foreach (var period in GaugePeriods(kind, billingAccount?.BillingCycle, usage.BucketStart, usage.BucketStart + _billing.BucketSize, now))
+                    foreach (var period in GaugeClosingPlan.Periods(kind, billingAccount?.BillingCycle, usage.BucketStart, usage.BucketStart + _billing.BucketSize, now))
                     {
-                        closings.Add(GaugeClosing(usage.Account, usage.Meter, kind, period, billingAccount, storeDecides: closeUnder is null && _decidesPlanInStore));
+                        closings.Add(GaugeClosingPlan.Closing(usage.Account, usage.Meter, kind, period, billingAccount, storeDecides: closeUnder is null && _decidesPlanInStore));
                     }
 
                     continue;
@@ -253,7 +253,7 @@ public sealed partial class UsageReporter : IUsageReporter
                 continue;
             }
 
-            closings.Add(GaugeClosing(gauge.Account, gauge.Meter, MeterKind.LastEver, period, billingAccount, _decidesPlanInStore));
+            closings.Add(GaugeClosingPlan.Closing(gauge.Account, gauge.Meter, MeterKind.LastEver, period, billingAccount, _decidesPlanInStore));
         }
 
         foreach (var slice in closings.Chunk(_options.CloseSliceSize))
@@ -271,32 +271,6 @@ public sealed partial class UsageReporter : IUsageReporter
         }
 
         return plan;
-    }
-
-    /// <summary>A gauge is closed per billing period; where the store keeps the plan, it decides billing inside the close.</summary>
-    private static ReportClosing GaugeClosing(string account, string meter, MeterKind kind, BillingPeriod period, UsageAccount? plan, bool storeDecides) =>
-        new(account, meter, period.Start, period.End, storeDecides ? null : BillingPlan.SkipReason(plan, period.End), storeDecides, kind, period)
-        {
-            StripeCustomerId = storeDecides ? null : plan?.StripeCustomerId,
-            SubscriptionItemId = !storeDecides && plan is not null && plan.SubscriptionItems.TryGetValue(meter, out var item) ? item : null,
-        };
-
-    /// <summary>
-    /// The billing periods a changed gauge bucket bears on: the period of its start and of its end (a bucket may straddle
-    /// a boundary), and for a LastEver gauge every later period up to the current one, into which its value carries.
-    /// </summary>
-    private static IEnumerable<BillingPeriod> GaugePeriods(MeterKind kind, BillingCycle? cycle, DateTimeOffset bucketStart, DateTimeOffset bucketEnd, DateTimeOffset now)
-    {
-        var period = BillingPeriods.Of(cycle, bucketStart);
-        yield return period;
-        var last = BillingPeriods.Of(cycle, kind == MeterKind.LastEver ? (now > bucketEnd ? now : bucketEnd.AddTicks(-1)) : bucketEnd.AddTicks(-1));
-
-        // Usage is at most 34 days old, so a handful of periods at most; the cap only guards against a bad cycle.
-        for (var i = 0; i < 64 && period.End <= last.Start; i++)
-        {
-            period = BillingPeriods.Of(cycle, period.End);
-            yield return period;
-        }
     }
 
     private async Task DeliverAsync(string? account, RunTally tally, CancellationToken cancellationToken)

@@ -50,7 +50,17 @@ internal static class AccountMapping
             var closings = open.Select(c => BillingPlan.ClosingUnder(previous, c.Meter, UnixTime.FromSeconds(c.BucketStart), bucketSize)).ToList();
             var gauges = await connection.QueryAsync<(string Meter, long Kind, long BucketStart)>(new CommandDefinition(
                 sql.Gauges.UnreportedOfAccount, new { account.Account }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            closings.AddRange(GaugeClosingsUnder(previous, gauges, now));
+            // Gauges too, per billing period as the reporter closes them, under the old mapping.
+            closings.AddRange(gauges
+                .SelectMany(g =>
+                {
+                    var bucketStart = UnixTime.FromSeconds(g.BucketStart);
+                    var kind = (MeterKind)g.Kind;
+                    return GaugeClosingPlan.Periods(kind, previous.BillingCycle, bucketStart, PeriodBuckets.EndOf(bucketStart, bucketSize, previous.BillingCycle), now)
+                        .Select(period => (g.Meter, kind, period));
+                })
+                .Distinct()
+                .Select(p => GaugeClosingPlan.Closing(account.Account, p.Meter, p.kind, p.period, previous, storeDecides: false)));
             await ReportClosings.CloseAsync(connection, transaction, sql, closings, now, cancellationToken).ConfigureAwait(false);
             await ReopenGaugesAsync(connection, transaction, sql, account.Account, now, cancellationToken).ConfigureAwait(false);
         }
@@ -86,34 +96,6 @@ internal static class AccountMapping
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// The periods whose gauge values the unreported readings bear on, closed under the old mapping like sums: the
-    /// period of each reading's bucket, and for a LastEver gauge every later one up to now, into which its value carries.
-    /// </summary>
-    private static IEnumerable<ReportClosing> GaugeClosingsUnder(UsageAccount mapping, IEnumerable<(string Meter, long Kind, long BucketStart)> gauges, DateTimeOffset now)
-    {
-        var periods = new HashSet<(string Meter, MeterKind Kind, BillingPeriod Period)>();
-        foreach (var (meter, kindValue, bucketStart) in gauges)
-        {
-            var kind = (MeterKind)kindValue;
-            var period = BillingPeriods.Of(mapping.BillingCycle, UnixTime.FromSeconds(bucketStart));
-            periods.Add((meter, kind, period));
-
-            // Readings are at most 34 days old: a few periods at most; the cap only guards against a bad cycle.
-            for (var i = 0; kind == MeterKind.LastEver && period.End <= now && i < 64; i++)
-            {
-                period = BillingPeriods.Of(mapping.BillingCycle, period.End);
-                periods.Add((meter, kind, period));
-            }
-        }
-
-        return periods.Select(p => new ReportClosing(mapping.Account, p.Meter, p.Period.Start, p.Period.End, BillingPlan.SkipReason(mapping, p.Period.End), false, p.Kind, p.Period)
-        {
-            StripeCustomerId = mapping.StripeCustomerId,
-            SubscriptionItemId = mapping.SubscriptionItems.TryGetValue(p.Meter, out var item) ? item : null,
-        });
     }
 
     /// <summary>

@@ -1,0 +1,31 @@
+namespace Gravity.Usage;
+
+/// <summary>How a changed gauge bucket is closed: per billing period, by the reporter and by a change of mapping alike.</summary>
+internal static class GaugeClosingPlan
+{
+    /// <summary>A gauge is closed per billing period; where the store keeps the plan, it decides billing inside the close.</summary>
+    public static ReportClosing Closing(string account, string meter, MeterKind kind, BillingPeriod period, UsageAccount? plan, bool storeDecides) =>
+        new(account, meter, period.Start, period.End, storeDecides ? null : BillingPlan.SkipReason(plan, period.End), storeDecides, kind, period)
+        {
+            StripeCustomerId = storeDecides ? null : plan?.StripeCustomerId,
+            SubscriptionItemId = !storeDecides && plan is not null && plan.SubscriptionItems.TryGetValue(meter, out var item) ? item : null,
+        };
+
+    /// <summary>
+    /// The billing periods a changed gauge bucket bears on: the period of its start and of its end (a bucket may straddle
+    /// a boundary), and for a LastEver gauge every later period up to the current one, into which its value carries.
+    /// </summary>
+    public static IEnumerable<BillingPeriod> Periods(MeterKind kind, BillingCycle? cycle, DateTimeOffset bucketStart, DateTimeOffset bucketEnd, DateTimeOffset now)
+    {
+        var period = BillingPeriods.Of(cycle, bucketStart);
+        yield return period;
+        var last = BillingPeriods.Of(cycle, kind == MeterKind.LastEver ? (now > bucketEnd ? now : bucketEnd.AddTicks(-1)) : bucketEnd.AddTicks(-1));
+
+        // Usage is at most 34 days old, so a handful of periods at most; the cap only guards against a bad cycle.
+        for (var i = 0; i < 64 && period.End <= last.Start; i++)
+        {
+            period = BillingPeriods.Of(cycle, period.End);
+            yield return period;
+        }
+    }
+}
