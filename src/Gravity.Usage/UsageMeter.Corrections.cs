@@ -75,8 +75,7 @@ public sealed partial class UsageMeter
         UsageRules.ValidateIdentifier(reason, nameof(reason), "A correction's reason", MaxReasonLength);
         ArgumentNullException.ThrowIfNull(idempotencyKey);
         UsageRules.ValidateIdempotencyKey(idempotencyKey);
-        var now = _timeProvider.GetUtcNow();
-        var bucketStart = BucketOf(timestamp, now);
+        var (now, bucketStart) = StampAt(timestamp);
         if (await CycleOfAsync(account, now, cancellationToken).ConfigureAwait(false) is { } cycle)
         {
             // The bucket the usage was counted in: cut at the account's period boundary, as IncrementAsync cuts it.
@@ -130,25 +129,5 @@ public sealed partial class UsageMeter
         var store = _store as IUsageCorrectionStore
             ?? throw new NotSupportedException($"The usage store {_store.GetType().Name} does not keep corrections; use the SQLite or PostgreSQL store.");
         return store.ListCorrectionsAsync(query, cancellationToken);
-    }
-
-    /// <summary>The bucket of a correction's timestamp, within the limits an increment's timestamp has.</summary>
-    private DateTimeOffset BucketOf(DateTimeOffset timestamp, DateTimeOffset now)
-    {
-        var at = timestamp.ToUniversalTime();
-        if (at > now + UsageBillingOptions.MaxFutureSkew)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timestamp), at, "A timestamp may lie at most 5 minutes ahead of the clock.");
-        }
-
-        if (at < now - _options.MaxBackdate)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(timestamp),
-                at,
-                string.Create(CultureInfo.InvariantCulture, $"A timestamp may lie at most {_options.MaxBackdate.TotalDays:0.##} days in the past (MaxBackdate)."));
-        }
-
-        return new DateTimeOffset(at.UtcTicks - (at.UtcTicks % _bucketTicks), TimeSpan.Zero);
     }
 }
