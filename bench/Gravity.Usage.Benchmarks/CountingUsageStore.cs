@@ -6,8 +6,11 @@ namespace Gravity.Usage.Benchmarks;
 /// Delegates everything to the real store and counts the batches (commits) that complete inside the measurement
 /// window, with their size and duration: that shows how many increments share one fsync.
 /// </summary>
-internal sealed class CountingUsageStore(IUsageStore inner) : IUsageStore
+internal sealed class CountingUsageStore(IUsageStore inner) : IUsageStore, Internal.IConcurrentBatchStore
 {
+    /// <summary>Gets as many batches in flight as the real store takes, so that counting changes nothing.</summary>
+    public int MaxConcurrentBatches => inner is Internal.IConcurrentBatchStore concurrent ? concurrent.MaxConcurrentBatches : 1;
+
     private long _batches;
     private long _increments;
     private long _writeTicks;

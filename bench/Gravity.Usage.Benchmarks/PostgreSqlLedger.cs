@@ -36,8 +36,17 @@ internal sealed class PostgreSqlLedger : IAsyncDisposable
     /// <summary>Opens a ledger another process created, and leaves its schema in place on disposal.</summary>
     public static PostgreSqlLedger Open(string connectionString, string schema) => new(connectionString, schema, owned: false);
 
+    /// <summary>
+    /// GRAVITY_BENCH_PG_BATCHES sets <see cref="PostgreSqlUsageStoreOptions.MaxConcurrentBatches"/> (to compare 1, 2, 4,
+    /// 8); an environment variable, so that the two-process workers inherit it. Unset: the library's default.
+    /// </summary>
+    public static int MaxConcurrentBatches { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("GRAVITY_BENCH_PG_BATCHES"), NumberStyles.None, CultureInfo.InvariantCulture, out var batches)
+            ? batches
+            : PostgreSqlUsageStoreOptions.DefaultMaxConcurrentBatches;
+
     public PostgreSqlUsageStore CreateStore() =>
-        new(new PostgreSqlUsageStoreOptions { ConnectionString = ConnectionString, SchemaName = Schema });
+        new(new PostgreSqlUsageStoreOptions { ConnectionString = ConnectionString, SchemaName = Schema, MaxConcurrentBatches = MaxConcurrentBatches });
 
     public async Task<long> ScalarAsync(string sql)
     {

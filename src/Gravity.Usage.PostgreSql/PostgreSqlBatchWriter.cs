@@ -8,7 +8,9 @@ namespace Gravity.Usage.PostgreSql;
 /// <summary>
 /// Applies one batch of increments inside the caller's transaction with a fixed number of round trips: one statement
 /// for all idempotency keys and one for all counters, each over arrays, whatever the batch size. Only counters whose
-/// folded sum would overflow fall back to one statement per increment.
+/// folded sum would overflow fall back to one statement per increment. The counters' statement carries the commit
+/// mark (<see cref="PostgreSqlCommitOutcome"/>) in the same round trip, so a batch without keys costs two round trips
+/// in all: its statements, then COMMIT.
 /// </summary>
 internal sealed class PostgreSqlBatchWriter
 {
@@ -22,6 +24,12 @@ internal sealed class PostgreSqlBatchWriter
         _transaction = transaction;
         _queries = queries;
     }
+
+    /// <summary>
+    /// Gets the mark of the transaction, read with the counters' statement; <see langword="null"/> when the batch had
+    /// no counter to add, and the caller reads it on its own before COMMIT.
+    /// </summary>
+    public PostgreSqlCommitOutcome.CommitMark? Mark { get; private set; }
 
     /// <summary>
     /// Writes the batch and returns one status per increment; the caller commits. The parts of a multi-meter call
@@ -92,7 +100,7 @@ internal sealed class PostgreSqlBatchWriter
 
         // Counters in one order for every writer, so that concurrent batches lock rows in the same order.
         var folded = counters.Where(c => !c.Value.SumOverflowed).OrderBy(c => c.Key, CounterKey.Comparer).ToList();
-        var applied = await UpsertAsync(folded.Select(c => (c.Key, c.Value.Sum)).ToList(), cancellationToken).ConfigureAwait(false);
+        var applied = await UpsertAsync(folded.Select(c => (c.Key, c.Value.Sum)).ToList(), cancellationToken, withMark: true).ConfigureAwait(false);
         var anyRefused = false;
         foreach (var (counter, delta) in counters.OrderBy(c => c.Key, CounterKey.Comparer))
         {
@@ -328,26 +336,53 @@ internal sealed class PostgreSqlBatchWriter
         return inserted;
     }
 
-    /// <summary>Adds to counters; returns those the overflow guard let through.</summary>
-    private async Task<HashSet<CounterKey>> UpsertAsync(IReadOnlyList<(CounterKey Counter, long Quantity)> additions, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds to counters; returns those the overflow guard let through. With <paramref name="withMark"/>, the commit
+    /// mark is read in the same round trip (<see cref="Mark"/>).
+    /// </summary>
+    private async Task<HashSet<CounterKey>> UpsertAsync(IReadOnlyList<(CounterKey Counter, long Quantity)> additions, CancellationToken cancellationToken, bool withMark = false)
     {
-        var applied = new HashSet<CounterKey>();
+        var applied = new HashSet<CounterKey>(additions.Count);
         if (additions.Count == 0)
         {
             return applied;
         }
 
-        var command = new NpgsqlCommand(_queries.Upsert, _connection, _transaction);
-        await using var commandScope = command.ConfigureAwait(false);
-        command.Parameters.Add(TextArray("accounts", additions.Select(a => a.Counter.Account)));
-        command.Parameters.Add(BigintArray("bucket_starts", additions.Select(a => a.Counter.BucketStart)));
-        command.Parameters.Add(TextArray("meters", additions.Select(a => a.Counter.Meter)));
-        command.Parameters.Add(BigintArray("quantities", additions.Select(a => a.Quantity)));
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var accounts = new string[additions.Count];
+        var bucketStarts = new long[additions.Count];
+        var meters = new string[additions.Count];
+        var quantities = new long[additions.Count];
+        for (var i = 0; i < additions.Count; i++)
+        {
+            (accounts[i], meters[i], bucketStarts[i]) = additions[i].Counter;
+            quantities[i] = additions[i].Quantity;
+        }
+
+        var batch = new NpgsqlBatch(_connection, _transaction);
+        await using var batchScope = batch.ConfigureAwait(false);
+        var upsert = new NpgsqlBatchCommand(_queries.Upsert);
+        upsert.Parameters.Add(new NpgsqlParameter<string[]>("accounts", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = accounts });
+        upsert.Parameters.Add(new NpgsqlParameter<long[]>("bucket_starts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = bucketStarts });
+        upsert.Parameters.Add(new NpgsqlParameter<string[]>("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = meters });
+        upsert.Parameters.Add(new NpgsqlParameter<long[]>("quantities", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = quantities });
+        batch.BatchCommands.Add(upsert);
+        var mark = withMark && Mark is null;
+        if (mark)
+        {
+            batch.BatchCommands.Add(PostgreSqlCommitOutcome.MarkCommand());
+        }
+
+        var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             applied.Add(new CounterKey(reader.GetString(0), reader.GetString(2), reader.GetInt64(1)));
+        }
+
+        if (mark)
+        {
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            Mark = await PostgreSqlCommitOutcome.ReadMarkAsync(reader, cancellationToken).ConfigureAwait(false);
         }
 
         return applied;

@@ -47,6 +47,19 @@ internal static class PostgreSqlCommitOutcome
     }
 
     /// <summary>
+    /// A statement that reads the mark, to send in one round trip with the transaction's last statement before COMMIT
+    /// (<see cref="ReadMarkAsync"/> reads its result).
+    /// </summary>
+    public static NpgsqlBatchCommand MarkCommand() => new(MarkSql);
+
+    /// <summary>Reads the mark from the result of <see cref="MarkCommand"/>, the reader positioned on its result set.</summary>
+    public static async Task<CommitMark> ReadMarkAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new CommitMark(reader.GetString(0), reader.GetDateTime(1));
+    }
+
+    /// <summary>
     /// Whether a COMMIT that threw <paramref name="exception"/> may nevertheless have committed: anything but an answer
     /// from the server that refused it (a <see cref="PostgresException"/> other than a connection or shutdown error).
     /// </summary>

@@ -4,7 +4,11 @@ using Npgsql;
 
 namespace Gravity.Usage.PostgreSql;
 
-/// <summary>The increment path: one transaction per batch, whose outcome is found out when its COMMIT is lost.</summary>
+/// <summary>
+/// The increment path: one transaction per batch, whose outcome is found out when its COMMIT is lost. Several batches
+/// run at once on separate pooled connections (<see cref="PostgreSqlUsageStoreOptions.MaxConcurrentBatches"/>); they
+/// lock keys and counters in one fixed order, so they wait on one another at most and never deadlock.
+/// </summary>
 public sealed partial class PostgreSqlUsageStore
 {
     /// <inheritdoc />
@@ -37,8 +41,9 @@ public sealed partial class PostgreSqlUsageStore
                     PostgreSqlCommitOutcome.CommitMark mark;
                     try
                     {
-                        statuses = await new PostgreSqlBatchWriter(connection, transaction, _queries).WriteAsync(increments, cancellationToken).ConfigureAwait(false);
-                        mark = await PostgreSqlCommitOutcome.MarkAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+                        var writer = new PostgreSqlBatchWriter(connection, transaction, _queries);
+                        statuses = await writer.WriteAsync(increments, cancellationToken).ConfigureAwait(false);
+                        mark = writer.Mark ?? await PostgreSqlCommitOutcome.MarkAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
                     }
                     catch (PostgresException ex) when (ex.SqlState == DeadlockDetected && attempt < MaxDeadlockRetries)
                     {
@@ -80,6 +85,9 @@ public sealed partial class PostgreSqlUsageStore
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         return found == keyed.Count;
     }
+
+    /// <inheritdoc />
+    int IConcurrentBatchStore.MaxConcurrentBatches => _maxConcurrentBatches;
 
     /// <inheritdoc />
     bool IBatchFailureClassifier.IsCausedByContent(Exception exception) =>

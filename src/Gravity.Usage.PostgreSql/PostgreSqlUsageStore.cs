@@ -16,7 +16,7 @@ namespace Gravity.Usage.PostgreSql;
 /// fixed number of statements whatever its size (arrays, not one statement per increment). The schema is installed
 /// lazily on first use unless <see cref="PostgreSqlUsageStoreOptions.PrepareSchemaIfNecessary"/> is off.
 /// </remarks>
-public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable, IBatchFailureClassifier
+public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable, IBatchFailureClassifier, IConcurrentBatchStore
 {
     /// <summary>PostgreSQL's code for a transaction it rolled back to break a deadlock; the whole transaction may be retried.</summary>
     private const string DeadlockDetected = "40P01";
@@ -31,6 +31,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _bucketSize;
     private readonly TimeSpan _commitOutcomeTimeout;
+    private readonly int _maxConcurrentBatches;
     private readonly SchemaGate _schema = new();
     private volatile bool _disposed;
 
@@ -57,6 +58,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
         _dataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
         _prepareSchema = options.PrepareSchemaIfNecessary;
         _commitOutcomeTimeout = options.CommitOutcomeTimeout;
+        _maxConcurrentBatches = options.MaxConcurrentBatches;
         _queries = new PostgreSqlQueries(options.SchemaName);
         _reportQueries = new PostgreSqlReportQueries(options.SchemaName);
         _timeProvider = timeProvider ?? TimeProvider.System;

@@ -7,6 +7,21 @@ namespace Gravity.Usage.PostgreSql;
 /// <summary>Checks <see cref="PostgreSqlUsageStoreOptions"/> and lists every failure at once.</summary>
 internal sealed class PostgreSqlUsageStoreOptionsValidator : IValidateOptions<PostgreSqlUsageStoreOptions>
 {
+    /// <summary>The most batches in flight: beyond a few, PostgreSQL's shared log flush gains nothing and connections are held for nothing.</summary>
+    internal const int MaxConcurrentBatchesLimit = 64;
+
+    private static int? TryMaxPoolSize(string connectionString)
+    {
+        try
+        {
+            return new NpgsqlConnectionStringBuilder(connectionString).MaxPoolSize;
+        }
+        catch (ArgumentException)
+        {
+            return null; // Reported as an invalid connection string.
+        }
+    }
+
     public ValidateOptionsResult Validate(string? name, PostgreSqlUsageStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -40,6 +55,15 @@ internal sealed class PostgreSqlUsageStoreOptionsValidator : IValidateOptions<Po
         if (options.CommitOutcomeTimeout < TimeSpan.Zero || options.CommitOutcomeTimeout > TimeSpan.FromMinutes(10))
         {
             failures.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{nameof(PostgreSqlUsageStoreOptions.CommitOutcomeTimeout)} must be between zero and 10 minutes; it is {options.CommitOutcomeTimeout}."));
+        }
+
+        if (options.MaxConcurrentBatches is < 1 or > MaxConcurrentBatchesLimit)
+        {
+            failures.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{nameof(PostgreSqlUsageStoreOptions.MaxConcurrentBatches)} must be between 1 and {MaxConcurrentBatchesLimit}; it is {options.MaxConcurrentBatches}."));
+        }
+        else if (hasConnectionString && options.DataSource is null && TryMaxPoolSize(options.ConnectionString!) is { } pool && options.MaxConcurrentBatches > pool)
+        {
+            failures.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{nameof(PostgreSqlUsageStoreOptions.MaxConcurrentBatches)} must be at most the connection string's Maximum Pool Size ({pool}); it is {options.MaxConcurrentBatches}."));
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -11,12 +11,17 @@ namespace Gravity.Usage.Internal;
 /// </summary>
 /// <remarks>
 /// One loop drains whatever is waiting, up to the batch cap, so under no load a single increment commits at once
-/// and under load thousands share one commit. The queue is bounded: when it is full, callers wait.
+/// and under load thousands share one commit. The queue is bounded: when it is full, callers wait. A store that
+/// commits several batches at once (<see cref="IConcurrentBatchStore"/>, PostgreSQL on separate connections) gets up
+/// to that many batches in flight; any other store gets one batch at a time.
 /// </remarks>
 internal sealed partial class GroupCommitWriter : IAsyncDisposable
 {
     /// <summary>Expired idempotency keys are deleted in slices so that a prune never stalls increments for long.</summary>
     internal const int PruneSliceSize = 5_000;
+
+    /// <summary>How many times the loop lets the callers a commit released queue their next increments before it drains.</summary>
+    private const int MaxYieldsForReleasedCallers = 4;
 
     private static readonly TimeSpan s_pruneInterval = TimeSpan.FromMinutes(10);
 
@@ -28,8 +33,11 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     private readonly TimeSpan _keyRetention;
     private readonly Channel<PendingIncrement> _queue;
     private readonly Task _loop;
+    private readonly int _concurrency;
+    private readonly SemaphoreSlim _slots;
+    private readonly long[] _commitStartedAt;
+    private readonly Stack<int> _freeSlots;
     private DateTimeOffset _nextPruneAt;
-    private long _commitStartedAt;
 
     public GroupCommitWriter(IUsageStore store, UsageBillingOptions options, TimeProvider timeProvider, ILogger logger, UsageInstruments instruments)
     {
@@ -40,6 +48,10 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         _maxBatchSize = options.MaxBatchSize;
         _keyRetention = options.IdempotencyKeyRetention;
         _nextPruneAt = timeProvider.GetUtcNow();
+        _concurrency = store is IConcurrentBatchStore concurrent ? Math.Max(1, concurrent.MaxConcurrentBatches) : 1;
+        _slots = new SemaphoreSlim(_concurrency, _concurrency);
+        _commitStartedAt = new long[_concurrency];
+        _freeSlots = new Stack<int>(Enumerable.Range(0, _concurrency).Reverse());
         _queue = Channel.CreateBounded<PendingIncrement>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
@@ -83,41 +95,126 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         return await pending.Task.ConfigureAwait(false);
     }
 
-    /// <summary>Stops accepting increments, commits everything already queued, then returns.</summary>
-    /// <summary>What a health check needs to know: increments waiting, how long the commit in progress has run, whether the loop ended.</summary>
+    /// <summary>What a health check needs to know: increments waiting, how long the oldest commit in progress has run, whether the loop ended.</summary>
     public (int Queued, TimeSpan? CommitRunningFor, bool Stopped) Health()
     {
-        var started = Volatile.Read(ref _commitStartedAt);
-        return (_queue.Reader.Count, started == 0 ? null : _timeProvider.GetElapsedTime(started), _loop.IsCompleted);
+        long oldest = 0;
+        for (var i = 0; i < _commitStartedAt.Length; i++)
+        {
+            var started = Volatile.Read(ref _commitStartedAt[i]);
+            if (started != 0 && (oldest == 0 || started < oldest))
+            {
+                oldest = started;
+            }
+        }
+
+        return (_queue.Reader.Count, oldest == 0 ? null : _timeProvider.GetElapsedTime(oldest), _loop.IsCompleted);
     }
 
+    /// <summary>Stops accepting increments, commits everything already queued, then returns.</summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
     }
 
-    private async Task RunAsync()
+    private Task RunAsync() => _concurrency == 1 ? RunOneAtATimeAsync() : RunConcurrentlyAsync();
+
+    private async Task RunOneAtATimeAsync()
     {
         var reader = _queue.Reader;
         var batch = new List<PendingIncrement>(Math.Min(_maxBatchSize, 1024));
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            // Counted in increments, so a batch of multi-meter calls passes the cap by less than one call's parts.
-            var increments = 0;
-            while (increments < _maxBatchSize && reader.TryRead(out var pending))
-            {
-                batch.Add(pending);
-                increments += pending.Size;
-            }
-
-            _instruments.QueueDepth.Add(-increments);
-            Volatile.Write(ref _commitStartedAt, _timeProvider.GetTimestamp());
+            Drain(batch);
+            Volatile.Write(ref _commitStartedAt[0], _timeProvider.GetTimestamp());
             await CommitAsync(batch).ConfigureAwait(false);
-            Volatile.Write(ref _commitStartedAt, 0);
+            Volatile.Write(ref _commitStartedAt[0], 0);
+            var released = batch.Count;
             batch.Clear();
             await PruneIfDueAsync().ConfigureAwait(false);
+            await LetReleasedCallersQueueAsync(released).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A caller whose increment just committed usually queues its next one at once, but its continuation runs on the
+    /// thread pool: draining before it has would leave it for the commit after, and split the callers over two
+    /// alternating commits of half the size. Yielding lets those continuations run first. It stops as soon as a yield
+    /// brings nobody new, so a lone caller under no load pays one yield, and nothing waits on a timer.
+    /// </summary>
+    private async Task LetReleasedCallersQueueAsync(int released)
+    {
+        var reader = _queue.Reader;
+        for (var i = 0; i < MaxYieldsForReleasedCallers && reader.Count < released; i++)
+        {
+            var before = reader.Count;
+            await Task.Yield();
+            if (reader.Count == before)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Several batches in flight, each committed on its own (the store's connections): a batch forms whenever a slot is free.</summary>
+    private async Task RunConcurrentlyAsync()
+    {
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            await _slots.WaitAsync().ConfigureAwait(false);
+            int slot;
+            lock (_freeSlots)
+            {
+                slot = _freeSlots.Pop();
+            }
+
+            var batch = new List<PendingIncrement>();
+            Drain(batch);
+            _ = CommitInSlotAsync(batch, slot);
+            await PruneIfDueAsync().ConfigureAwait(false);
+        }
+
+        // Disposing waits for the batches still in flight: every queued increment is committed before it returns.
+        for (var i = 0; i < _concurrency; i++)
+        {
+            await _slots.WaitAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task CommitInSlotAsync(List<PendingIncrement> batch, int slot)
+    {
+        Volatile.Write(ref _commitStartedAt[slot], _timeProvider.GetTimestamp());
+        try
+        {
+            // CommitAsync hands every failure to the batch's callers; it does not throw.
+            await CommitAsync(batch).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _commitStartedAt[slot], 0);
+            lock (_freeSlots)
+            {
+                _freeSlots.Push(slot);
+            }
+
+            _slots.Release();
+        }
+    }
+
+    /// <summary>Takes what is waiting, up to the batch cap, into <paramref name="batch"/>.</summary>
+    private void Drain(List<PendingIncrement> batch)
+    {
+        // Counted in increments, so a batch of multi-meter calls passes the cap by less than one call's parts.
+        var increments = 0;
+        while (increments < _maxBatchSize && _queue.Reader.TryRead(out var pending))
+        {
+            batch.Add(pending);
+            increments += pending.Size;
+        }
+
+        _instruments.QueueDepth.Add(-increments);
     }
 
     private async Task CommitAsync(List<PendingIncrement> batch)

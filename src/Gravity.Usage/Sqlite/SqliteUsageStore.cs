@@ -14,7 +14,8 @@ namespace Gravity.Usage.Sqlite;
 /// </summary>
 /// <remarks>
 /// Writes go through one dedicated connection, one batch at a time (SQLite has a single writer anyway); reads use
-/// pooled connections and run beside writes. The schema is installed lazily on first use unless
+/// pooled connections and run beside writes. Checkpoints run in the background on a connection of their own
+/// and thread of their own, so a batch does not wait behind one, and the write-ahead log stays bounded. The schema is installed lazily on first use unless
 /// <see cref="SqliteUsageStoreOptions.PrepareSchemaIfNecessary"/> is off.
 /// </remarks>
 public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, IUsageAccountStore, IAsyncDisposable, IDisposable, IBatchFailureClassifier
@@ -31,6 +32,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     private readonly LedgerFileGuard? _fileGuard;
     private readonly ILogger _logger;
     private SqliteBatchWriter? _writer;
+    private SqliteCheckpointer? _checkpointer;
     private string? _fileLost;
     private volatile bool _disposed;
 
@@ -199,6 +201,8 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         {
             _disposed = true;
             ResetWriter();
+            _checkpointer?.Dispose();
+            _checkpointer = null;
         }
         finally
         {
@@ -252,12 +256,20 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
             var writer = _writer ??= SqliteBatchWriter.Open(_connectionString, _queries);
             try
             {
-                if (opened && _fileGuard?.CheckOpened() is { } replaced)
+                if (opened)
                 {
-                    throw FileLost(replaced);
+                    if (_fileGuard?.CheckOpened() is { } replaced)
+                    {
+                        throw FileLost(replaced);
+                    }
+
+                    _checkpointer ??= new SqliteCheckpointer(_connectionString);
+                    _checkpointer.Attach(writer.Connection);
                 }
 
+                _checkpointer!.BeforeWrite(writer.Connection);
                 var result = await write(writer).ConfigureAwait(false);
+                _checkpointer.Committed();
 
                 // Committed, but to the file at the path? Checked before anyone is told, so nothing is acknowledged that a restart would lose.
                 if (_fileGuard?.CheckCommitted() is { } vanished)
@@ -279,6 +291,9 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
             _writeLock.Release();
         }
     }
+
+    /// <summary>Gets the background checkpointer, once the first write opened the write connection; for tests.</summary>
+    internal SqliteCheckpointer? Checkpointer => _checkpointer;
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object parameters, CancellationToken cancellationToken)
     {
