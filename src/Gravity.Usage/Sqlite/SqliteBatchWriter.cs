@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using Gravity.Usage.Internal;
 using Gravity.Usage.Sql;
 using Microsoft.Data.Sqlite;
@@ -17,6 +19,11 @@ internal sealed class SqliteBatchWriter : IDisposable
     private readonly SqliteCommand _readFingerprint;
     private readonly SqliteCommand _subtract;
     private readonly SqliteCommand _upsertReading;
+    private readonly SqliteCommand _upsertMany;
+    private readonly SqliteCommand _savepoint;
+    private readonly SqliteCommand _rollbackToSavepoint;
+    private readonly SqliteCommand _releaseSavepoint;
+    private readonly ArrayBufferWriter<byte> _rows = new(4096);
 
     private SqliteBatchWriter(SqliteConnection connection, SqliteQueries queries)
     {
@@ -27,6 +34,10 @@ internal sealed class SqliteBatchWriter : IDisposable
         _readFingerprint = Prepare(queries.ReadFingerprint, "$account", "$meter", "$key");
         _subtract = Prepare(queries.Subtract, "$account", "$bucket_start", "$meter", "$quantity");
         _upsertReading = Prepare(queries.Gauges.UpsertReading, "$account", "$bucket_start", "$meter", "$kind", "$value", "$observed_at");
+        _upsertMany = Prepare(queries.UpsertMany, "$rows");
+        _savepoint = Prepare("SAVEPOINT counters");
+        _rollbackToSavepoint = Prepare("ROLLBACK TO counters");
+        _releaseSavepoint = Prepare("RELEASE counters");
     }
 
     public SqliteConnection Connection { get; }
@@ -67,8 +78,12 @@ internal sealed class SqliteBatchWriter : IDisposable
         _readFingerprint.Transaction = transaction;
         _subtract.Transaction = transaction;
         _upsertReading.Transaction = transaction;
+        _upsertMany.Transaction = transaction;
+        _savepoint.Transaction = transaction;
+        _rollbackToSavepoint.Transaction = transaction;
+        _releaseSavepoint.Transaction = transaction;
 
-        var counters = new Dictionary<CounterKey, CounterDelta>();
+        var counters = new Dictionary<CounterKey, CounterDelta>(increments.Count);
         var keys = new BatchKeys();
         List<(int Start, int Size)>? multiPartCalls = null;
         for (int i = 0, size; i < increments.Count; i += size)
@@ -101,6 +116,11 @@ internal sealed class SqliteBatchWriter : IDisposable
 
                 delta.Add(k, increments[k].Quantity);
             }
+        }
+
+        if (UpsertAllAtOnce(counters))
+        {
+            counters.Clear();
         }
 
         foreach (var (counter, delta) in counters)
@@ -287,6 +307,10 @@ internal sealed class SqliteBatchWriter : IDisposable
         _readFingerprint.Dispose();
         _subtract.Dispose();
         _upsertReading.Dispose();
+        _upsertMany.Dispose();
+        _savepoint.Dispose();
+        _rollbackToSavepoint.Dispose();
+        _releaseSavepoint.Dispose();
         Connection.Dispose();
     }
 
@@ -339,6 +363,53 @@ internal sealed class SqliteBatchWriter : IDisposable
         _deleteKey.Parameters[1].Value = increment.Meter;
         _deleteKey.Parameters[2].Value = key;
         _deleteKey.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Adds every counter's folded sum in one statement; true when all of them were applied. When the guard refused
+    /// any (or a folded sum does not fit), the statement is undone and false returned: the caller then adds them one
+    /// at a time, so that only the increments that overflow are refused. Near the limit only, so rarely.
+    /// </summary>
+    private bool UpsertAllAtOnce(Dictionary<CounterKey, CounterDelta> counters)
+    {
+        if (counters.Count < 2)
+        {
+            return false; // The one-row statement is as cheap, and needs no savepoint.
+        }
+
+        _rows.ResetWrittenCount();
+        using (var json = new Utf8JsonWriter(_rows))
+        {
+            json.WriteStartArray();
+            foreach (var (counter, delta) in counters)
+            {
+                if (delta.SumOverflowed)
+                {
+                    return false;
+                }
+
+                json.WriteStartArray();
+                json.WriteStringValue(counter.Account);
+                json.WriteNumberValue(counter.BucketStart);
+                json.WriteStringValue(counter.Meter);
+                json.WriteNumberValue(delta.Sum);
+                json.WriteEndArray();
+            }
+
+            json.WriteEndArray();
+        }
+
+        _savepoint.ExecuteNonQuery();
+        _upsertMany.Parameters[0].Value = System.Text.Encoding.UTF8.GetString(_rows.WrittenSpan);
+        if (_upsertMany.ExecuteNonQuery() == counters.Count)
+        {
+            _releaseSavepoint.ExecuteNonQuery();
+            return true;
+        }
+
+        _rollbackToSavepoint.ExecuteNonQuery();
+        _releaseSavepoint.ExecuteNonQuery();
+        return false;
     }
 
     /// <summary>Adds to a counter; false when the guard refused it because the counter would overflow.</summary>

@@ -19,6 +19,16 @@ internal sealed class SqliteQueries : CounterSql
             ON CONFLICT (account, bucket_start, meter) DO UPDATE SET quantity = {counter}.quantity + excluded.quantity
             WHERE {counter}.quantity <= {UsageBillingOptions.MaxCounterQuantity} - excluded.quantity
             """;
+        // The same upsert for a whole batch's counters in one statement: one text parameter, a JSON array of
+        // [account, bucket_start, meter, quantity] rows that SQLite unpacks itself, instead of four bound parameters and
+        // one execution per counter. The guard is the same; the changes it reports tell whether it refused any row.
+        UpsertMany = $"""
+            INSERT INTO {counter} (account, bucket_start, meter, quantity)
+            SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
+            FROM json_each($rows) WHERE true
+            ON CONFLICT (account, bucket_start, meter) DO UPDATE SET quantity = {counter}.quantity + excluded.quantity
+            WHERE {counter}.quantity <= {UsageBillingOptions.MaxCounterQuantity} - excluded.quantity
+            """;
         InsertKey = $"""
             INSERT INTO {keys} (account, meter, idempotency_key, recorded_at, fingerprint) VALUES ($account, $meter, $key, $recorded_at, $fingerprint)
             ON CONFLICT (account, meter, idempotency_key) DO NOTHING
@@ -57,6 +67,8 @@ internal sealed class SqliteQueries : CounterSql
     }
 
     public string Upsert { get; }
+
+    public string UpsertMany { get; }
 
     public GaugeSql Gauges { get; }
 
