@@ -73,11 +73,13 @@ public sealed class ConcurrentBatchTests
         var finishedEarly = disposing.IsCompleted;
         store.Open();
         await disposing;
+        var committedWhenDisposed = store.Batches.Count;
 
-        Assert.Multiple(() =>
+        Assert.Multiple(async () =>
         {
             Assert.That(finishedEarly, Is.False, "disposal waits for the batches in flight");
-            Assert.That(tasks.All(t => t.IsCompletedSuccessfully), Is.True);
+            Assert.That(committedWhenDisposed, Is.EqualTo(4), "every batch in flight committed before disposal returned");
+            Assert.That(await Task.WhenAll(tasks), Is.All.EqualTo(IncrementOutcome.Recorded));
         });
     }
 
