@@ -14,10 +14,13 @@ namespace Gravity.Usage.AspNetCore.Tests;
 public sealed class ProblemDetailsTests : WebhookTest
 {
     [TestCase("/increment?account=&quantity=1", "account")]
+    [TestCase("/increment?quantity=1", "account")]
     [TestCase("/increment?account=acct_1&quantity=0", "quantity")]
     [TestCase("/increment?account=acct_1&quantity=1&meter=no_such_meter", "meter")]
+    [TestCase("/increment?account=acct_1&quantity=1&minutesAhead=10", "timestamp")]
     [TestCase("/read?account=acct_1&reversed=true", "periodEnd")]
-    public async Task LibraryInputError_Is400_WithTheParameter(string path, string parameter)
+    [TestCase("/checked?account=%E2%80%8B", "account")]
+    public async Task AddUsageProblemDetails_UsageInputException_Is400WithTheParameterAndTheRule(string path, string parameter)
     {
         var app = await StartHostAsync(configureServices: s => s.AddUsageProblemDetails(), configureApp: MapHostEndpoints);
 
@@ -30,6 +33,7 @@ public sealed class ProblemDetailsTests : WebhookTest
             Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
             Assert.That(problem.RootElement.GetProperty("status").GetInt32(), Is.EqualTo(400));
             Assert.That(problem.RootElement.GetProperty("parameter").GetString(), Is.EqualTo(parameter));
+            Assert.That(problem.RootElement.GetProperty("detail").GetString(), Does.Contain("must").Or.Contain("not a declared meter").And.Not.Contain("(Parameter"));
         });
     }
 
@@ -121,11 +125,13 @@ public sealed class ProblemDetailsTests : WebhookTest
     private static void MapHostEndpoints(WebApplication app)
     {
         app.UseExceptionHandler();
-        app.MapGet("/increment", async (string? account, long quantity, string? meter, string? key, IUsageMeter usage) =>
+        app.MapGet("/increment", async (string? account, long quantity, string? meter, string? key, int? minutesAhead, IUsageMeter usage) =>
         {
-            await usage.IncrementAsync(account ?? string.Empty, quantity, meter ?? ApiCalls, idempotencyKey: key);
+            var timestamp = minutesAhead is { } ahead ? TimeProvider.System.GetUtcNow().AddMinutes(ahead) : (DateTimeOffset?)null;
+            await usage.IncrementAsync(account!, quantity, meter ?? ApiCalls, idempotencyKey: key, timestamp: timestamp);
             return Results.Ok();
         });
+        app.MapGet("/checked", IResult (string? account) => UsageInput.CheckAccount(account) is { } error ? throw error : Results.Ok());
         app.MapGet("/read", async (string account, bool reversed, IUsageMeter usage) =>
         {
             var now = TimeProvider.System.GetUtcNow();

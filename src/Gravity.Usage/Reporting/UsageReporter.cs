@@ -568,10 +568,9 @@ public sealed partial class UsageReporter : IUsageReporter
 
     private static void ValidateQuery(UsageReportQuery query)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        if (query.Limit < 1)
+        if (query is null || query.Limit < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "A report query's Limit must be at least 1.");
+            throw new UsageInputException(query is null ? "A report query is required; it is null." : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"A report query's Limit must be at least 1; this one is {query.Limit}."), nameof(query));
         }
     }
 

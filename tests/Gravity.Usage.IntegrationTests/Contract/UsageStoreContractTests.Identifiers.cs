@@ -74,7 +74,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     public void GetTotalsAsync_AccountBreakingTheRule_IsRefusedByTheStoreItself(string account)
     {
         var totals = Assert.ThrowsAsync<ArgumentException>(() => Store.Ledger.GetTotalsAsync(account, Start, Start + Hour, null))!;
-        var series = Assert.ThrowsAsync<ArgumentException>(() => Store.Ledger.GetSeriesAsync(account, Usage, Start, Start + Hour))!;
+        var series = Assert.ThrowsAsync<ArgumentException>(() => Store.Ledger.GetSeriesAsync(account, Start, Start + Hour, Usage))!;
 
         Assert.Multiple(() =>
         {

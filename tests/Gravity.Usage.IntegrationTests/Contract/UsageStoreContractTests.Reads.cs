@@ -49,7 +49,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
             Increment("acct", 1, meter: "tokens", bucketStart: Start + Hour),
         ]);
 
-        var series = await Store.Ledger.GetSeriesAsync("acct", Usage, Start, Start + (5 * Hour));
+        var series = await Store.Ledger.GetSeriesAsync("acct", Start, Start + (5 * Hour), Usage);
 
         Assert.That(series, Is.EqualTo(new[] { new UsageBucket(Start, 5, 0), new UsageBucket(Start + (2 * Hour), 7, 0) }));
     }
