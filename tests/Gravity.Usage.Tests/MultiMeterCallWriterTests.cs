@@ -89,7 +89,7 @@ public sealed class MultiMeterCallWriterTests
         store.Open();
         await using var meter = CreateMeter(store);
 
-        var overflow = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.RecordAsync("acct", Chat))!;
+        var overflow = Assert.ThrowsAsync<UsageInputException>(() => meter.RecordAsync("acct", Chat))!;
 
         Assert.Multiple(() =>
         {

@@ -55,7 +55,7 @@ public sealed class UsageMeterTests
             .ReturnsAsync((IReadOnlyList<UsageIncrement> batch, CancellationToken _) => batch.Select(_ => UsageWriteStatus.WouldOverflow).ToArray());
         await using var meter = CreateMeter(store.Object);
 
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.IncrementAsync("acct", 5));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => meter.IncrementAsync("acct", 5));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.ParamName, Is.EqualTo("quantity"));

@@ -142,11 +142,13 @@ internal static class UsageRules
         return null;
     }
 
+    /// <summary>Checks a meter name being declared (configuration, not usage input: a plain <see cref="ArgumentException"/>).</summary>
     public static void ValidateMeterName(string? meter, string paramName)
     {
+        ArgumentNullException.ThrowIfNull(meter, paramName);
         if (DescribeInvalidMeterName(meter) is { } problem)
         {
-            throw new UsageInputException(problem, paramName);
+            throw new ArgumentException(problem, paramName);
         }
     }
 

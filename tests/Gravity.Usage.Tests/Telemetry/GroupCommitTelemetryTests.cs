@@ -31,7 +31,7 @@ public sealed class GroupCommitTelemetryTests
         await meter.IncrementAsync("acct", 2);
         await meter.IncrementAsync("acct", meter: "api_calls");
         await meter.IncrementAsync("acct", meter: "api_calls", idempotencyKey: "seen");
-        Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.IncrementAsync("acct", idempotencyKey: "huge"));
+        Assert.ThrowsAsync<UsageInputException>(() => meter.IncrementAsync("acct", idempotencyKey: "huge"));
         store.FailWith = new InvalidOperationException("disk full");
         Assert.ThrowsAsync<InvalidOperationException>(() => meter.IncrementAsync("acct", meter: "api_calls"));
 

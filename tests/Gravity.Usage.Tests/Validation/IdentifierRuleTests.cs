@@ -38,8 +38,8 @@ public sealed class IdentifierRuleTests
     [Test]
     public void ValidateIdentifier_BreakingTheRule_ThrowsNamingTheArgument()
     {
-        var ex = Assert.Throws<ArgumentException>(() => UsageRules.ValidateIdentifier("a\0", "customerId", "A Stripe customer id", 255))!;
-        var nullEx = Assert.Throws<ArgumentNullException>(() => UsageRules.ValidateIdentifier(null, "customerId", "A Stripe customer id", 255))!;
+        var ex = Assert.Throws<UsageInputException>(() => UsageRules.ValidateIdentifier("a\0", "customerId", "A Stripe customer id", 255))!;
+        var nullEx = Assert.Throws<UsageInputException>(() => UsageRules.ValidateIdentifier(null, "customerId", "A Stripe customer id", 255))!;
 
         Assert.Multiple(() =>
         {
