@@ -79,7 +79,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         await Store.Ledger.WriteAsync([Increment("acct", UsageBillingOptions.MaxCounterQuantity - 5, meter: Tokens)]);
         var meter = CreateChatMeter();
 
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.RecordAsync("acct", [UsagePart.Increment(ApiCalls, 1), UsagePart.Increment(Tokens, 10)], idempotencyKey: "req-1"))!;
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => meter.RecordAsync("acct", [UsagePart.Increment(ApiCalls, 1), UsagePart.Increment(Tokens, 10)], idempotencyKey: "req-1"))!;
         var apiCallsAfterRefusal = await TotalAsync("acct", ApiCalls);
         var keysAfterRefusal = await KeyCountAsync();
         var retry = await meter.RecordAsync("acct", [UsagePart.Increment(ApiCalls, 1), UsagePart.Increment(Tokens, 5)], idempotencyKey: "req-1");

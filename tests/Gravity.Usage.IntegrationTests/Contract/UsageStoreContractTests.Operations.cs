@@ -55,7 +55,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     [TestCase("  ")]
     public void FindAccountsAsync_EmptyCustomerId_IsRefusedNamingIt(string customer)
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => Customers.FindAccountsAsync(customer));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => Customers.FindAccountsAsync(customer));
 
         Assert.That(ex!.ParamName, Is.EqualTo("stripeCustomerId"));
     }
@@ -63,7 +63,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     [Test]
     public void FindAccountsAsync_OverlongCustomerId_IsRefusedNamingIt()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => Customers.FindAccountsAsync("cus_" + new string('x', 300)));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => Customers.FindAccountsAsync("cus_" + new string('x', 300)));
 
         Assert.That(ex!.ParamName, Is.EqualTo("stripeCustomerId"));
     }

@@ -252,7 +252,7 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
         await RunAsync(reporter);
         await RecordAsync(2);
 
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => CorrectAsync(-13, "fix-1"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => CorrectAsync(-13, "fix-1"));
         var run = await RunAsync(reporter, TimeSpan.FromHours(2));
 
         Note("sent 10 + 2, correction -13 refused", 12, StripeTotal);
@@ -271,7 +271,7 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     [Test]
     public async Task CorrectAsync_OfAnEmptyCounter_IsRefusedAndStoresNothing()
     {
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => CorrectAsync(-1, "fix-1"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => CorrectAsync(-1, "fix-1"));
 
         Assert.Multiple(async () =>
         {
@@ -312,17 +312,17 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     {
         await RecordAsync(10);
 
-        var emptyReason = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, string.Empty, "k1"));
-        var blankReason = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "\u200B ", "k1"));
-        var longReason = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, new string('r', 501), "k1"));
-        var zero = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Meter.CorrectAsync(Account, 0, ApiCalls, Start, "why", "k1"));
-        var huge = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Meter.CorrectAsync(Account, -(Billing.MaxIncrementQuantity + 1), ApiCalls, Start, "why", "k1"));
-        var unknownMeter = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(Account, -1, "no_such_meter", Start, "why", "k1"));
-        var missingKey = Assert.ThrowsAsync<ArgumentNullException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "why", null!));
-        var emptyKey = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "why", string.Empty));
-        var badAccount = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(string.Empty, -1, ApiCalls, Start, "why", "k1"));
-        var tooOld = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start.AddDays(-31), "why", "k1"));
-        var future = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start.AddMinutes(6), "why", "k1"));
+        var emptyReason = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, string.Empty, "k1"));
+        var blankReason = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "\u200B ", "k1"));
+        var longReason = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, new string('r', 501), "k1"));
+        var zero = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, 0, ApiCalls, Start, "why", "k1"));
+        var huge = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -(Billing.MaxIncrementQuantity + 1), ApiCalls, Start, "why", "k1"));
+        var unknownMeter = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, "no_such_meter", Start, "why", "k1"));
+        var missingKey = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "why", null!));
+        var emptyKey = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "why", string.Empty));
+        var badAccount = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(string.Empty, -1, ApiCalls, Start, "why", "k1"));
+        var tooOld = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start.AddDays(-31), "why", "k1"));
+        var future = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start.AddMinutes(6), "why", "k1"));
 
         Assert.Multiple(async () =>
         {

@@ -62,8 +62,8 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
         var provider = await StartAsync(Utc(2026, 6, 10, 10));
         var cycles = provider.GetRequiredService<StripeBillingCycles>();
 
-        var empty = Assert.ThrowsAsync<ArgumentException>(() => cycles.ReadAsync(string.Empty));
-        var control = Assert.ThrowsAsync<ArgumentException>(() => cycles.SaveFromSubscriptionAsync("acct", "sub_\u0001"));
+        var empty = Assert.ThrowsAsync<UsageInputException>(() => cycles.ReadAsync(string.Empty));
+        var control = Assert.ThrowsAsync<UsageInputException>(() => cycles.SaveFromSubscriptionAsync("acct", "sub_\u0001"));
         var requestsBefore = Stripe.RequestCount;
         var unknown = Assert.ThrowsAsync<global::Stripe.StripeException>(() => cycles.SaveFromSubscriptionAsync("acct", "sub_missing"));
 

@@ -163,8 +163,8 @@ public sealed class MappingChangeTests<TFixture> : BillingPeriodTest<TFixture>
         await RecordAtAsync(provider, "acct", 5, Utc(2026, 6, 10, 10, 10));
         var reporter = provider.GetRequiredService<IUsageReporter>();
 
-        var empty = Assert.ThrowsAsync<ArgumentException>(() => reporter.CloseUnderMappingAsync(new UsageAccount(string.Empty)));
-        var badCustomer = Assert.ThrowsAsync<ArgumentException>(() => reporter.CloseUnderMappingAsync(new UsageAccount("acct") { StripeCustomerId = "cus_\0" }));
+        var empty = Assert.ThrowsAsync<UsageInputException>(() => reporter.CloseUnderMappingAsync(new UsageAccount(string.Empty)));
+        var badCustomer = Assert.ThrowsAsync<UsageInputException>(() => reporter.CloseUnderMappingAsync(new UsageAccount("acct") { StripeCustomerId = "cus_\0" }));
 
         Assert.Multiple(async () =>
         {

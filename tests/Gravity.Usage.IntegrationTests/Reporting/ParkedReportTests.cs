@@ -126,8 +126,8 @@ public sealed class ParkedReportTests : ReportingTest
 
         Assert.Multiple(() =>
         {
-            Assert.That(Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => reporter.RedriveAsync(new UsageReportQuery { Limit = 0 }))!.ParamName, Is.EqualTo("query"));
-            Assert.That(Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => reporter.ListReportsAsync(new UsageReportQuery { Limit = 0 }))!.ParamName, Is.EqualTo("query"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => reporter.RedriveAsync(new UsageReportQuery { Limit = 0 }))!.ParamName, Is.EqualTo("query"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => reporter.ListReportsAsync(new UsageReportQuery { Limit = 0 }))!.ParamName, Is.EqualTo("query"));
         });
     }
 
