@@ -86,10 +86,10 @@ public sealed partial class UsageStoreContractTests<TFixture>
 
         var applied = await Store.Reports.CompleteAsync(
         [
-            new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Sent, later, RequestId: "req_1"),
-            new ReportCompletion(reports[1].Id, "me", UsageReportStatus.Pending, later, Error: "503", NextAttemptAt: later + Hour),
+            new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Sent, later) { RequestId = "req_1" },
+            new ReportCompletion(reports[1].Id, "me", UsageReportStatus.Pending, later) { Error = "503", NextAttemptAt = later + Hour },
             new ReportCompletion(reports[2].Id, "someone else", UsageReportStatus.Sent, later),
-            new ReportCompletion(reports[3].Id, "me", UsageReportStatus.Pending, later, NextAttemptAt: later, NotAttempted: true),
+            new ReportCompletion(reports[3].Id, "me", UsageReportStatus.Pending, later) { NextAttemptAt = later, NotAttempted = true },
         ]);
         var again = await Store.Reports.CompleteAsync([new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Failed, later)]);
 
@@ -122,7 +122,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         await Store.Reports.ClaimDueAsync(new ReportClaim("me", now, now + Lease, 10));
         await Store.Reports.CompleteAsync(
         [
-            new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Failed, now, Error: "No such customer"),
+            new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Failed, now) { Error = "No such customer" },
             new ReportCompletion(reports[1].Id, "me", UsageReportStatus.Unknown, now),
             new ReportCompletion(reports[2].Id, "me", UsageReportStatus.Sent, now),
         ]);

@@ -24,7 +24,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         await Store.Reports.CompleteAsync(
         [
             new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Sent, now),
-            new ReportCompletion(reports[1].Id, "me", UsageReportStatus.Failed, now, Error: "No such customer"),
+            new ReportCompletion(reports[1].Id, "me", UsageReportStatus.Failed, now) { Error = "No such customer" },
             new ReportCompletion(reports[2].Id, "me", UsageReportStatus.Unknown, now),
         ]);
         await Store.Ledger.WriteAsync([Increment("free", 1, bucketStart: Start + Hour)]);

@@ -41,7 +41,7 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
         await RecordAsync(10);
         Clock.SetUtcNow(Start + TimeSpan.FromHours(1));
         var closed = await Store.Reports.CloseAsync(
-            [new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null, ApplyStoredPlan: true)],
+            [new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null) { ApplyStoredPlan = true }],
             Clock.GetUtcNow());
 
         var correction = await CorrectAsync(-4, "fix-1");
@@ -68,7 +68,7 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     {
         await RecordAsync(10);
         Clock.SetUtcNow(Start + TimeSpan.FromHours(1));
-        await Store.Reports.CloseAsync([new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null, ApplyStoredPlan: true)], Clock.GetUtcNow());
+        await Store.Reports.CloseAsync([new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null) { ApplyStoredPlan = true }], Clock.GetUtcNow());
 
         await CorrectAsync(-10, "fix-1");
         var run = await RunAsync(CreateReporter());
@@ -383,12 +383,12 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     {
         await RecordAsync(10);
         Clock.SetUtcNow(Start + TimeSpan.FromHours(1));
-        await Store.Reports.CloseAsync([new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null, ApplyStoredPlan: true)], Clock.GetUtcNow());
+        await Store.Reports.CloseAsync([new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null) { ApplyStoredPlan = true }], Clock.GetUtcNow());
         var now = Clock.GetUtcNow();
         var claimed = (await Store.Reports.ClaimDueAsync(new ReportClaim("reporter-1", now, now.AddMinutes(5), 10))).Single();
 
         var whileClaimed = await CorrectAsync(-3, "fix-1");
-        await Store.Reports.CompleteAsync([new ReportCompletion(claimed.Id, "reporter-1", UsageReportStatus.Pending, now, NextAttemptAt: now, NotAttempted: true)]);
+        await Store.Reports.CompleteAsync([new ReportCompletion(claimed.Id, "reporter-1", UsageReportStatus.Pending, now) { NextAttemptAt = now, NotAttempted = true }]);
         var afterHandBack = await CorrectAsync(-2, "fix-2");
         var run = await RunAsync(CreateReporter());
 
