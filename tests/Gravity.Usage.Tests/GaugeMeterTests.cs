@@ -110,7 +110,7 @@ public sealed class GaugeMeterTests
     }
 
     [Test]
-    public void DescribeInvalidIncrement_ReadingMayBeZeroButAnIncrementMayNot()
+    public void DescribeInvalidIncrement_QuantityZero_AllowedForAReadingRefusedForAnIncrement()
     {
         var reading = new UsageIncrement("a", "seats", TestClock.Now, 0, null, TestClock.Now, MeterKind.Last, TestClock.Now);
         var increment = reading with { Kind = MeterKind.Sum };

@@ -7,7 +7,7 @@ namespace Gravity.Usage.IntegrationTests.Contract;
 public sealed partial class UsageStoreContractTests<TFixture>
 {
     [Test]
-    public async Task SaveAccountAsync_CreatesAndReplacesTheMappingWithItsItems()
+    public async Task SaveAccountAsync_NewThenChangedMapping_CreatesThenReplacesItWithItsItems()
     {
         await Store.Accounts.SaveAccountAsync(new UsageAccount("acct")
         {

@@ -28,7 +28,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task ClaimDueAsync_RespectsDueTimeLimitAndAccount()
+    public async Task ClaimDueAsync_DueTimeLimitAndAccount_AreRespected()
     {
         await PendingReportsAsync(3);
         await Store.Ledger.WriteAsync([Increment("other", 1)]);
@@ -77,7 +77,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task CompleteAsync_RecordsEachOutcomeUnderTheCallersLeaseOnly()
+    public async Task CompleteAsync_MixedOutcomes_RecordsEachUnderTheCallersLeaseOnly()
     {
         var reports = await PendingReportsAsync(4);
         var now = Start + Hour;
@@ -115,7 +115,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task RedriveAsync_MakesFailedAndUnknownReportsPendingAgainWithAFreshIdempotencyKey()
+    public async Task RedriveAsync_FailedAndUnknownReports_ArePendingAgainWithAFreshIdempotencyKey()
     {
         var reports = await PendingReportsAsync(3);
         var now = Start + Hour;
@@ -144,7 +144,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task ListReportsAsync_FiltersByStatusAccountIdAndPagesById()
+    public async Task ListReportsAsync_ByStatusAccountAndId_FiltersAndPagesById()
     {
         var reports = await PendingReportsAsync(5);
         await Store.Ledger.WriteAsync([Increment("acct0", 1, bucketStart: Start + Hour)]);

@@ -16,7 +16,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task CountReportsAsync_CountsEveryStatusAndFindsTheOldestPendingReport()
+    public async Task CountReportsAsync_ReportsInEveryStatus_CountsEachAndFindsTheOldestPending()
     {
         var reports = await PendingReportsAsync(5);
         var now = Start + Hour;

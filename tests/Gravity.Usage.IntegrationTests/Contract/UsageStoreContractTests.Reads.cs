@@ -39,7 +39,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task GetSeriesAsync_ReturnsBucketsWithUsageInTimeOrder()
+    public async Task GetSeriesAsync_SeveralBuckets_ReturnsThoseWithUsageInTimeOrder()
     {
         await Store.Ledger.WriteAsync(
         [
@@ -55,7 +55,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task PruneIdempotencyKeysAsync_DeletesKeysRecordedBeforeTheInstantInSlices()
+    public async Task PruneIdempotencyKeysAsync_KeysRecordedBeforeTheInstant_AreDeletedInSlices()
     {
         for (var i = 0; i < 5; i++)
         {

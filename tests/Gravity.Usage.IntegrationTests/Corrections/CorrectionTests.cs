@@ -431,7 +431,7 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     }
 
     [Test]
-    public async Task ListCorrectionsAsync_FiltersByMeterAndPeriodAndPages()
+    public async Task ListCorrectionsAsync_ByMeterAndPeriod_FiltersAndPages()
     {
         await RecordAsync(10);
         await Meter.IncrementAsync(Account, 5, ApiCalls, timestamp: Start.AddHours(-2));

@@ -81,7 +81,7 @@ public sealed class ParkedReportTests : ReportingTest
     }
 
     [Test]
-    public async Task RedriveAsync_NeverTouchesSentOrSkippedReports()
+    public async Task RedriveAsync_SentOrSkippedReports_AreNeverTouched()
     {
         await MapAsync("paid", "cus_1");
         await MapAsync("free", "cus_2", billable: false);
