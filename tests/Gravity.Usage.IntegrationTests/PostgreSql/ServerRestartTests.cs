@@ -90,7 +90,7 @@ public sealed class ServerRestartTests
 
     [TestCase(true, TestName = "WriteAsync_CommitAnswerLostThenServerRestarted_BatchWithKeys_ReturnsTheRealStatuses")]
     [TestCase(false, TestName = "WriteAsync_CommitAnswerLostThenServerRestarted_BatchWithoutKeys_FaultsAsOutcomeUnknown")]
-    public async Task WriteAsync_CommitAnswerLostThenServerRestarted(bool withKeys)
+    public async Task WriteAsync_CommitAnswerLostThenServerRestarted_OnlyTheBatchsKeysTellTheOutcome(bool withKeys)
     {
         // The server answers COMMIT (so it committed), the answer is lost, and the server restarts before the store can
         // ask: after a restart a transaction id proves nothing alone, so only the batch's stored keys can confirm it.
