@@ -83,7 +83,7 @@ public sealed class MultiMeterCallWriterTests
     }
 
     [Test]
-    public async Task RecordAsync_StoreAnswersOverflowForTheCall_ThrowsOutOfRangeNamingParts()
+    public async Task RecordAsync_StoreAnswersOverflowForTheCall_ThrowsUsageInputExceptionNamingParts()
     {
         var store = new GateStore { Answer = _ => UsageWriteStatus.WouldOverflow };
         store.Open();

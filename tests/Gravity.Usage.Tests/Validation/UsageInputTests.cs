@@ -146,6 +146,14 @@ public sealed class UsageInputTests
     }
 
     [Test]
+    public void UsagePartIncrement_NullMeter_ThrowsUsageInputExceptionNamingMeter()
+    {
+        var ex = Assert.Throws<UsageInputException>(() => UsagePart.Increment(null!, 1))!;
+
+        Assert.That(ex.ParamName, Is.EqualTo("meter"));
+    }
+
+    [Test]
     public void UsageInputException_CaughtAsArgumentException_StillSeen()
     {
         ArgumentException? caught = null;
