@@ -46,8 +46,9 @@ internal sealed class SqliteCheckpointer : IDisposable
     public SqliteCheckpointer(string connectionString, int rewindFrames = 4_000, int maxFrames = 16_000, TimeSpan? minInterval = null)
     {
         // Never create the file: should the ledger vanish, a checkpoint must not put an empty one in its place (the
-        // store's file guard reports the loss; an empty file there would read as a replaced ledger instead).
-        _connectionString = new SqliteConnectionStringBuilder(connectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString();
+        // store's file guard reports the loss; an empty file there would read as a replaced ledger instead). Not
+        // pooled: disposed, the connection is closed, so that closing the store leaves no connection to the file.
+        _connectionString = new SqliteConnectionStringBuilder(connectionString) { Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString();
         RewindFrames = rewindFrames;
         MaxFrames = maxFrames;
         MinInterval = minInterval ?? TimeSpan.FromMilliseconds(10);

@@ -1,8 +1,8 @@
 using Dapper;
 using Gravity.Usage.IntegrationTests.Contract;
-using Gravity.Usage.IntegrationTests.Infrastructure;
 using Gravity.Usage.PostgreSql;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace Gravity.Usage.IntegrationTests.PostgreSql;
@@ -76,7 +76,7 @@ public sealed class ConcurrentBatchTests
     public async Task IncrementAsync_ManyCallersOnFewCountersWithBatchesInFlight_EveryAccountSumsExactly()
     {
         var store = await CreateStoreAsync(maxConcurrentBatches: 8);
-        await using var meter = new UsageMeter(store, Options.Create(MetersM1AndM2()), new ManualTimeProvider(Start));
+        await using var meter = new UsageMeter(store, Options.Create(MetersM1AndM2()), new FakeTimeProvider(Start));
         const int Callers = 64;
         const int CallsPerCaller = 100;
 
@@ -164,7 +164,7 @@ public sealed class ConcurrentBatchTests
     {
         var store = new PostgreSqlUsageStore(
             new PostgreSqlUsageStoreOptions { ConnectionString = PostgreSqlServer.ConnectionString, SchemaName = _schema, MaxConcurrentBatches = maxConcurrentBatches },
-            new ManualTimeProvider(Start));
+            new FakeTimeProvider(Start));
         _owned.Add(store);
         await store.EnsureSchemaAsync();
         return store;
