@@ -54,7 +54,7 @@ internal static class KeyTableBenchmark
         Console.Write(table);
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- keys before: generated in bulk SQL into {KeyTable} (random 16-byte hashes in random order, recording times spread evenly over the default IdempotencyKeyRetention of {new UsageBillingOptions().IdempotencyKeyRetention.TotalHours:0} h, none expired). The prefilled ledger is shared by its rounds, so later rounds start with the keys of earlier ones too."));
-        Console.WriteLine("- bytes/key: SQLite: the key table's pages (dbstat) / its rows; PostgreSQL: pg_total_relation_size (heap + primary key + recorded_at index) / rows, measured after the rounds.");
+        Console.WriteLine("- bytes/key: SQLite: the pages in use the prefill added to the file (page_count - freelist_count, after a checkpoint) / keys generated, in random hash order as the meter inserts them (SQLite here has no dbstat); PostgreSQL: pg_total_relation_size (heap + primary key + recorded_at index) / rows, after the rounds.");
         Console.WriteLine("- the meter prunes while it writes: with a prefilled SQLite table its bounded sweep steps run during the window (paced to at most 5% of the writer's time).");
         foreach (var note in results.Select(r => r.Note).OfType<string>())
         {
@@ -96,6 +96,7 @@ internal static class KeyTableBenchmark
         {
             connection.Open();
             Execute(connection, "PRAGMA synchronous = OFF; PRAGMA cache_size = -1000000;");
+            var pagesBefore = UsedBytes(connection);
             var (from, span) = RecordedRange();
             Execute(connection, string.Create(CultureInfo.InvariantCulture, $"""
                 WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {options.KeysPrefill - 1})
@@ -103,6 +104,7 @@ internal static class KeyTableBenchmark
                 SELECT randomblob(16), {from} + (i * {span}) / {options.KeysPrefill}, random() FROM s;
                 """));
             Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+            full = full with { BytesPerKey = (double)(UsedBytes(connection) - pagesBefore) / options.KeysPrefill };
         }
 
         full = full with { Note = string.Create(CultureInfo.InvariantCulture, $"SQLite prefill of {options.KeysPrefill:N0} keys took {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s; file {new FileInfo(prefilled.Path).Length / 1_048_576.0:N0} MiB.") };
@@ -119,10 +121,6 @@ internal static class KeyTableBenchmark
                 var result = await IncrementBenchmark.RunGroupCommitAsync(store, withKeys, Callers, options);
                 (withKeys ? empty : plain).Rounds.Add(result);
                 await Report(progress, clock, withKeys ? empty : plain, round, options, result);
-                if (withKeys && round == options.Rounds)
-                {
-                    empty = empty with { BytesPerKey = SqliteBytesPerKey(database.ConnectionString) };
-                }
             }
 
             await using (var store = new SqliteUsageStore(new SqliteUsageStoreOptions { ConnectionString = prefilled.ConnectionString }))
@@ -143,7 +141,6 @@ internal static class KeyTableBenchmark
             }
         }
 
-        full = full with { BytesPerKey = SqliteBytesPerKey(prefilled.ConnectionString) };
         return [plain, empty, full];
     }
 
@@ -229,14 +226,9 @@ internal static class KeyTableBenchmark
             $"[{clock.Elapsed.TotalSeconds,5:0}s] {row.Ledger} {row.Case}, round {round}/{options.Rounds}: {result.PerSecond:N0}/s, p50 {result.Latency.P50Micros:N0} µs, p99 {result.Latency.P99Micros:N0} µs, batch {result.AverageBatch:0.0}"));
     }
 
-    private static double SqliteBytesPerKey(string connectionString)
-    {
-        using var connection = new SqliteConnection(connectionString + ";Pooling=False");
-        connection.Open();
-        var rows = Scalar(connection, $"SELECT COUNT(*) FROM {KeyTable}");
-        var bytes = Scalar(connection, $"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = '{KeyTable}'");
-        return rows == 0 ? double.NaN : (double)bytes / rows;
-    }
+    /// <summary>The bytes of the file's pages in use (its pages less the free list).</summary>
+    private static long UsedBytes(SqliteConnection connection) =>
+        (Scalar(connection, "PRAGMA page_count") - Scalar(connection, "PRAGMA freelist_count")) * Scalar(connection, "PRAGMA page_size");
 
     private static async Task<double> PostgreSqlBytesPerKeyAsync(PostgreSqlLedger ledger)
     {
