@@ -155,7 +155,7 @@ internal static class KeyTableBenchmark
         await ExecuteAsync(prefilled, string.Create(CultureInfo.InvariantCulture, $"""
             INSERT INTO {prefilled.Schema}.{KeyTable} (key_hash, fingerprint, recorded_at)
             SELECT gen_random_uuid(), (random() * 9.2e18)::bigint, {from} + (i * {span}) / {options.KeysPrefill}
-            FROM generate_series(0, {options.KeysPrefill - 1}) AS i
+            FROM generate_series(0::bigint, {options.KeysPrefill - 1}) AS i
             """));
         await ExecuteAsync(prefilled, $"VACUUM ANALYZE {{schema}}.{KeyTable}");
         await ExecuteAsync(prefilled, "CHECKPOINT");
