@@ -12,9 +12,6 @@ internal sealed class SqliteIdempotencyKeys : IDisposable
     /// <summary>How many keys one step of the sweep reads: a few milliseconds of the write lock.</summary>
     internal const int SweepWindow = 10_000;
 
-    /// <summary>The write connection's page cache, in KiB (SQLite's default is 2,000).</summary>
-    internal const int CacheKibibytes = 32_768;
-
     private readonly SqliteCommand _insert;
     private readonly SqliteCommand _read;
     private readonly SqliteCommand _delete;
@@ -28,14 +25,6 @@ internal sealed class SqliteIdempotencyKeys : IDisposable
     {
         _connection = connection;
         _sql = sql;
-
-        // Keys are looked up at random across the whole table: a cache above SQLite's 2 MiB default keeps its interior
-        // pages (about 2 MiB per 10 million keys) in memory, so a lookup reads one leaf from the file, not three.
-        using (var pragma = connection.CreateCommand())
-        {
-            pragma.CommandText = $"PRAGMA cache_size = -{CacheKibibytes}";
-            pragma.ExecuteNonQuery();
-        }
 
         _insert = Prepare(sql.Insert, "$key_hash", "$recorded_at", "$fingerprint");
         _read = Prepare(sql.ReadFingerprint, "$key_hash");
