@@ -123,15 +123,15 @@ public sealed partial class UsageStoreContractTests<TFixture>
 
         // "old" is 24 h + 1 s old, "young" 23 h + 1 s: only "old" has expired.
         clock.Advance(TimeSpan.FromHours(23) + TimeSpan.FromSeconds(1));
+        // The writer prunes after a batch commits (its caller may already be told), before it takes the next batch.
         await meter.IncrementAsync("trigger", 1, Tokens);
-        var keysLeft = await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table(HashTable)}");
         var old = await meter.IncrementAsync("acct", 1, Tokens, idempotencyKey: "old");
         var young = await meter.IncrementAsync("acct", 1, Tokens, idempotencyKey: "young");
 
         Assert.Multiple(async () =>
         {
-            Assert.That(keysLeft, Is.EqualTo(1), "the young key stays");
-            Assert.That((old, young), Is.EqualTo((IncrementOutcome.Recorded, IncrementOutcome.Duplicate)));
+            Assert.That((old, young), Is.EqualTo((IncrementOutcome.Recorded, IncrementOutcome.Duplicate)), "the expired key counts again; the young one stays");
+            Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table(HashTable)}"), Is.EqualTo(2), "the young key and the old one recorded again");
             Assert.That(await TotalAsync("acct", Tokens), Is.EqualTo(3));
         });
     }
