@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gravity.Usage.Internal;
 
 namespace Gravity.Usage.Benchmarks;
 
@@ -6,10 +7,10 @@ namespace Gravity.Usage.Benchmarks;
 /// Delegates everything to the real store and counts the batches (commits) that complete inside the measurement
 /// window, with their size and duration: that shows how many increments share one fsync.
 /// </summary>
-internal sealed class CountingUsageStore(IUsageStore inner) : IUsageStore, Internal.IConcurrentBatchStore
+internal sealed class CountingUsageStore(IUsageStore inner) : IUsageStore, IIdempotencyKeySweeper, IConcurrentBatchStore
 {
     /// <summary>Gets as many batches in flight as the real store takes, so that counting changes nothing.</summary>
-    public int MaxConcurrentBatches => inner is Internal.IConcurrentBatchStore concurrent ? concurrent.MaxConcurrentBatches : 1;
+    public int MaxConcurrentBatches => inner is IConcurrentBatchStore concurrent ? concurrent.MaxConcurrentBatches : 1;
 
     private long _batches;
     private long _increments;
@@ -49,6 +50,18 @@ internal sealed class CountingUsageStore(IUsageStore inner) : IUsageStore, Inter
 
     public Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default) =>
         inner.PruneIdempotencyKeysAsync(recordedBefore, maxKeys, cancellationToken);
+
+    /// <summary>Passes the meter's bounded sweep steps on, so that a wrapped SQLite store is pruned as the meter would prune it.</summary>
+    public async Task<(int Deleted, bool PassComplete)> SweepExpiredKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken)
+    {
+        if (inner is IIdempotencyKeySweeper sweeper)
+        {
+            return await sweeper.SweepExpiredKeysAsync(recordedBefore, maxKeys, cancellationToken);
+        }
+
+        var deleted = await inner.PruneIdempotencyKeysAsync(recordedBefore, maxKeys, cancellationToken);
+        return (deleted, deleted < maxKeys);
+    }
 }
 
 /// <summary>The measured part of a round, in <see cref="Stopwatch"/> timestamps: (Start, End].</summary>
