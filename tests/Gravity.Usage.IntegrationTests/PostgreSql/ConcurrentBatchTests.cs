@@ -133,7 +133,7 @@ public sealed class ConcurrentBatchTests
             Assert.That(recordedPerKey.Values, Is.All.EqualTo(1), "and by one only");
             Assert.That(results.SelectMany(r => r).Where(r => r.status != UsageWriteStatus.Recorded).Select(r => r.status), Is.All.EqualTo(UsageWriteStatus.Duplicate));
             Assert.That(await CommittedTotalAsync(), Is.EqualTo(Keys * 10));
-            Assert.That(await ScalarAsync($"SELECT COUNT(*) FROM {_schema}.usage_idempotency_key"), Is.EqualTo(Keys));
+            Assert.That(await ScalarAsync($"SELECT COUNT(*) FROM {_schema}.usage_idempotency_hash"), Is.EqualTo(Keys));
         });
     }
 
