@@ -39,6 +39,9 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     private readonly Stack<int> _freeSlots;
     private DateTimeOffset _nextPruneAt;
 
+    /// <summary>The callers of the batch that committed last, with several batches in flight.</summary>
+    private int _lastReleased;
+
     public GroupCommitWriter(IUsageStore store, UsageBillingOptions options, TimeProvider timeProvider, ILogger logger, UsageInstruments instruments)
     {
         _store = store;
@@ -164,6 +167,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             await _slots.WaitAsync().ConfigureAwait(false);
+            await LetReleasedCallersQueueAsync(Volatile.Read(ref _lastReleased)).ConfigureAwait(false);
             int slot;
             lock (_freeSlots)
             {
@@ -193,6 +197,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         }
         finally
         {
+            Volatile.Write(ref _lastReleased, batch.Count);
             Volatile.Write(ref _commitStartedAt[slot], 0);
             lock (_freeSlots)
             {
