@@ -1,0 +1,435 @@
+using System.Globalization;
+using Gravity.Usage.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StripeNet = global::Stripe;
+
+namespace Gravity.Usage.Stripe;
+
+/// <summary>
+/// Reconciles the ledger with Stripe Billing meters: Stripe's asynchronous meter errors
+/// (<c>v1.billing.meter.error_report_triggered</c>, read through <c>GET /v2/core/events</c>) mark the reports they name
+/// failed; then, per Stripe customer, meter and hour, the ledger's sent reports are weighed against Stripe's meter event
+/// summaries (<c>GET /v1/billing/meters/{id}/event_summaries</c>, <c>value_grouping_window=hour</c>) and unknown reports
+/// are settled from that evidence. <c>UseStripe</c> registers it as <see cref="IUsageReconciler"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// An unknown report is marked sent when exactly one combination of the hour's unknown reports explains Stripe's
+/// total and it is among the counted ones; it is replaced by a new pending report under a new identifier (derived from
+/// the old one) when that combination leaves it out, which the reporter then delivers. Stripe's aggregation is
+/// asynchronous, so nothing in an hour is judged until <see cref="UsageReconciliationOptions.SettleTime"/> has passed
+/// since its latest delivery or attempt. Gauges (Stripe <c>last</c> meters) are weighed by their latest value; cancelled
+/// and failed reports count 0; skipped reports (free accounts) are not at Stripe and are left out.
+/// </para>
+/// <para>
+/// Stripe reports a sample of the rejected events of each error report, not always all of them: rejected reports it does
+/// not name remain visible as drift. Dispose the reconciler to release the HTTP client it created.
+/// </para>
+/// </remarks>
+public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposable
+{
+    private const int MaxPeriodDays = 366;
+    private const string ErrorReportTriggered = "v1.billing.meter.error_report_triggered";
+
+    private readonly IUsageReconciliationStore _store;
+    private readonly StripeTransport _transport;
+    private readonly UsageBillingOptions _billing;
+    private readonly UsageReconciliationOptions _options;
+    private readonly IUsageAccountResolver? _accounts;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+
+    /// <summary>Initializes a new instance of the <see cref="StripeUsageReconciler"/> class.</summary>
+    /// <param name="store">The ledger: the SQLite or PostgreSQL store.</param>
+    /// <param name="stripe">The Stripe options (key or client, address); validated here, listing every failure.</param>
+    /// <param name="billing">The meters and their Stripe event names and kinds.</param>
+    /// <param name="options">How evidence is judged; the defaults when <see langword="null"/>. Validated here.</param>
+    /// <param name="accounts">
+    /// Resolves the Stripe customer of reports closed without one recorded; the store's built-in mapping when
+    /// <see langword="null"/> and the store has one.
+    /// </param>
+    /// <param name="timeProvider">The clock the settle time is measured on; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="logger">Where changes are logged (never the key); nothing is logged when <see langword="null"/>.</param>
+    /// <exception cref="OptionsValidationException">The Stripe or reconciliation options are invalid.</exception>
+    public StripeUsageReconciler(
+        IUsageReconciliationStore store,
+        StripeOptions stripe,
+        UsageBillingOptions billing,
+        UsageReconciliationOptions? options = null,
+        IUsageAccountResolver? accounts = null,
+        TimeProvider? timeProvider = null,
+        ILogger<StripeUsageReconciler>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(stripe);
+        ArgumentNullException.ThrowIfNull(billing);
+        _options = options ?? new UsageReconciliationOptions();
+        UsageReconciliationOptionsValidator.ThrowIfInvalid(_options);
+        _store = store;
+        _billing = billing;
+        _accounts = accounts ?? (store is IUsageAccountStore mapping ? new StoreAccountResolver(mapping) : null);
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+        // Pacing and timeouts measure real network time, as the sinks' do.
+        _transport = new StripeTransport(stripe, TimeProvider.System);
+    }
+
+    /// <inheritdoc />
+    public async Task<UsageReconciliationReport> ReconcileAsync(
+        DateTimeOffset periodStart,
+        DateTimeOffset periodEnd,
+        string? account = null,
+        IProgress<UsageReconciliationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ValidatePeriod(periodStart, periodEnd, account);
+        var from = periodStart.ToUniversalTime();
+        var to = periodEnd.ToUniversalTime();
+
+        var meters = await ReadStripeMetersAsync(cancellationToken).ConfigureAwait(false);
+        var problems = new List<string>();
+        var actions = new List<UsageReconciliationAction>();
+
+        // Rejections first: a sent report Stripe rejected counts 0 from here on.
+        var configured = _billing.Meters.Select(m => (Name: m.Key, EventName: EventName(m.Key))).ToList();
+        for (var i = 0; i < configured.Count; i++)
+        {
+            progress?.Report(new UsageReconciliationProgress("meter errors", i, configured.Count));
+            if (meters.TryGetValue(configured[i].EventName, out var meter))
+            {
+                var rejections = await ReadRejectionsAsync(meter.Id, from, cancellationToken).ConfigureAwait(false);
+                actions.AddRange(await MarkRejectedAsync(rejections, account, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        progress?.Report(new UsageReconciliationProgress("meter errors", configured.Count, configured.Count));
+        var reports = (await _store.ListReportsInPeriodAsync(from, to, account, cancellationToken).ConfigureAwait(false))
+            .Where(r => r.Status is UsageReportStatus.Sent or UsageReportStatus.Unknown or UsageReportStatus.Pending or UsageReportStatus.Failed or UsageReportStatus.Cancelled)
+            .ToList();
+        var customers = await CustomersOfAsync(reports, cancellationToken).ConfigureAwait(false);
+
+        var now = _timeProvider.GetUtcNow();
+        var rows = new List<UsageReconciliationRow>();
+        var pairs = reports
+            .GroupBy(r => (Customer: customers.GetValueOrDefault(r.Id), r.Meter))
+            .OrderBy(g => g.Key.Customer, StringComparer.Ordinal)
+            .ThenBy(g => g.Key.Meter, StringComparer.Ordinal)
+            .ToList();
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            progress?.Report(new UsageReconciliationProgress("summaries", i, pairs.Count));
+            var (customer, meterName) = pairs[i].Key;
+            var pair = pairs[i].ToList();
+            if (!pair.Any(CanBeAtStripe))
+            {
+                continue;
+            }
+
+            var accounts = string.Join(",", pair.Select(r => r.Account).Distinct().Order(StringComparer.Ordinal));
+            if (customer is null)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"Account {accounts}, meter {meterName}: no Stripe customer is known, so {pair.Count} report(s) could not be compared."));
+                continue;
+            }
+
+            if (!_billing.Meters.TryGetValue(meterName, out var meterOptions) || !meters.TryGetValue(EventName(meterName), out var stripeMeter))
+            {
+                problems.Add($"Meter {meterName} (event name {EventName(meterName)}): Stripe has no meter with that event name, or the meter is not configured.");
+                continue;
+            }
+
+            IReadOnlyDictionary<DateTimeOffset, decimal> summaries;
+            try
+            {
+                summaries = await ReadSummariesAsync(stripeMeter.Id, customer, from, to, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StripeNet.StripeException ex) when ((int)ex.HttpStatusCode is >= 400 and < 500 and not 429)
+            {
+                problems.Add($"Account {accounts}, meter {meterName}: Stripe refused the summaries of customer {customer} ({_transport.Redact(ex.Message)}).");
+                continue;
+            }
+
+            var isGauge = meterOptions.Kind != MeterKind.Sum;
+            var byHour = pair.GroupBy(r => HourOf(r.BucketStart)).ToDictionary(g => g.Key, g => g.ToList());
+            foreach (var hour in byHour.Keys.Union(summaries.Where(s => s.Value != 0).Select(s => s.Key)).Order())
+            {
+                var inHour = byHour.GetValueOrDefault(hour) ?? [];
+                var stripeTotal = summaries.GetValueOrDefault(hour);
+                var verdict = HourEvidence.Judge(inHour, isGauge, stripeTotal, now, _options);
+                var done = await ApplyAsync(verdict, hour, stripeTotal, cancellationToken).ConfigureAwait(false);
+                actions.AddRange(done);
+                rows.Add(new UsageReconciliationRow
+                {
+                    Account = accounts,
+                    StripeCustomerId = customer,
+                    Meter = meterName,
+                    Hour = hour,
+                    LocalTotal = verdict.LocalTotal,
+                    UnknownTotal = verdict.UnknownTotal,
+                    StripeTotal = stripeTotal,
+                    State = verdict.State,
+                    ReportIds = inHour.Where(CanBeAtStripe).Select(r => r.Id).Order().ToList(),
+                    UnknownReportIds = inHour.Where(r => r.Status == UsageReportStatus.Unknown).Select(r => r.Id).Order().ToList(),
+                    Note = verdict.State == UsageReconciliationRowState.Resolved && done.Count < verdict.Landed.Count + verdict.Lacking.Count
+                        ? verdict.Note + " Some reports were changed meanwhile by another run and were left as they are."
+                        : verdict.Note,
+                });
+            }
+        }
+
+        progress?.Report(new UsageReconciliationProgress("summaries", pairs.Count, pairs.Count));
+        var report = new UsageReconciliationReport
+        {
+            From = from,
+            To = to,
+            Account = account,
+            ReconciledAt = now,
+            Rows = rows.OrderBy(r => r.Account, StringComparer.Ordinal).ThenBy(r => r.Meter, StringComparer.Ordinal).ThenBy(r => r.Hour).ToList(),
+            Actions = actions,
+            Problems = problems,
+        };
+        LogReconciled(_logger, from, to, report.Rows.Count, report.DriftCount, report.UnresolvedCount, actions.Count);
+        return report;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<UsageReconciliationAction>> ApplyMeterErrorEventAsync(string eventId, CancellationToken cancellationToken = default)
+    {
+        UsageRules.ValidateIdentifier(eventId, nameof(eventId), "A Stripe event id", UsageRules.MaxStripeIdLength);
+        var events = _transport.Concrete.V2.Core.Events;
+        StripeNet.V2.Core.Event stripeEvent;
+        using (var limit = _transport.LimitCall(cancellationToken))
+        {
+            await _transport.RequestPacer.WaitAsync(1, limit.Token).ConfigureAwait(false);
+            stripeEvent = await events.GetAsync(eventId, cancellationToken: limit.Token).ConfigureAwait(false);
+        }
+
+        return await MarkRejectedAsync(RejectionsOf(stripeEvent), null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Releases the HTTP client this reconciler created, if it created one.</summary>
+    public void Dispose() => _transport.Dispose();
+
+    private static void ValidatePeriod(DateTimeOffset periodStart, DateTimeOffset periodEnd, string? account)
+    {
+        var (from, to) = (periodStart, periodEnd);
+        if (from.UtcTicks % TimeSpan.TicksPerHour != 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The period must start on a whole UTC hour (Stripe summarizes meters by hour); {from:O} does not."), nameof(periodStart));
+        }
+
+        if (to.UtcTicks % TimeSpan.TicksPerHour != 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The period must end on a whole UTC hour (Stripe summarizes meters by hour); {to:O} does not."), nameof(periodEnd));
+        }
+
+        if (to <= from)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The period must end after it starts; {to:O} is not after {from:O}."), nameof(periodEnd));
+        }
+
+        if (to - from > TimeSpan.FromDays(MaxPeriodDays))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The period may last at most {MaxPeriodDays} days; reconcile a longer time in parts."), nameof(periodEnd));
+        }
+
+        if (account is not null)
+        {
+            UsageRules.ValidateAccount(account, nameof(account));
+        }
+    }
+
+    private static DateTimeOffset HourOf(DateTimeOffset instant) =>
+        new(instant.UtcTicks - (instant.UtcTicks % TimeSpan.TicksPerHour), TimeSpan.Zero);
+
+    /// <summary>Whether Stripe can count the report: everything but a pending report never attempted.</summary>
+    private static bool CanBeAtStripe(UsageReport report) =>
+        report.Status != UsageReportStatus.Pending || HourEvidence.IsInFlight(report);
+
+    private string EventName(string meter) =>
+        _billing.Meters.TryGetValue(meter, out var options) && options.StripeEventName is { } name ? name : meter;
+
+    /// <summary>Stripe's meters by event name (one meter per event name).</summary>
+    private async Task<Dictionary<string, StripeNet.Billing.Meter>> ReadStripeMetersAsync(CancellationToken cancellationToken)
+    {
+        var service = new StripeNet.Billing.MeterService(_transport.Client);
+        var meters = new Dictionary<string, StripeNet.Billing.Meter>(StringComparer.Ordinal);
+        await foreach (var meter in service.ListAutoPagingAsync(new StripeNet.Billing.MeterListOptions { Limit = 100 }, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            meters.TryAdd(meter.EventName, meter);
+        }
+
+        return meters;
+    }
+
+    /// <summary>Stripe's hourly totals of one customer on one meter over the period.</summary>
+    private async Task<IReadOnlyDictionary<DateTimeOffset, decimal>> ReadSummariesAsync(string meterId, string customer, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var service = new StripeNet.Billing.MeterEventSummaryService(_transport.Client);
+        var options = new StripeNet.Billing.MeterEventSummaryListOptions
+        {
+            Customer = customer,
+            StartTime = from.UtcDateTime,
+            EndTime = to.UtcDateTime,
+            ValueGroupingWindow = "hour",
+            Limit = 100,
+        };
+        var totals = new Dictionary<DateTimeOffset, decimal>();
+        await foreach (var summary in service.ListAutoPagingAsync(meterId, options, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            totals[new DateTimeOffset(DateTime.SpecifyKind(summary.StartTime, DateTimeKind.Utc))] = summary.AggregatedValue;
+        }
+
+        return totals;
+    }
+
+    /// <summary>The rejections Stripe reported for a meter since the period began (usage of the period is sent after it begins).</summary>
+    private async Task<List<UsageRejection>> ReadRejectionsAsync(string meterId, DateTimeOffset from, CancellationToken cancellationToken)
+    {
+        var service = _transport.Concrete.V2.Core.Events;
+        var options = new StripeNet.V2.Core.EventListOptions
+        {
+            ObjectId = meterId,
+            Types = [ErrorReportTriggered],
+            Created = new StripeNet.V2.Core.EventListCreatedOptions { Gte = from.UtcDateTime },
+        };
+        var rejections = new List<UsageRejection>();
+        await foreach (var stripeEvent in service.ListAutoPagingAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            rejections.AddRange(RejectionsOf(stripeEvent));
+        }
+
+        return rejections;
+    }
+
+    private List<UsageRejection> RejectionsOf(StripeNet.V2.Core.Event stripeEvent)
+    {
+        var rejections = new List<UsageRejection>();
+        if (stripeEvent is not StripeNet.Events.V1BillingMeterErrorReportTriggeredEvent { Data.Reason.ErrorTypes: { } types })
+        {
+            return rejections;
+        }
+
+        foreach (var type in types)
+        {
+            foreach (var sample in type.SampleErrors ?? [])
+            {
+                if (sample.Request?.Identifier is { Length: > 0 } identifier)
+                {
+                    var reason = _transport.Redact($"Stripe rejected the meter event asynchronously ({type.Code}): {sample.ErrorMessage} (event {stripeEvent.Id}).")!;
+                    rejections.Add(new UsageRejection(identifier, ValidatedBy(stripeEvent), reason));
+                }
+            }
+        }
+
+        return rejections;
+    }
+
+    private static DateTimeOffset? ValidatedBy(StripeNet.V2.Core.Event stripeEvent) =>
+        stripeEvent is StripeNet.Events.V1BillingMeterErrorReportTriggeredEvent { Data.ValidationEnd: var end } && end != default
+            ? new DateTimeOffset(DateTime.SpecifyKind(end, DateTimeKind.Utc))
+            : null;
+
+    private async Task<IReadOnlyList<UsageReconciliationAction>> MarkRejectedAsync(List<UsageRejection> rejections, string? account, CancellationToken cancellationToken)
+    {
+        if (rejections.Count == 0)
+        {
+            return [];
+        }
+
+        var marked = await _store.MarkRejectedAsync(rejections, account, cancellationToken).ConfigureAwait(false);
+        var actions = new List<UsageReconciliationAction>(marked.Count);
+        foreach (var report in marked)
+        {
+            var reason = rejections.First(r => r.Identifier == report.Identifier).Reason;
+            LogMarkedFailed(_logger, report.Identifier, report.Account, report.Meter, reason);
+            actions.Add(ActionOf(UsageReconciliationActionKind.MarkedFailed, report, reason));
+        }
+
+        return actions;
+    }
+
+    /// <summary>The Stripe customer of each report: the one it was closed with, else the account's current mapping.</summary>
+    private async Task<Dictionary<long, string?>> CustomersOfAsync(IReadOnlyList<UsageReport> reports, CancellationToken cancellationToken)
+    {
+        var byAccount = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var customers = new Dictionary<long, string?>();
+        foreach (var report in reports)
+        {
+            if (report.StripeCustomerId is { } recorded)
+            {
+                customers[report.Id] = recorded;
+                continue;
+            }
+
+            if (!byAccount.TryGetValue(report.Account, out var current))
+            {
+                current = _accounts is null ? null : (await _accounts.ResolveAsync(report.Account, cancellationToken).ConfigureAwait(false))?.StripeCustomerId;
+                byAccount[report.Account] = current;
+            }
+
+            customers[report.Id] = current;
+        }
+
+        return customers;
+    }
+
+    private async Task<List<UsageReconciliationAction>> ApplyAsync(HourVerdict verdict, DateTimeOffset hour, decimal stripeTotal, CancellationToken cancellationToken)
+    {
+        var actions = new List<UsageReconciliationAction>();
+        if (verdict.State != UsageReconciliationRowState.Resolved)
+        {
+            return actions;
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        foreach (var report in verdict.Landed)
+        {
+            var note = string.Create(CultureInfo.InvariantCulture, $"Reconciled at {now:O}: Stripe's total for {hour:yyyy-MM-dd HH}:00 UTC ({stripeTotal}) shows this report; marked sent.");
+            if (await _store.MarkUnknownSentAsync(report.Id, now, note, cancellationToken).ConfigureAwait(false))
+            {
+                LogMarkedSent(_logger, report.Identifier, report.Account, report.Meter);
+                actions.Add(ActionOf(UsageReconciliationActionKind.MarkedSent, report, note));
+            }
+        }
+
+        foreach (var report in verdict.Lacking)
+        {
+            var identifier = ReportIdentifier.Resend(report.Identifier);
+            var note = string.Create(CultureInfo.InvariantCulture, $"Reconciled at {now:O}: Stripe's settled total for {hour:yyyy-MM-dd HH}:00 UTC ({stripeTotal}) lacks this report; sent again as {identifier}.");
+            if (await _store.ResendUnknownAsync(report.Id, identifier, now, note, cancellationToken).ConfigureAwait(false) is { } replacement)
+            {
+                LogResent(_logger, report.Identifier, report.Account, report.Meter, replacement.Identifier);
+                actions.Add(ActionOf(UsageReconciliationActionKind.Resent, report, note) with { NewReportId = replacement.Id, NewIdentifier = replacement.Identifier });
+            }
+        }
+
+        return actions;
+    }
+
+    private static UsageReconciliationAction ActionOf(UsageReconciliationActionKind kind, UsageReport report, string reason) => new()
+    {
+        Kind = kind,
+        ReportId = report.Id,
+        Identifier = report.Identifier,
+        Account = report.Account,
+        Meter = report.Meter,
+        Quantity = report.Quantity,
+        Reason = reason,
+    };
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Reconciled usage of {From} to {To}: {Rows} rows, {Drift} with drift, {Unresolved} with unknown reports left, {Actions} changes.")]
+    private static partial void LogReconciled(ILogger logger, DateTimeOffset from, DateTimeOffset to, int rows, int drift, int unresolved, int actions);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Usage report {Identifier} of account {Account}, meter {Meter}: Stripe counted it; marked sent.")]
+    private static partial void LogMarkedSent(ILogger logger, string identifier, string account, string meter);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "Usage report {Identifier} of account {Account}, meter {Meter}: Stripe never counted it; sent again as {Replacement}.")]
+    private static partial void LogResent(ILogger logger, string identifier, string account, string meter, string replacement);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "Usage report {Identifier} of account {Account}, meter {Meter}: {Reason} Marked failed.")]
+    private static partial void LogMarkedFailed(ILogger logger, string identifier, string account, string meter, string reason);
+}
