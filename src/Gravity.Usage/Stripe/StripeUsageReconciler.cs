@@ -93,22 +93,22 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
         var problems = new List<string>();
         var actions = new List<UsageReconciliationAction>();
 
-        // Rejections first: a sent report Stripe rejected counts 0 from here on.
-        var configured = _billing.Meters.Select(m => (Name: m.Key, EventName: EventName(m.Key))).ToList();
-        for (var i = 0; i < configured.Count; i++)
+        // Rejections first, for the configured meters and those the period's reports name: a sent report Stripe
+        // rejected counts 0 from here on.
+        var named = (await ListReportsAsync(from, to, account, cancellationToken).ConfigureAwait(false)).Select(r => r.Meter);
+        var eventNames = _billing.Meters.Keys.Concat(named).Distinct(StringComparer.Ordinal).Select(EventName).Distinct(StringComparer.Ordinal).ToList();
+        for (var i = 0; i < eventNames.Count; i++)
         {
-            progress?.Report(new UsageReconciliationProgress("meter errors", i, configured.Count));
-            if (meters.TryGetValue(configured[i].EventName, out var meter))
+            progress?.Report(new UsageReconciliationProgress("meter errors", i, eventNames.Count));
+            if (meters.TryGetValue(eventNames[i], out var meter))
             {
                 var rejections = await ReadRejectionsAsync(meter.Id, from, cancellationToken).ConfigureAwait(false);
                 actions.AddRange(await MarkRejectedAsync(rejections, account, cancellationToken).ConfigureAwait(false));
             }
         }
 
-        progress?.Report(new UsageReconciliationProgress("meter errors", configured.Count, configured.Count));
-        var reports = (await _store.ListReportsInPeriodAsync(from, to, account, cancellationToken).ConfigureAwait(false))
-            .Where(r => r.Status is UsageReportStatus.Sent or UsageReportStatus.Unknown or UsageReportStatus.Pending or UsageReportStatus.Failed or UsageReportStatus.Cancelled)
-            .ToList();
+        progress?.Report(new UsageReconciliationProgress("meter errors", eventNames.Count, eventNames.Count));
+        var reports = await ListReportsAsync(from, to, account, cancellationToken).ConfigureAwait(false);
         var customers = await CustomersOfAsync(reports, cancellationToken).ConfigureAwait(false);
 
         var now = _timeProvider.GetUtcNow();
@@ -135,9 +135,9 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
                 continue;
             }
 
-            if (!_billing.Meters.TryGetValue(meterName, out var meterOptions) || !meters.TryGetValue(EventName(meterName), out var stripeMeter))
+            if (!meters.TryGetValue(EventName(meterName), out var stripeMeter))
             {
-                problems.Add($"Meter {meterName} (event name {EventName(meterName)}): Stripe has no meter with that event name, or the meter is not configured.");
+                problems.Add($"Meter {meterName}: Stripe has no meter with the event name {EventName(meterName)}, so {pair.Count} report(s) could not be compared.");
                 continue;
             }
 
@@ -152,7 +152,10 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
                 continue;
             }
 
-            var isGauge = meterOptions.Kind != MeterKind.Sum;
+            // A meter not configured here (the operations tool knows none) is weighed as Stripe aggregates it.
+            var isGauge = _billing.Meters.TryGetValue(meterName, out var meterOptions)
+                ? meterOptions.Kind != MeterKind.Sum
+                : string.Equals(stripeMeter.DefaultAggregation?.Formula, "last", StringComparison.Ordinal);
             var byHour = pair.GroupBy(r => HourOf(r.BucketStart)).ToDictionary(g => g.Key, g => g.ToList());
             foreach (var hour in byHour.Keys.Union(summaries.Where(s => s.Value != 0).Select(s => s.Key)).Order())
             {
@@ -249,6 +252,13 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
     private static bool CanBeAtStripe(UsageReport report) =>
         report.Status != UsageReportStatus.Pending || HourEvidence.IsInFlight(report);
 
+    /// <summary>The period's reports Stripe can have heard of: sent, unknown, pending, failed and cancelled ones.</summary>
+    private async Task<List<UsageReport>> ListReportsAsync(DateTimeOffset from, DateTimeOffset to, string? account, CancellationToken cancellationToken) =>
+        (await _store.ListReportsInPeriodAsync(from, to, account, cancellationToken).ConfigureAwait(false))
+            .Where(r => r.Status is UsageReportStatus.Sent or UsageReportStatus.Unknown or UsageReportStatus.Pending or UsageReportStatus.Failed or UsageReportStatus.Cancelled)
+            .ToList();
+
+    /// <summary>The meter's Stripe event name: configured, or else the meter's own name (as the reporter sends it).</summary>
     private string EventName(string meter) =>
         _billing.Meters.TryGetValue(meter, out var options) && options.StripeEventName is { } name ? name : meter;
 
