@@ -14,6 +14,7 @@ internal sealed record BenchOptions
           --postgres CS  also measure increments on PostgreSQL (an Npgsql connection string; default: GRAVITY_USAGE_POSTGRES)
           --postgres-only  only the PostgreSQL increment table (needs a server)
           --reporting-only only the reporting table (v1 meter events and the v2 stream against the stand-in)
+          --reads-only   only the read table (GetAsync against the raw SQL query on the same file)
           --with-cycles  give every account a monthly billing cycle (a boundary at hh:37:12) before the increment rounds
           --help         show this text
         """;
@@ -41,6 +42,9 @@ internal sealed record BenchOptions
     /// <summary>Gets a value indicating whether only the reporting table runs (--reporting-only).</summary>
 
     public bool ReportingOnly { get; init; }
+
+    /// <summary>Gets a value indicating whether only the read table runs (--reads-only).</summary>
+    public bool ReadsOnly { get; init; }
 
     public int Rounds { get; init; } = 3;
 
@@ -91,6 +95,9 @@ internal sealed record BenchOptions
                     break;
                 case "--reporting-only":
                     options = options with { ReportingOnly = true };
+                    break;
+                case "--reads-only":
+                    options = options with { ReadsOnly = true };
                     break;
                 case "--with-cycles":
                     options = options with { WithCycles = true };

@@ -59,20 +59,20 @@ internal sealed class PostgreSqlQueries : CounterSql
             RETURNING account, bucket_start, meter
             """;
 
-        // Totals are summed in two parts (UsageReads.SplitSums), so that no period overflows a bigint in SQL.
+        // SUM of bigint is numeric here: it cannot overflow, and the total is checked against long.MaxValue on reading.
         // Meters are ordered byte-wise, as on SQLite, whatever the database's collation.
-        Totals = $"""
-            SELECT meter, {UsageReads.SplitSumsAsBigint}
+        Totals = new CounterTotalsSql($"""
+            SELECT meter, SUM(quantity), SUM(reported_quantity)
             FROM {counter}
             WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To
             GROUP BY meter ORDER BY meter COLLATE "C"
-            """;
-        MeterTotals = $"""
-            SELECT MIN(meter), {UsageReads.SplitSumsAsBigint}
+            """);
+        MeterTotals = new CounterTotalsSql($"""
+            SELECT MIN(meter), SUM(quantity), SUM(reported_quantity)
             FROM {counter}
             WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
             HAVING COUNT(*) > 0
-            """;
+            """);
         CreateSchema = $"CREATE SCHEMA IF NOT EXISTS {schema}";
         SchemaVersionTableExists = "SELECT to_regclass(@Name) IS NOT NULL";
         CreateSchemaVersionTable = $"""
@@ -104,9 +104,9 @@ internal sealed class PostgreSqlQueries : CounterSql
 
     public GaugeSql Gauges { get; }
 
-    public string Totals { get; }
+    public CounterTotalsSql Totals { get; }
 
-    public string MeterTotals { get; }
+    public CounterTotalsSql MeterTotals { get; }
 
     public string CreateSchema { get; }
 

@@ -16,19 +16,15 @@ internal static class UsageReads
         new { Account = account, From = UnixTime.CeilingSeconds(periodStart), To = UnixTime.CeilingSeconds(periodEnd), Meter = meter };
 
     /// <summary>
-    /// The aggregate columns of the totals queries: each sum in a high part (bits 20 and up) and a low part (bits 0-19).
+    /// The aggregate columns of the exact totals query: each sum in a high part (bits 20 and up) and a low part (bits 0-19).
     /// </summary>
     /// <remarks>
-    /// A plain SUM over a long period can pass long.MaxValue (SQLite then fails with 'integer overflow', PostgreSQL with
-    /// 22003). Split, neither part can overflow over fewer than 2^20 buckets even of counters at long.MaxValue, and the
-    /// parts are joined exactly in 128 bits (<see cref="ToTotalsWithReported"/>), which either fits in a long or is refused clearly.
+    /// A plain SUM over a long period can pass long.MaxValue (SQLite then fails with 'integer overflow'). Split, neither
+    /// part can overflow over fewer than 2^20 buckets even of counters at long.MaxValue, and the parts are joined exactly
+    /// in 128 bits (<see cref="ToTotalsWithReported"/>), which either fits in a long or is refused clearly.
     /// </remarks>
     public const string SplitSums =
         "SUM(quantity >> 20), SUM(quantity & 1048575), SUM(reported_quantity >> 20), SUM(reported_quantity & 1048575)";
-
-    /// <summary>The same as <see cref="SplitSums"/> in PostgreSQL, whose SUM of bigint is numeric.</summary>
-    public const string SplitSumsAsBigint =
-        "SUM(quantity >> 20)::bigint, SUM(quantity & 1048575)::bigint, SUM(reported_quantity >> 20)::bigint, SUM(reported_quantity & 1048575)::bigint";
 
     /// <summary>Maps rows of the totals queries, joining the split sums of <see cref="SplitSums"/>.</summary>
     /// <param name="rows">The rows.</param>
@@ -39,15 +35,25 @@ internal static class UsageReads
         IEnumerable<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)> rows, string account) =>
         rows.Select(r => (r.Meter, Join(r.QuantityHigh, r.QuantityLow, r.Meter, account), Join(r.ReportedHigh, r.ReportedLow, r.Meter, account))).ToList();
 
+    /// <summary>Maps rows of the plain-sum totals query, whose sums a database may return wider than a long.</summary>
+    /// <param name="rows">The rows.</param>
+    /// <param name="account">The account read, for the message of an overflow.</param>
+    /// <returns>The totals.</returns>
+    /// <exception cref="OverflowException">A total is more than a <see cref="long"/> holds; the message names the limit.</exception>
+    public static IReadOnlyList<(string Meter, long Quantity, long Reported)> ToTotals(
+        IEnumerable<(string Meter, decimal Quantity, decimal Reported)> rows, string account) =>
+        rows.Select(r => (r.Meter, Fit((Int128)r.Quantity, r.Meter, account), Fit((Int128)r.Reported, r.Meter, account))).ToList();
+
     /// <summary>Maps rows of the series query.</summary>
     /// <param name="rows">The rows.</param>
     /// <returns>The buckets.</returns>
     public static IReadOnlyList<UsageBucket> ToSeries(IEnumerable<(long BucketStart, long Quantity, long ReportedQuantity)> rows) =>
         rows.Select(r => new UsageBucket(UnixTime.FromSeconds(r.BucketStart), r.Quantity, r.ReportedQuantity)).ToList();
 
-    private static long Join(long high, long low, string meter, string account)
+    private static long Join(long high, long low, string meter, string account) => Fit(((Int128)high << 20) + low, meter, account);
+
+    private static long Fit(Int128 total, string meter, string account)
     {
-        var total = ((Int128)high << 20) + low;
         if (total > long.MaxValue)
         {
             throw new OverflowException(string.Create(

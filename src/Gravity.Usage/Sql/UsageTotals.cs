@@ -15,7 +15,7 @@ internal static class UsageTotals
     /// <summary>Reads the totals.</summary>
     /// <param name="connection">An open connection.</param>
     /// <param name="transaction">A transaction that reads one snapshot (SQLite's deferred, PostgreSQL's repeatable read).</param>
-    /// <param name="totalsSql">The store's query of counter totals (all meters, or one): meter and split sums of quantity and reported quantity.</param>
+    /// <param name="totals">The store's query of counter totals (all meters, or one).</param>
     /// <param name="gauges">The store's gauge texts.</param>
     /// <param name="account">The account.</param>
     /// <param name="periodStart">The inclusive start: buckets that start at or after it.</param>
@@ -26,7 +26,7 @@ internal static class UsageTotals
     public static async Task<IReadOnlyList<MeterUsage>> ReadAsync(
         DbConnection connection,
         DbTransaction transaction,
-        string totalsSql,
+        CounterTotalsSql totals,
         GaugeSql gauges,
         string account,
         DateTimeOffset periodStart,
@@ -36,15 +36,12 @@ internal static class UsageTotals
     {
         var parameters = UsageReads.PeriodParameters(account, periodStart, periodEnd, meter);
         var from = UnixTime.CeilingSeconds(periodStart);
-        var counters = UsageReads.ToTotalsWithReported(
-            await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(totalsSql).ConfigureAwait(false),
-            account);
+        var counters = await ReadCountersAsync().ConfigureAwait(false);
         // Nothing closed yet (the common read of a period in progress): no report to split by, no query.
         var split = counters.Any(c => c.Reported > 0)
             ? await QueryAsync<(string Meter, string Status, long High, long Low)>(gauges.ReportSplit).ConfigureAwait(false)
             : [];
-        var readings = (await QueryAsync<GaugeRow>(gauges.PeriodRows).ConfigureAwait(false))
-            .Concat(await QueryAsync<GaugeRow>(gauges.CarriedBefore).ConfigureAwait(false))
+        var readings = (await QueryAsync<GaugeRow>(gauges.PeriodAndCarriedRows).ConfigureAwait(false))
             .GroupBy(r => r.Meter, StringComparer.Ordinal)
             .ToList();
 
@@ -93,6 +90,21 @@ internal static class UsageTotals
 
         result.Sort((a, b) => string.CompareOrdinal(a.Meter, b.Meter));
         return result;
+
+        async Task<IReadOnlyList<(string Meter, long Quantity, long Reported)>> ReadCountersAsync()
+        {
+            try
+            {
+                return UsageReads.ToTotals(await QueryAsync<(string Meter, decimal Quantity, decimal Reported)>(totals.Sums).ConfigureAwait(false), account);
+            }
+            catch (DbException exception) when (totals.ExactSums is not null && totals.IsSumOverflow?.Invoke(exception) == true)
+            {
+                // Only a period whose total passes long.MaxValue gets here; the exact sums then say by how much, or fit.
+                return UsageReads.ToTotalsWithReported(
+                    await QueryAsync<(string Meter, long QuantityHigh, long QuantityLow, long ReportedHigh, long ReportedLow)>(totals.ExactSums).ConfigureAwait(false),
+                    account);
+            }
+        }
 
         async Task<List<T>> QueryAsync<T>(string sql) =>
             (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).AsList();

@@ -1,4 +1,5 @@
 using Gravity.Usage.Sql;
+using Microsoft.Data.Sqlite;
 
 namespace Gravity.Usage.Sqlite;
 
@@ -31,21 +32,12 @@ internal sealed class SqliteQueries : CounterSql
             DELETE FROM {counter} WHERE account = $account AND bucket_start = $bucket_start AND meter = $meter AND quantity = 0 AND reported_quantity = 0;
             """;
         DeleteKey = $"DELETE FROM {keys} WHERE account = $account AND meter = $meter AND idempotency_key = $key";
-        // Totals are summed in two parts (UsageReads.SplitSums) so that no period, however long, overflows in SQL.
-        Totals = $"""
-            SELECT meter, {UsageReads.SplitSums}
-            FROM {counter}
-            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To
-            GROUP BY meter ORDER BY meter
-            """;
+        // Plain sums are one cheap pass; SQLite's SUM fails past long.MaxValue, and only then are the totals summed
+        // again in two parts (UsageReads.SplitSums), which no period, however long, overflows.
+        Totals = TotalsOf(counter, "GROUP BY meter ORDER BY meter", meterFilter: string.Empty);
 
         // A statement of its own for one meter: without GROUP BY, SQLite needs no temporary sort.
-        MeterTotals = $"""
-            SELECT meter, {UsageReads.SplitSums}
-            FROM {counter}
-            WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To AND meter = @Meter
-            HAVING COUNT(*) > 0
-            """;
+        MeterTotals = TotalsOf(counter, "HAVING COUNT(*) > 0", meterFilter: "AND meter = @Meter");
         SchemaVersionTableExists = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @Name";
         CreateSchemaVersionTable = $"""
             CREATE TABLE IF NOT EXISTS {SchemaVersionTable} (
@@ -68,11 +60,20 @@ internal sealed class SqliteQueries : CounterSql
 
     public string Subtract { get; }
 
-    public string Totals { get; }
+    public CounterTotalsSql Totals { get; }
 
-    public string MeterTotals { get; }
+    public CounterTotalsSql MeterTotals { get; }
 
     public string SchemaVersionTableExists { get; }
 
     public string CreateSchemaVersionTable { get; }
+
+    private static CounterTotalsSql TotalsOf(string counter, string tail, string meterFilter)
+    {
+        var where = $"FROM {counter} WHERE account = @Account AND bucket_start >= @From AND bucket_start < @To {meterFilter}";
+        return new CounterTotalsSql(
+            $"SELECT meter, SUM(quantity), SUM(reported_quantity) {where} {tail}",
+            $"SELECT meter, {UsageReads.SplitSums} {where} {tail}",
+            static e => e is SqliteException { SqliteErrorCode: 1 } && e.Message.Contains("integer overflow", StringComparison.Ordinal));
+    }
 }
