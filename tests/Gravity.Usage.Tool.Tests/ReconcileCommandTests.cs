@@ -75,6 +75,24 @@ public sealed class ReconcileCommandTests(string provider) : ToolTest(provider)
         Assert.That(await StatusOfAsync(reports["acct_landed"].Id), Is.EqualTo(UsageReportStatus.Unknown), "nothing is resolved on evidence that does not add up");
     }
 
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    [TestCase(false, false)]
+    public async Task Reconcile_Progress_IsShownOnlyOnATerminalWithoutJson(bool terminal, bool json)
+    {
+        await SeedUnknownAsync(("acct_lost", 4));
+        string[] args = json ? ["reconcile", "--period", Period, "--json"] : ["reconcile", "--period", Period];
+
+        var run = await ToolRun.RunAsync(Now, StripeVariables, terminal, [.. args, .. Ledger.Arguments]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+            Assert.That(run.Error.Contains("reconciling: summaries 1/1", StringComparison.Ordinal), Is.EqualTo(terminal && !json), run.Error);
+            Assert.That(run.Out, Does.Not.Contain("reconciling:"), "progress never goes to standard output");
+        });
+    }
+
     [TestCase("2026-11-02T10:30Z..2026-11-03", "periodStart")]
     [TestCase("2026-11-03..2026-11-02", "periodEnd")]
     [TestCase("november", "--period")]
@@ -107,10 +125,10 @@ public sealed class ReconcileCommandTests(string provider) : ToolTest(provider)
         });
     }
 
-    private Task<ToolRun> ReconcileAsync(params string[] args) => ToolRun.RunAsync(
-        Now,
-        new Dictionary<string, string> { ["STRIPE_API_KEY"] = StripeStandIn.DefaultApiKey, ["STRIPE_API_BASE"] = _stripe.BaseAddress!.ToString() },
-        [.. args, .. Ledger.Arguments]);
+    private Dictionary<string, string> StripeVariables =>
+        new() { ["STRIPE_API_KEY"] = StripeStandIn.DefaultApiKey, ["STRIPE_API_BASE"] = _stripe.BaseAddress!.ToString() };
+
+    private Task<ToolRun> ReconcileAsync(params string[] args) => ToolRun.RunAsync(Now, StripeVariables, [.. args, .. Ledger.Arguments]);
 
     /// <summary>Closes each account's usage into a report, mapped to cus_…, and parks it as unknown (attempted, no answer).</summary>
     private async Task<Dictionary<string, UsageReport>> SeedUnknownAsync(params (string Account, long Quantity)[] usage)

@@ -25,7 +25,10 @@ namespace Gravity.Usage.Stripe;
 /// </para>
 /// <para>
 /// Stripe reports a sample of the rejected events of each error report, not always all of them: rejected reports it does
-/// not name remain visible as drift. Dispose the reconciler to release the HTTP client it created.
+/// not name remain visible as drift. Only (customer, meter) pairs with reports in the period are compared: usage Stripe
+/// holds for a customer the ledger sent nothing for in the period is not looked for. Reading error events needs a
+/// <c>Stripe.StripeClient</c> (the v2 services are not on <c>IStripeClient</c>). Dispose the reconciler to release the
+/// HTTP client it created.
 /// </para>
 /// </remarks>
 public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposable
@@ -131,6 +134,12 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
             var accounts = string.Join(",", pair.Select(r => r.Account).Distinct().Order(StringComparer.Ordinal));
             if (customer is null)
             {
+                // Failed or cancelled reports of an unmapped account were never billed: only usage Stripe may hold is a problem.
+                if (!pair.Any(r => r.Status is UsageReportStatus.Sent or UsageReportStatus.Unknown || HourEvidence.IsInFlight(r)))
+                {
+                    continue;
+                }
+
                 problems.Add(string.Create(CultureInfo.InvariantCulture, $"Account {accounts}, meter {meterName}: no Stripe customer is known, so {pair.Count} report(s) could not be compared."));
                 continue;
             }
@@ -265,6 +274,8 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
     /// <summary>Stripe's meters by event name (one meter per event name).</summary>
     private async Task<Dictionary<string, StripeNet.Billing.Meter>> ReadStripeMetersAsync(CancellationToken cancellationToken)
     {
+        // One turn of the pacing per listing (each is a page or a few): reads count against Stripe's rate limit too.
+        await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
         var service = new StripeNet.Billing.MeterService(_transport.Client);
         var meters = new Dictionary<string, StripeNet.Billing.Meter>(StringComparer.Ordinal);
         await foreach (var meter in service.ListAutoPagingAsync(new StripeNet.Billing.MeterListOptions { Limit = 100 }, cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -278,6 +289,8 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
     /// <summary>Stripe's hourly totals of one customer on one meter over the period.</summary>
     private async Task<IReadOnlyDictionary<DateTimeOffset, decimal>> ReadSummariesAsync(string meterId, string customer, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
+        // One turn of the pacing per listing (each is a page or a few): reads count against Stripe's rate limit too.
+        await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
         var service = new StripeNet.Billing.MeterEventSummaryService(_transport.Client);
         var options = new StripeNet.Billing.MeterEventSummaryListOptions
         {
@@ -299,6 +312,8 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
     /// <summary>The rejections Stripe reported for a meter since the period began (usage of the period is sent after it begins).</summary>
     private async Task<List<UsageRejection>> ReadRejectionsAsync(string meterId, DateTimeOffset from, CancellationToken cancellationToken)
     {
+        // One turn of the pacing per listing (each is a page or a few): reads count against Stripe's rate limit too.
+        await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
         var service = _transport.Concrete.V2.Core.Events;
         var options = new StripeNet.V2.Core.EventListOptions
         {

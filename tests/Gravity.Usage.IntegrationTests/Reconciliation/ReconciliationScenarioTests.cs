@@ -197,6 +197,26 @@ public sealed class ReconciliationScenarioTests<TFixture> : ReconciliationTest<T
         });
     }
 
+    [Test]
+    public async Task ReconcileAsync_FreeAccount_HasNothingAtStripeAndNoRow()
+    {
+        await MapAsync("acct_paid", "cus_paid");
+        await Store.Accounts.SaveAccountAsync(new UsageAccount("acct_free") { Billable = false });
+        Assert.That(await Meter.IncrementAsync("acct_paid", 3, ApiCalls, timestamp: Start), Is.EqualTo(IncrementOutcome.Recorded));
+        Assert.That(await Meter.IncrementAsync("acct_free", 8, ApiCalls, timestamp: Start), Is.EqualTo(IncrementOutcome.Recorded));
+        var run = await RunAsync(at: Start.AddHours(1));
+        Clock.Advance(TimeSpan.FromHours(2));
+
+        var report = await ReconcileAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Skipped, Is.EqualTo(1));
+            Assert.That(report.Rows.Select(r => r.Account), Is.EqualTo(new[] { "acct_paid" }));
+            Assert.That(report.IsClean, Is.True, ReconciliationText.Format(report));
+        });
+    }
+
     [TestCase(30, 24 * 60, null, "periodStart")]
     [TestCase(0, 24 * 60 + 1, null, "periodEnd")]
     [TestCase(0, 0, null, "periodEnd")]
