@@ -19,7 +19,10 @@ public interface IUsageReconciler
     /// <summary>Reconciles the usage of the hours in [<paramref name="periodStart"/>, <paramref name="periodEnd"/>).</summary>
     /// <param name="periodStart">The inclusive start: a whole UTC hour.</param>
     /// <param name="periodEnd">The exclusive end: a whole UTC hour after <paramref name="periodStart"/>, at most 366 days later.</param>
-    /// <param name="account">Only this account, or every account when <see langword="null"/>.</param>
+    /// <param name="account">
+    /// Only this account, or every account when <see langword="null"/>. Stripe totals are per customer: accounts that
+    /// share one Stripe customer are weighed together, so reconcile them without an account.
+    /// </param>
     /// <param name="progress">Told how far a long run is; optional.</param>
     /// <param name="cancellationToken">Cancels the run between steps; changes already made stay made.</param>
     /// <returns>The drift report: one row per account, meter and hour with usage on either side, and the actions taken.</returns>
