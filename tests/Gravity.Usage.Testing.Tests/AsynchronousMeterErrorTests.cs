@@ -74,6 +74,22 @@ public sealed class AsynchronousMeterErrorTests(Transport transport) : StandInTe
         });
     }
 
+    [Test]
+    public async Task RejectedStreamEvent_IsDroppedAfterThe200_AndListedAsAnErrorEvent()
+    {
+        Stripe.RejectMeterEventAsynchronously("stream_1", "meter_event_invalid_value");
+        var token = await CreateSessionTokenAsync();
+
+        await ExpectOkAsync(await PostStreamAsync(token, [StreamEvent("stream_1"), StreamEvent("stream_2", value: "2")]));
+        var listed = await StripeClient().V2.Core.Events.ListAsync(new Stripe.V2.Core.EventListOptions { ObjectId = _meterId });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Stripe.GetMeterTotal("api_calls", "cus_1"), Is.EqualTo(2));
+            Assert.That(listed.Data.OfType<Stripe.Events.V1BillingMeterErrorReportTriggeredEvent>().Single().Data.Reason.ErrorTypes.Single().SampleErrors.Single().Request.Identifier, Is.EqualTo("stream_1"));
+        });
+    }
+
     private StripeClient StripeClient()
     {
         var http = Transport == Transport.Loopback ? new HttpClient() : new HttpClient(Stripe.CreateHandler());
