@@ -198,6 +198,30 @@ public sealed class ReconciliationScenarioTests<TFixture> : ReconciliationTest<T
     }
 
     [Test]
+    public async Task ReconcileAsync_DroppedReportWithACorrectionWaiting_ResendsWhatTheCorrectionLeft()
+    {
+        await MapAsync("acct_1", "cus_1");
+        var dropped = await ParkUnknownAsync("acct_1", 10, FaultTiming.BeforeProcessing);
+        await Meter.CorrectAsync("acct_1", -3, ApiCalls, Start, "Refund of a failed job", "fix-1");
+
+        var report = await ReconcileAsync();
+        await RunAsync();
+        Clock.Advance(TimeSpan.FromHours(2));
+        var after = await ReconcileAsync();
+        var reports = await ReportsAsync("acct_1");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Actions.Single().Kind, Is.EqualTo(UsageReconciliationActionKind.Resent));
+            Assert.That(reports.Single(r => r.Id == dropped.Id).Status, Is.EqualTo(UsageReportStatus.Cancelled));
+            Assert.That(reports.Where(r => r.Status == UsageReportStatus.Sent).Select(r => r.Quantity), Is.EqualTo(new[] { 7L }));
+            Assert.That(reports.Any(r => r.Status is UsageReportStatus.Cancelling or UsageReportStatus.NeedsCredit), Is.False, "the correction was applied with the replacement");
+            Assert.That(StripeTotal("cus_1"), Is.EqualTo(7), "10 lost, 3 corrected off: Stripe bills 7 once");
+            Assert.That(after.IsClean, Is.True, ReconciliationText.Format(after));
+        });
+    }
+
+    [Test]
     public async Task ReconcileAsync_FreeAccount_HasNothingAtStripeAndNoRow()
     {
         await MapAsync("acct_paid", "cus_paid");
