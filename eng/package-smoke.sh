@@ -178,6 +178,9 @@ expect() {
 }
 expect "/calls?account=&quantity=1" 400 "application/problem+json" '"parameter":"account"'
 expect "/calls?account=acct_1&quantity=0" 400 "application/problem+json" '"parameter":"quantity"'
+expect "/calls?account=acct_1&quantity=0" 400 "application/problem+json" '"detail":"A quantity must be at least 1'
+expect "/checked-calls?account=%E2%80%8B&quantity=1" 400 "application/problem+json" '"parameter":"account"'
+expect "/checked-calls?account=acct_1&quantity=1" 200 "application/json" '"outcome":"Recorded"'
 expect "/calls?account=acct_1&quantity=2" 200 "application/json" '"outcome":"Recorded"'
 kill "$web_pid" 2>/dev/null || true
 wait "$web_pid" 2>/dev/null || true

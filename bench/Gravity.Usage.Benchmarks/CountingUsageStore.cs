@@ -41,8 +41,8 @@ internal sealed class CountingUsageStore(IUsageStore inner) : IUsageStore
     public Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default) =>
         inner.GetTotalsAsync(account, periodStart, periodEnd, meter, cancellationToken);
 
-    public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default) =>
-        inner.GetSeriesAsync(account, meter, periodStart, periodEnd, cancellationToken);
+    public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken = default) =>
+        inner.GetSeriesAsync(account, periodStart, periodEnd, meter, cancellationToken);
 
     public Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default) =>
         inner.PruneIdempotencyKeysAsync(recordedBefore, maxKeys, cancellationToken);

@@ -1,7 +1,9 @@
 // The package smoke test's web app (eng/package-smoke.sh): replaces the Program.cs of a fresh `dotnet new web` project
 // that installed the packed Gravity.Usage and Gravity.Usage.AspNetCore packages. An endpoint meters API calls; the
-// script calls it with bad and good input and expects 400 problem details naming the parameter, then 200.
+// script calls it with bad and good input and expects 400 problem details naming the parameter and the rule, then 200.
+// A second endpoint checks its input with UsageInput before metering and throws the error the meter would throw.
 using Gravity.Usage;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -18,6 +20,17 @@ app.UseExceptionHandler();
 app.MapPost("/calls", async (string? account, long quantity, IUsageMeter meter) =>
 {
     var outcome = await meter.IncrementAsync(account ?? string.Empty, quantity, "api_calls");
+    return Results.Ok(new { outcome = outcome.ToString() });
+});
+
+app.MapPost("/checked-calls", async (string? account, long quantity, IOptions<UsageBillingOptions> usage, IUsageMeter meter) =>
+{
+    if (UsageInput.CheckIncrement(usage.Value, account, quantity, "api_calls") is { } error)
+    {
+        throw error;
+    }
+
+    var outcome = await meter.IncrementAsync(account!, quantity, "api_calls");
     return Results.Ok(new { outcome = outcome.ToString() });
 });
 

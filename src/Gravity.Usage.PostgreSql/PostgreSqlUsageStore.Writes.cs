@@ -20,7 +20,7 @@ public sealed partial class PostgreSqlUsageStore
         // by failing the whole transaction, whoever the caller is.
         if (UsageRules.DescribeInvalidIncrement(increments) is { } problem)
         {
-            throw new ArgumentException(problem, nameof(increments));
+            throw new UsageInputException(problem, nameof(increments));
         }
 
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);

@@ -121,7 +121,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken = default)
     {
         UsageRules.ValidateAccount(account);
         ArgumentNullException.ThrowIfNull(meter);

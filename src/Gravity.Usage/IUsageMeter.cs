@@ -50,7 +50,7 @@ public interface IUsageMeter
     /// <param name="timestamp">When the usage happened; now when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the wait for room in a full queue.</param>
     /// <returns><see cref="IncrementOutcome.Recorded"/>, or <see cref="IncrementOutcome.Duplicate"/> when the same call was already recorded under the key.</returns>
-    /// <exception cref="ArgumentException">A part or an argument breaks a rule (the message names the part); nothing was recorded.</exception>
+    /// <exception cref="UsageInputException">A part or an argument breaks a rule (the message names the part); nothing was recorded.</exception>
     /// <exception cref="UsageIdempotencyConflictException">The key was already recorded with other content; nothing was recorded.</exception>
     Task<IncrementOutcome> RecordAsync(
         string account,

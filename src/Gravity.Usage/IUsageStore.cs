@@ -48,12 +48,12 @@ public interface IUsageStore
 
     /// <summary>Reads an account's counters of one meter per bucket over the buckets that start in [<paramref name="periodStart"/>, <paramref name="periodEnd"/>).</summary>
     /// <param name="account">The account.</param>
-    /// <param name="meter">The meter.</param>
     /// <param name="periodStart">The inclusive start of the period.</param>
     /// <param name="periodEnd">The exclusive end of the period.</param>
+    /// <param name="meter">The meter.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The buckets that hold usage, in time order; buckets with no usage are absent.</returns>
-    Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes idempotency keys recorded before <paramref name="recordedBefore"/>, at most <paramref name="maxKeys"/> at a time.</summary>
     /// <param name="recordedBefore">Keys recorded before this instant are deleted.</param>

@@ -14,6 +14,11 @@ namespace Gravity.Usage;
 /// <see cref="ArgumentException.ParamName"/> is <c>idempotencyKey</c>. The message says what differs (as far as the
 /// stored fingerprint tells) and names neither the key nor the account.
 /// </para>
+/// <para>
+/// It is not a <see cref="UsageInputException"/>: the call breaks no input rule (it was valid the first time, and
+/// <see cref="UsageInput"/> accepts it); it contradicts what the ledger holds. So a host can answer it apart (the ASP.NET
+/// Core package answers 409, not 400), while <c>catch (ArgumentException)</c> still sees both.
+/// </para>
 /// </remarks>
 public sealed class UsageIdempotencyConflictException : ArgumentException
 {

@@ -34,10 +34,9 @@ public sealed partial class UsageMeter
     /// </param>
     /// <param name="cancellationToken">Cancels the correction before it commits.</param>
     /// <returns>The correction, with how it was applied.</returns>
-    /// <exception cref="ArgumentNullException">A required argument is <see langword="null"/>; nothing was stored.</exception>
-    /// <exception cref="ArgumentException">An argument breaks a rule named in the message, or the meter is not declared; nothing was stored.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">
-    /// The delta is 0 or too large, the timestamp is out of range, or the correction would take the counter below zero
+    /// <exception cref="UsageInputException">
+    /// An argument is missing or breaks a rule named in the message, or the meter is not declared; the delta is 0 or too
+    /// large, the timestamp is out of range, or the correction would take the counter below zero
     /// (<see cref="ArgumentException.ParamName"/> is <c>delta</c>) or past <see cref="UsageBillingOptions.MaxCounterQuantity"/>; nothing was stored.
     /// </exception>
     /// <exception cref="NotSupportedException">The store does not keep corrections.</exception>
@@ -55,25 +54,27 @@ public sealed partial class UsageMeter
         UsageRules.ValidateAccount(account);
         if (delta == 0 || delta < -_options.MaxIncrementQuantity || delta > _options.MaxIncrementQuantity)
         {
-            throw new ArgumentOutOfRangeException(
-                nameof(delta),
-                delta,
-                string.Create(CultureInfo.InvariantCulture, $"A correction's delta must not be 0 and must be at most {_options.MaxIncrementQuantity} (MaxIncrementQuantity) either way."));
+            throw new UsageInputException(
+                string.Create(CultureInfo.InvariantCulture, $"A correction's delta must not be 0 and must be at most {_options.MaxIncrementQuantity} (MaxIncrementQuantity) either way; this one is {delta}."),
+                nameof(delta));
         }
 
-        ArgumentNullException.ThrowIfNull(meter);
         ValidateDeclaredMeter(meter);
 
         // A gauge is corrected by setting it again: its readings are not a sum that a delta could adjust.
         if (MeterKinds.Of(_options, meter) is var kind && MeterKinds.IsGauge(kind))
         {
-            throw new ArgumentException(
+            throw new UsageInputException(
                 $"The meter '{meter}' is a {kind} gauge: correct it by recording the right value with SetAsync(account, value, \"{meter}\"); CorrectAsync adjusts Sum meters only. Nothing was recorded.",
                 nameof(meter));
         }
 
         UsageRules.ValidateIdentifier(reason, nameof(reason), "A correction's reason", MaxReasonLength);
-        ArgumentNullException.ThrowIfNull(idempotencyKey);
+        if (idempotencyKey is null)
+        {
+            throw new UsageInputException("A correction needs an idempotency key (1 to 255 characters), so that a retry is not applied twice.", nameof(idempotencyKey));
+        }
+
         UsageRules.ValidateIdempotencyKey(idempotencyKey);
         var (now, bucketStart) = StampAt(timestamp);
         if (await CycleOfAsync(account, now, cancellationToken).ConfigureAwait(false) is { } cycle)
@@ -89,14 +90,12 @@ public sealed partial class UsageMeter
         return result.Outcome switch
         {
             CorrectionOutcome.Applied or CorrectionOutcome.Repeat => result.Correction!,
-            CorrectionOutcome.BelowZero => throw new ArgumentOutOfRangeException(
-                nameof(delta),
-                delta,
-                string.Create(CultureInfo.InvariantCulture, $"A correction may not take a counter below zero: account '{account}', meter '{meter}', bucket {bucketStart:O} holds {result.Available}; nothing was changed.")),
-            CorrectionOutcome.WouldOverflow => throw new ArgumentOutOfRangeException(
-                nameof(delta),
-                delta,
-                string.Create(CultureInfo.InvariantCulture, $"Adding {delta} to the counter of account '{account}', meter '{meter}', bucket {bucketStart:O} would exceed {UsageBillingOptions.MaxCounterQuantity} (UsageBillingOptions.MaxCounterQuantity); nothing was changed.")),
+            CorrectionOutcome.BelowZero => throw new UsageInputException(
+                string.Create(CultureInfo.InvariantCulture, $"A correction may not take a counter below zero: account '{account}', meter '{meter}', bucket {bucketStart:O} holds {result.Available}; nothing was changed."),
+                nameof(delta)),
+            CorrectionOutcome.WouldOverflow => throw new UsageInputException(
+                string.Create(CultureInfo.InvariantCulture, $"Adding {delta} to the counter of account '{account}', meter '{meter}', bucket {bucketStart:O} would exceed {UsageBillingOptions.MaxCounterQuantity} (UsageBillingOptions.MaxCounterQuantity); nothing was changed."),
+                nameof(delta)),
             _ => throw new InvalidOperationException($"The usage store returned an unknown correction outcome {result.Outcome}."),
         };
     }
@@ -105,15 +104,20 @@ public sealed partial class UsageMeter
     /// <param name="query">Which corrections: by account, meter and the buckets they corrected, paged by id.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The corrections.</returns>
-    /// <exception cref="ArgumentException">The query names a malformed account or meter.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The query's <see cref="UsageCorrectionQuery.Limit"/> is less than 1.</exception>
+    /// <exception cref="UsageInputException">
+    /// The query is missing, names a malformed account or meter, or its <see cref="UsageCorrectionQuery.Limit"/> is less than 1.
+    /// </exception>
     /// <exception cref="NotSupportedException">The store does not keep corrections.</exception>
     public Task<IReadOnlyList<UsageCorrection>> ListCorrectionsAsync(UsageCorrectionQuery query, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(query);
+        if (query is null)
+        {
+            throw new UsageInputException("A correction query is required; it is null.", nameof(query));
+        }
+
         if (query.Limit < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "A correction query's Limit must be at least 1.");
+            throw new UsageInputException(string.Create(CultureInfo.InvariantCulture, $"A correction query's Limit must be at least 1; this one is {query.Limit}."), nameof(query));
         }
 
         if (query.Account is not null)

@@ -95,9 +95,9 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// reports it, so the outcome is never left unknown.
     /// </param>
     /// <returns><see cref="IncrementOutcome.Recorded"/>, or <see cref="IncrementOutcome.Duplicate"/> when the key was already counted.</returns>
-    /// <exception cref="ArgumentException">An argument breaks a rule named in the message; nothing was recorded.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">
-    /// The quantity or timestamp is out of range, or the counter would overflow; nothing was recorded.
+    /// <exception cref="UsageInputException">
+    /// An argument breaks a rule named in the message (<see cref="UsageInput.CheckIncrement"/> checks all but the
+    /// timestamp beforehand), the timestamp is out of range, or the counter would overflow; nothing was recorded.
     /// </exception>
     /// <exception cref="UsageIdempotencyConflictException">
     /// The key was already recorded for this account and meter with another quantity or bucket, or by a multi-meter
@@ -129,7 +129,7 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         DateTimeOffset? timestamp = null,
         CancellationToken cancellationToken = default)
     {
-        var increment = CreateIncrement(account, quantity, meter, idempotencyKey, timestamp, reading: false, nameof(quantity));
+        var increment = CreateIncrement(account, quantity, meter, idempotencyKey, timestamp, reading: false);
         if (await CycleOfAsync(increment.Account, increment.RecordedAt, cancellationToken).ConfigureAwait(false) is { } cycle)
         {
             increment = increment with { BucketStart = cycle.BucketStart(timestamp ?? increment.RecordedAt, _bucketTicks) };
@@ -140,10 +140,9 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         {
             UsageWriteStatus.Recorded => IncrementOutcome.Recorded,
             UsageWriteStatus.Duplicate => IncrementOutcome.Duplicate,
-            UsageWriteStatus.WouldOverflow => throw new ArgumentOutOfRangeException(
-                nameof(quantity),
-                quantity,
-                string.Create(CultureInfo.InvariantCulture, $"Adding {quantity} to the counter of account '{increment.Account}', meter '{increment.Meter}', bucket {increment.BucketStart:O} would exceed {UsageBillingOptions.MaxCounterQuantity}, the most a counter may hold (UsageBillingOptions.MaxCounterQuantity); nothing was recorded.")),
+            UsageWriteStatus.WouldOverflow => throw new UsageInputException(
+                string.Create(CultureInfo.InvariantCulture, $"Adding {quantity} to the counter of account '{increment.Account}', meter '{increment.Meter}', bucket {increment.BucketStart:O} would exceed {UsageBillingOptions.MaxCounterQuantity}, the most a counter may hold (UsageBillingOptions.MaxCounterQuantity); nothing was recorded."),
+                nameof(quantity)),
             UsageWriteStatus.Conflict => throw await DescribeConflictAsync(increment, cancellationToken).ConfigureAwait(false),
             _ => throw new InvalidOperationException($"The usage store returned an unknown status {status}."),
         };
@@ -172,12 +171,9 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// <see cref="IncrementOutcome.Recorded"/> when every part was counted, or <see cref="IncrementOutcome.Duplicate"/>
     /// when the key was already recorded by the same call (nothing counted again).
     /// </returns>
-    /// <exception cref="ArgumentNullException"><paramref name="account"/> or <paramref name="parts"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">
-    /// An argument or a part breaks a rule; the message names the part (<c>parts[1]</c>) and the rule. Nothing was recorded.
-    /// </exception>
-    /// <exception cref="ArgumentOutOfRangeException">
-    /// A part's quantity or the timestamp is out of range, or a part's counter would overflow; nothing of the call was recorded.
+    /// <exception cref="UsageInputException">
+    /// An argument or a part breaks a rule (a part's quantity or the timestamp out of range included); the message names
+    /// the part (<c>parts[1]</c>) and the rule. Or a part's counter would overflow. Nothing of the call was recorded.
     /// </exception>
     /// <exception cref="UsageIdempotencyConflictException">The key was already recorded with other content; nothing was recorded.</exception>
     /// <exception cref="ObjectDisposedException">The meter is disposed.</exception>
@@ -207,9 +203,9 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         {
             UsageWriteStatus.Recorded => IncrementOutcome.Recorded,
             UsageWriteStatus.Duplicate => IncrementOutcome.Duplicate,
-            UsageWriteStatus.WouldOverflow => throw new ArgumentOutOfRangeException(
-                nameof(parts),
-                string.Create(CultureInfo.InvariantCulture, $"Adding the parts to the counters of account '{account}', bucket {call[0].BucketStart:O} would take at least one of the meters {string.Join(", ", call.Select(p => "'" + p.Meter + "'"))} past {UsageBillingOptions.MaxCounterQuantity}, the most a counter may hold (UsageBillingOptions.MaxCounterQuantity); nothing of the call was recorded.")),
+            UsageWriteStatus.WouldOverflow => throw new UsageInputException(
+                string.Create(CultureInfo.InvariantCulture, $"Adding the parts to the counters of account '{account}', bucket {call[0].BucketStart:O} would take at least one of the meters {string.Join(", ", call.Select(p => "'" + p.Meter + "'"))} past {UsageBillingOptions.MaxCounterQuantity}, the most a counter may hold (UsageBillingOptions.MaxCounterQuantity); nothing of the call was recorded."),
+                nameof(parts)),
             UsageWriteStatus.Conflict => throw await DescribeConflictAsync(call[0], cancellationToken).ConfigureAwait(false),
             _ => throw new InvalidOperationException($"The usage store returned an unknown status {status}."),
         };
@@ -230,11 +226,11 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// </param>
     /// <param name="cancellationToken">Cancels the wait for room in the queue when it is full, as for <see cref="IncrementAsync"/>.</param>
     /// <returns><see cref="IncrementOutcome.Recorded"/>, or <see cref="IncrementOutcome.Duplicate"/> when the key was already recorded.</returns>
-    /// <exception cref="ArgumentException">
-    /// An argument breaks a rule named in the message, or <paramref name="meter"/> is a <see cref="MeterKind.Sum"/> meter
-    /// (use <see cref="IncrementAsync"/>); nothing was recorded.
+    /// <exception cref="UsageInputException">
+    /// An argument breaks a rule named in the message (the value or timestamp out of range included), or
+    /// <paramref name="meter"/> is a <see cref="MeterKind.Sum"/> meter (use <see cref="IncrementAsync"/>); nothing was
+    /// recorded. <see cref="UsageInput.CheckReading"/> checks all but the timestamp beforehand.
     /// </exception>
-    /// <exception cref="ArgumentOutOfRangeException">The value or timestamp is out of range; nothing was recorded.</exception>
     /// <exception cref="ObjectDisposedException">The meter is disposed.</exception>
     /// <exception cref="UsageCommitOutcomeUnknownException">As for <see cref="IncrementAsync"/>.</exception>
     public async Task<IncrementOutcome> SetAsync(
@@ -245,7 +241,7 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         DateTimeOffset? timestamp = null,
         CancellationToken cancellationToken = default)
     {
-        var reading = CreateIncrement(account, value, meter, idempotencyKey, timestamp, reading: true, nameof(value));
+        var reading = CreateIncrement(account, value, meter, idempotencyKey, timestamp, reading: true);
         if (await CycleOfAsync(reading.Account, reading.RecordedAt, cancellationToken).ConfigureAwait(false) is { } cycle)
         {
             // Cut at the account's period boundaries, as increments are, so that no gauge bucket straddles two periods.
@@ -269,7 +265,7 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// <param name="meter">One declared meter to read, or <see langword="null"/> for all of them.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The usage per meter, counted and already reported. It includes every increment whose task has completed.</returns>
-    /// <exception cref="ArgumentException">An argument breaks a rule named in the message.</exception>
+    /// <exception cref="UsageInputException">An argument breaks a rule named in the message.</exception>
     /// <exception cref="OverflowException">A meter's total over the period is more than a <see cref="long"/> holds; read shorter periods.</exception>
     public async Task<UsageSummary> GetAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter = null, CancellationToken cancellationToken = default)
     {
@@ -295,7 +291,7 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// The usage per meter; <see cref="UsageSummary.From"/> and <see cref="UsageSummary.To"/> are the period. Buckets are
     /// cut at period boundaries, so the usage is exactly the period's.
     /// </returns>
-    /// <exception cref="ArgumentException">An argument breaks a rule named in the message.</exception>
+    /// <exception cref="UsageInputException">An argument breaks a rule named in the message.</exception>
     public async Task<UsageSummary> GetCurrentPeriodAsync(string account, string? meter = null, CancellationToken cancellationToken = default)
     {
         UsageRules.ValidateAccount(account);
@@ -317,14 +313,14 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// <param name="meter">A declared meter; <see cref="UsageBillingOptions.DefaultMeter"/> when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The buckets that hold usage, in time order; buckets with no usage are absent.</returns>
-    /// <exception cref="ArgumentException">An argument breaks a rule named in the message.</exception>
+    /// <exception cref="UsageInputException">An argument breaks a rule named in the message.</exception>
     public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter = null, CancellationToken cancellationToken = default)
     {
         UsageRules.ValidateAccount(account);
         ValidatePeriod(periodStart, periodEnd);
         meter ??= _options.DefaultMeter;
         ValidateDeclaredMeter(meter);
-        return _store.GetSeriesAsync(account, meter, periodStart, periodEnd, cancellationToken);
+        return _store.GetSeriesAsync(account, periodStart, periodEnd, meter, cancellationToken);
     }
 
     /// <summary>The group-commit writer's state, for the ledger health check.</summary>
@@ -346,35 +342,21 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     /// <summary>Commits every queued increment, then rejects further ones; blocks until the queue is drained.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    private UsageIncrement CreateIncrement(string account, long quantity, string? meter, string? idempotencyKey, DateTimeOffset? timestamp, bool reading, string quantityName)
+    private UsageIncrement CreateIncrement(string account, long quantity, string? meter, string? idempotencyKey, DateTimeOffset? timestamp, bool reading)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        UsageRules.ValidateAccount(account);
-        if (reading && (quantity < 0 || quantity > UsageBillingOptions.MaxCounterQuantity))
-        {
-            throw new ArgumentOutOfRangeException(
-                quantityName,
-                quantity,
-                string.Create(CultureInfo.InvariantCulture, $"A gauge value must be at least 0 and at most {UsageBillingOptions.MaxCounterQuantity} (MaxCounterQuantity); nothing was recorded."));
-        }
 
-        if (!reading && (quantity < 1 || quantity > _options.MaxIncrementQuantity))
+        // One implementation of the rules: the public checks a host can run first are the ones applied here.
+        var problem = reading
+            ? UsageInput.CheckReading(_options, account, quantity, meter, idempotencyKey)
+            : UsageInput.CheckIncrement(_options, account, quantity, meter, idempotencyKey);
+        if (problem is not null)
         {
-            throw new ArgumentOutOfRangeException(
-                quantityName,
-                quantity,
-                string.Create(CultureInfo.InvariantCulture, $"A quantity must be at least 1 and at most {_options.MaxIncrementQuantity} (MaxIncrementQuantity)."));
+            throw problem;
         }
 
         meter ??= _options.DefaultMeter;
-        ValidateDeclaredMeter(meter);
         var kind = MeterKinds.Of(_options, meter);
-        if (reading != MeterKinds.IsGauge(kind))
-        {
-            throw new ArgumentException(reading ? MeterKinds.SetOnSum(meter) : MeterKinds.IncrementOnGauge(meter, kind), nameof(meter));
-        }
-
-        UsageRules.ValidateIdempotencyKey(idempotencyKey);
 
         var (now, bucketStart) = StampAt(timestamp);
         return new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now, reading ? kind : MeterKind.Sum, reading ? timestamp?.ToUniversalTime() ?? now : default)
@@ -390,15 +372,16 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         var at = timestamp?.ToUniversalTime() ?? now;
         if (at > now + UsageBillingOptions.MaxFutureSkew)
         {
-            throw new ArgumentOutOfRangeException(nameof(timestamp), at, "A timestamp may lie at most 5 minutes ahead of the clock.");
+            throw new UsageInputException(
+                string.Create(CultureInfo.InvariantCulture, $"A timestamp may lie at most 5 minutes ahead of the clock; this one is {at:O}, the clock {now:O}. Nothing was recorded."),
+                nameof(timestamp));
         }
 
         if (at < now - _options.MaxBackdate)
         {
-            throw new ArgumentOutOfRangeException(
-                nameof(timestamp),
-                at,
-                string.Create(CultureInfo.InvariantCulture, $"A timestamp may lie at most {_options.MaxBackdate.TotalDays:0.##} days in the past (MaxBackdate)."));
+            throw new UsageInputException(
+                string.Create(CultureInfo.InvariantCulture, $"A timestamp may lie at most {_options.MaxBackdate.TotalDays:0.##} days in the past (MaxBackdate); this one is {at:O}, the clock {now:O}. Nothing was recorded."),
+                nameof(timestamp));
         }
 
         return (now, new DateTimeOffset(at.UtcTicks - (at.UtcTicks % _bucketTicks), TimeSpan.Zero));
@@ -409,10 +392,9 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         UsageRules.ValidateAccount(account);
-        ArgumentNullException.ThrowIfNull(parts);
-        if (parts.Count == 0)
+        if (parts is null || parts.Count == 0)
         {
-            throw new ArgumentException("A multi-meter call needs at least one part, such as UsagePart.Increment(\"api_calls\", 1).", nameof(parts));
+            throw new UsageInputException("A multi-meter call needs at least one part, such as UsagePart.Increment(\"api_calls\", 1).", nameof(parts));
         }
 
         var firstPartOfMeter = new Dictionary<string, int>(parts.Count, StringComparer.Ordinal);
@@ -421,7 +403,7 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
             ValidatePart(parts, i);
             if (!firstPartOfMeter.TryAdd(parts[i].Meter, i))
             {
-                throw new ArgumentException(
+                throw new UsageInputException(
                     string.Create(CultureInfo.InvariantCulture, $"parts[{i}] names meter '{parts[i].Meter}' again (as parts[{firstPartOfMeter[parts[i].Meter]}]); a call names each meter once, so add the quantities into one part."),
                     nameof(parts));
             }
@@ -452,31 +434,28 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         var part = parts[index];
         if (part is null)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}] is null; every part must be a UsagePart."), nameof(parts));
+            throw new UsageInputException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}] is null; every part must be a UsagePart."), nameof(parts));
         }
 
-        var meterProblem = UsageRules.DescribeInvalidIdentifier(part.Meter, "A meter name", UsageRules.MaxMeterLength)
-            ?? (_options.IsDeclared(part.Meter) ? null : $"'{part.Meter}' is not a declared meter; declare it with AddMeter(\"{part.Meter}\") when registering usage billing.");
-        if (meterProblem is not null)
+        if (UsageInput.CheckDeclaredMeter(_options, part.Meter, nameof(parts)) is { } meterProblem)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}]: {meterProblem} Nothing of the call was recorded."), nameof(parts));
+            throw new UsageInputException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}]: {RuleOf(meterProblem)} Nothing of the call was recorded."), nameof(parts));
         }
 
         switch (part.Kind)
         {
             case UsagePartKind.Increment when part.Quantity < 1 || part.Quantity > _options.MaxIncrementQuantity:
-                throw new ArgumentOutOfRangeException(
-                    nameof(parts),
-                    part.Quantity,
-                    string.Create(CultureInfo.InvariantCulture, $"parts[{index}] (meter '{part.Meter}'): a quantity must be at least 1 and at most {_options.MaxIncrementQuantity} (MaxIncrementQuantity). Nothing of the call was recorded."));
+                throw new UsageInputException(
+                    string.Create(CultureInfo.InvariantCulture, $"parts[{index}] (meter '{part.Meter}'): a quantity must be at least 1 and at most {_options.MaxIncrementQuantity} (MaxIncrementQuantity); this one is {part.Quantity}. Nothing of the call was recorded."),
+                    nameof(parts));
             case UsagePartKind.Increment when MeterKinds.IsGauge(MeterKinds.Of(_options, part.Meter)):
-                throw new ArgumentException(
+                throw new UsageInputException(
                     string.Create(CultureInfo.InvariantCulture, $"parts[{index}]: {MeterKinds.IncrementOnGauge(part.Meter, MeterKinds.Of(_options, part.Meter))}"),
                     nameof(parts));
             case UsagePartKind.Increment:
                 break;
             default:
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}] (meter '{part.Meter}') is of kind {part.Kind}, which this meter cannot record."), nameof(parts));
+                throw new UsageInputException(string.Create(CultureInfo.InvariantCulture, $"parts[{index}] (meter '{part.Meter}') is of kind {part.Kind}, which this meter cannot record."), nameof(parts));
         }
     }
 
@@ -512,21 +491,25 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
     private ValueTask<AccountCycle?> CycleOfAsync(string account, DateTimeOffset now, CancellationToken cancellationToken) =>
         _cycles.TryGet(account, now, out var cycle) ? ValueTask.FromResult(cycle) : new ValueTask<AccountCycle?>(_cycles.GetAsync(account, now, cancellationToken));
 
-    private void ValidateDeclaredMeter(string meter)
+    private void ValidateDeclaredMeter(string? meter)
     {
-        // The identifier rule first, so that a malformed name is named as such rather than as merely undeclared.
-        UsageRules.ValidateIdentifier(meter, nameof(meter), "A meter name", UsageRules.MaxMeterLength);
-        if (!_options.IsDeclared(meter))
+        if (UsageInput.CheckDeclaredMeter(_options, meter, nameof(meter)) is { } problem)
         {
-            throw new ArgumentException($"'{meter}' is not a declared meter; declare it with AddMeter(\"{meter}\") when registering usage billing.", nameof(meter));
+            throw problem;
         }
     }
+
+    /// <summary>An error's rule without the " (Parameter 'x')" that <see cref="ArgumentException.Message"/> appends, to quote it inside another message.</summary>
+    private static string RuleOf(ArgumentException problem) =>
+        problem.ParamName is { } name && problem.Message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal)
+            ? problem.Message[..^$" (Parameter '{name}')".Length]
+            : problem.Message;
 
     private static void ValidatePeriod(DateTimeOffset periodStart, DateTimeOffset periodEnd)
     {
         if (periodEnd < periodStart)
         {
-            throw new ArgumentException($"The end of the period ({periodEnd:O}) must not lie before its start ({periodStart:O}).", nameof(periodEnd));
+            throw new UsageInputException($"The end of the period ({periodEnd:O}) must not lie before its start ({periodStart:O}).", nameof(periodEnd));
         }
     }
 }

@@ -32,12 +32,11 @@ public sealed class UsagePart : IEquatable<UsagePart>
     /// <param name="meter">A declared meter; checked when the call is made.</param>
     /// <param name="quantity">How much was used: at least 1 and at most <see cref="UsageBillingOptions.MaxIncrementQuantity"/>; checked when the call is made.</param>
     /// <returns>The part.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="meter"/> is <see langword="null"/>.</exception>
-    public static UsagePart Increment(string meter, long quantity)
-    {
-        ArgumentNullException.ThrowIfNull(meter);
-        return new UsagePart(UsagePartKind.Increment, meter, quantity);
-    }
+    /// <exception cref="UsageInputException"><paramref name="meter"/> is <see langword="null"/>.</exception>
+    public static UsagePart Increment(string meter, long quantity) =>
+        meter is null
+            ? throw new UsageInputException("A part needs a meter name, such as UsagePart.Increment(\"api_calls\", 1); it is null.", nameof(meter))
+            : new UsagePart(UsagePartKind.Increment, meter, quantity);
 
     /// <inheritdoc />
     public bool Equals(UsagePart? other) =>

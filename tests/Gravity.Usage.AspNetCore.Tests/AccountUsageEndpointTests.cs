@@ -18,7 +18,7 @@ public sealed class AccountUsageEndpointTests : WebhookTest
     private const string Policy = "usage-dashboard";
 
     [Test]
-    public async Task AuthorizedCaller_GetsTheAccountsUsage()
+    public async Task MapAccountUsage_AuthorizedCaller_GetsTheAccountsUsage()
     {
         var app = await StartDashboardAsync();
         await IncrementAsync(app, "acct_1", 5);
@@ -39,7 +39,7 @@ public sealed class AccountUsageEndpointTests : WebhookTest
     }
 
     [Test]
-    public async Task CallerOutsideThePolicy_IsRefused()
+    public async Task MapAccountUsage_CallerOutsideThePolicy_IsRefused()
     {
         var app = await StartDashboardAsync();
         await IncrementAsync(app, "acct_1", 5);
@@ -56,7 +56,7 @@ public sealed class AccountUsageEndpointTests : WebhookTest
     }
 
     [Test]
-    public async Task BadPeriod_Is400()
+    public async Task MapAccountUsage_BadPeriod_Is400()
     {
         var app = await StartDashboardAsync();
 
@@ -66,7 +66,7 @@ public sealed class AccountUsageEndpointTests : WebhookTest
     }
 
     [Test]
-    public async Task AccountTheLibraryRefuses_Is400ProblemDetails()
+    public async Task MapAccountUsage_AccountTheLibraryRefuses_Is400ProblemDetails()
     {
         var app = await StartDashboardAsync();
 
@@ -77,13 +77,13 @@ public sealed class AccountUsageEndpointTests : WebhookTest
     }
 
     [Test]
-    public void MappingWithoutAPolicy_Throws()
+    public void MapAccountUsage_WithoutAPolicy_Throws()
     {
         Assert.ThrowsAsync<ArgumentException>(() => StartHostAsync(configureApp: app => app.MapAccountUsage("/usage/{account}", " ")));
     }
 
     [Test]
-    public void MappingWithoutAnAccountParameter_Throws()
+    public void MapAccountUsage_WithoutAnAccountParameter_Throws()
     {
         var ex = Assert.ThrowsAsync<ArgumentException>(() => StartHostAsync(configureApp: app => app.MapAccountUsage("/usage", Policy)));
 

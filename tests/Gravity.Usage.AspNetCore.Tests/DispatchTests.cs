@@ -44,7 +44,7 @@ public sealed class DispatchTests : WebhookTest
     }
 
     [Test]
-    public async Task TheAnswer_DoesNotWaitForTheFlush()
+    public async Task MapStripeUsageWebhook_SlowFlush_AnswersWithoutWaitingForIt()
     {
         var lookup = new GatedCustomerAccounts();
         var app = await StartHostAsync(configureServices: s => s.AddSingleton<IStripeCustomerAccounts>(lookup));

@@ -7,7 +7,7 @@ namespace Gravity.Usage.AspNetCore.Tests;
 public sealed class InvoiceFlushTests : WebhookTest
 {
     [Test]
-    public async Task SignedInvoiceCreated_FlushesTheOpenBucketOfEveryAccountOfTheCustomer()
+    public async Task MapStripeUsageWebhook_SignedInvoiceCreated_FlushesTheOpenBucketOfEveryAccountOfTheCustomer()
     {
         var app = await StartHostAsync();
         var customer = Stripe.AddCustomer("cus_flush_a");
@@ -40,7 +40,7 @@ public sealed class InvoiceFlushTests : WebhookTest
     }
 
     [Test]
-    public async Task ResendOfTheSameEventId_DoesNothingMore()
+    public async Task MapStripeUsageWebhook_ResendOfTheSameEventId_DoesNothingMore()
     {
         var app = await StartHostAsync();
         var customer = Stripe.AddCustomer("cus_resend");
@@ -72,7 +72,7 @@ public sealed class InvoiceFlushTests : WebhookTest
     [TestCase("manual")]
     [TestCase("subscription_create")]
     [TestCase("subscription_update")]
-    public async Task InvoiceCreatedForAnotherBillingReason_IsAnsweredAndIgnored(string billingReason)
+    public async Task MapStripeUsageWebhook_InvoiceCreatedForAnotherBillingReason_IsAnsweredAndIgnored(string billingReason)
     {
         var app = await StartHostAsync();
         var customer = Stripe.AddCustomer("cus_reason");
@@ -94,7 +94,7 @@ public sealed class InvoiceFlushTests : WebhookTest
     [TestCase("""{"id":"evt_odd_1","object":"event","type":"invoice.created","data":{"object":"not an invoice"}}""")]
     [TestCase("""{"id":"evt_odd_2","object":"event","type":"invoice.created","data":{"object":{"object":"customer","id":"cus_1"}}}""")]
     [TestCase("""{"id":"evt_odd_3","object":"event","type":"invoice.created"}""")]
-    public async Task SignedInvoiceCreatedWithoutAnInvoice_IsAnsweredAndIgnored(string body)
+    public async Task MapStripeUsageWebhook_SignedInvoiceCreatedWithoutAnInvoice_IsAnsweredAndIgnored(string body)
     {
         var app = await StartHostAsync();
 
@@ -108,7 +108,7 @@ public sealed class InvoiceFlushTests : WebhookTest
     }
 
     [Test]
-    public async Task CustomerWithNoAccount_IsAnsweredAndLogged()
+    public async Task MapStripeUsageWebhook_CustomerWithNoAccount_IsAnsweredAndLogged()
     {
         var app = await StartHostAsync();
         var customer = Stripe.AddCustomer("cus_nobody");

@@ -17,7 +17,7 @@ public sealed class ObservedHostTests : ObservedHostTest
     private const string Outbox = "gravity-usage-outbox";
 
     [Test]
-    public async Task RequestsAndAReportRun_ExportMetricsAndSpansThroughOpenTelemetry()
+    public async Task ObservedHost_RequestsAndAReportRun_ExportMetricsAndSpansThroughOpenTelemetry()
     {
         var app = await StartHostAsync();
         var customer = Stripe.AddCustomer("cus_otel");

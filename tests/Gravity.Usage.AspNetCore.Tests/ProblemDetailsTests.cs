@@ -13,11 +13,14 @@ namespace Gravity.Usage.AspNetCore.Tests;
 /// </summary>
 public sealed class ProblemDetailsTests : WebhookTest
 {
-    [TestCase("/increment?account=&quantity=1", "account")]
-    [TestCase("/increment?account=acct_1&quantity=0", "quantity")]
-    [TestCase("/increment?account=acct_1&quantity=1&meter=no_such_meter", "meter")]
-    [TestCase("/read?account=acct_1&reversed=true", "periodEnd")]
-    public async Task LibraryInputError_Is400_WithTheParameter(string path, string parameter)
+    [TestCase("/increment?account=&quantity=1", "account", "An account must be 1 to 200 characters")]
+    [TestCase("/increment?quantity=1", "account", "An account must be 1 to 200 characters")]
+    [TestCase("/increment?account=acct_1&quantity=0", "quantity", "A quantity must be at least 1")]
+    [TestCase("/increment?account=acct_1&quantity=1&meter=no_such_meter", "meter", "'no_such_meter' is not a declared meter")]
+    [TestCase("/increment?account=acct_1&quantity=1&minutesAhead=10", "timestamp", "at most 5 minutes ahead of the clock")]
+    [TestCase("/read?account=acct_1&reversed=true", "periodEnd", "must not lie before its start")]
+    [TestCase("/checked?account=%E2%80%8B", "account", "An account must be 1 to 200 characters")]
+    public async Task AddUsageProblemDetails_UsageInputException_Is400WithTheParameterAndTheRule(string path, string parameter, string rule)
     {
         var app = await StartHostAsync(configureServices: s => s.AddUsageProblemDetails(), configureApp: MapHostEndpoints);
 
@@ -30,11 +33,12 @@ public sealed class ProblemDetailsTests : WebhookTest
             Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
             Assert.That(problem.RootElement.GetProperty("status").GetInt32(), Is.EqualTo(400));
             Assert.That(problem.RootElement.GetProperty("parameter").GetString(), Is.EqualTo(parameter));
+            Assert.That(problem.RootElement.GetProperty("detail").GetString(), Does.Contain(rule).And.Not.Contain("(Parameter"));
         });
     }
 
     [Test]
-    public async Task NothingIsStored_WhenTheInputIsRefused()
+    public async Task AddUsageProblemDetails_InputRefused_StoresNothing()
     {
         var app = await StartHostAsync(configureServices: s => s.AddUsageProblemDetails(), configureApp: MapHostEndpoints);
 
@@ -46,7 +50,7 @@ public sealed class ProblemDetailsTests : WebhookTest
     }
 
     [Test]
-    public async Task HostsOwnArgumentException_IsNotMapped()
+    public async Task AddUsageProblemDetails_HostsOwnArgumentException_Is500()
     {
         var app = await StartHostAsync(configureServices: s => s.AddUsageProblemDetails(), configureApp: MapHostEndpoints);
 
@@ -60,7 +64,7 @@ public sealed class ProblemDetailsTests : WebhookTest
     }
 
     [Test]
-    public async Task HostsArgumentException_ThroughTheRuntimesThrowHelper_IsNotMapped()
+    public async Task AddUsageProblemDetails_HostsArgumentOutOfRangeException_Is500()
     {
         var app = await StartHostAsync(configureServices: s => s.AddUsageProblemDetails(), configureApp: MapHostEndpoints);
 
@@ -70,7 +74,7 @@ public sealed class ProblemDetailsTests : WebhookTest
     }
 
     [Test]
-    public async Task CommitOutcomeUnknown_Is503()
+    public async Task AddUsageProblemDetails_CommitOutcomeUnknown_Is503()
     {
         var app = await StartHostAsync(configureServices: s => s.AddUsageProblemDetails(), configureApp: MapHostEndpoints);
 
@@ -85,7 +89,7 @@ public sealed class ProblemDetailsTests : WebhookTest
     }
 
     [Test]
-    public async Task IdempotencyKeyReusedForOtherUsage_Is409_WithoutTheKey_AndTheFirstUsageStands()
+    public async Task AddUsageProblemDetails_IdempotencyKeyReusedForOtherUsage_Is409WithoutTheKey()
     {
         var app = await StartHostAsync(configureServices: s => s.AddUsageProblemDetails(), configureApp: MapHostEndpoints);
 
@@ -107,7 +111,7 @@ public sealed class ProblemDetailsTests : WebhookTest
     }
 
     [Test]
-    public async Task WithoutTheMapping_LibraryInputErrorsAre500()
+    public async Task AddProblemDetailsOnly_UsageInputException_Is500()
     {
         var app = await StartHostAsync(configureServices: s => s.AddProblemDetails(), configureApp: MapHostEndpoints);
 
@@ -121,11 +125,13 @@ public sealed class ProblemDetailsTests : WebhookTest
     private static void MapHostEndpoints(WebApplication app)
     {
         app.UseExceptionHandler();
-        app.MapGet("/increment", async (string? account, long quantity, string? meter, string? key, IUsageMeter usage) =>
+        app.MapGet("/increment", async (string? account, long quantity, string? meter, string? key, int? minutesAhead, IUsageMeter usage) =>
         {
-            await usage.IncrementAsync(account ?? string.Empty, quantity, meter ?? ApiCalls, idempotencyKey: key);
+            var timestamp = minutesAhead is { } ahead ? TimeProvider.System.GetUtcNow().AddMinutes(ahead) : (DateTimeOffset?)null;
+            await usage.IncrementAsync(account!, quantity, meter ?? ApiCalls, idempotencyKey: key, timestamp: timestamp);
             return Results.Ok();
         });
+        app.MapGet("/checked", IResult (string? account) => UsageInput.CheckAccount(account) is { } error ? throw error : Results.Ok());
         app.MapGet("/read", async (string account, bool reversed, IUsageMeter usage) =>
         {
             var now = TimeProvider.System.GetUtcNow();

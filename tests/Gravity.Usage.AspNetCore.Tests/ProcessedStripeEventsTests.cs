@@ -10,7 +10,7 @@ public sealed class ProcessedStripeEventsTests
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
 
     [Test]
-    public void AnId_IsClaimedOnce()
+    public void TryClaim_SameIdTwice_IsClaimedOnce()
     {
         var events = Create(new StripeUsageWebhookOptions());
 
@@ -23,7 +23,7 @@ public sealed class ProcessedStripeEventsTests
     }
 
     [Test]
-    public void AReleasedId_IsClaimedAgain()
+    public void TryClaim_ReleasedId_IsClaimedAgain()
     {
         var events = Create(new StripeUsageWebhookOptions());
         events.TryClaim("evt_1");
@@ -34,7 +34,7 @@ public sealed class ProcessedStripeEventsTests
     }
 
     [Test]
-    public void AnId_IsForgottenAfterTheRetention()
+    public void TryClaim_AfterTheRetention_IdIsForgotten()
     {
         var events = Create(new StripeUsageWebhookOptions { ProcessedEventRetention = TimeSpan.FromHours(1) });
         events.TryClaim("evt_1");
@@ -46,7 +46,7 @@ public sealed class ProcessedStripeEventsTests
     }
 
     [Test]
-    public void TheOldestIds_AreForgottenBeyondTheCapacity()
+    public void TryClaim_BeyondTheCapacity_OldestIdsAreForgotten()
     {
         var events = Create(new StripeUsageWebhookOptions { ProcessedEventCapacity = 2 });
         events.TryClaim("evt_1");

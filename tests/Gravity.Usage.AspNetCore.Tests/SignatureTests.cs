@@ -9,7 +9,7 @@ public sealed class SignatureTests : WebhookTest
     private static readonly long s_now = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds();
 
     [Test]
-    public void Signer_MatchesStripesTestVector()
+    public void Signer_StripesTestVector_Matches()
     {
         // From the reference (checked with stripe-node's constructEvent and a manual HMAC).
         const string body = """{"id":"evt_1","object":"event","type":"invoice.upcoming","data":{"object":{"object":"invoice"}}}""";
@@ -21,13 +21,13 @@ public sealed class SignatureTests : WebhookTest
 
     public static IEnumerable<TestCaseData> BadSignatures()
     {
-        yield return new TestCaseData(null).SetName("Missing signature");
-        yield return new TestCaseData("").SetName("Empty signature");
-        yield return new TestCaseData("garbage").SetName("Malformed signature");
-        yield return new TestCaseData("t=notanumber,v1=00").SetName("Non-numeric timestamp");
-        yield return new TestCaseData("WRONG_SECRET").SetName("Signed with another secret");
-        yield return new TestCaseData("EXPIRED").SetName("Signed longer ago than the tolerance");
-        yield return new TestCaseData("TAMPERED").SetName("Payload changed after signing");
+        yield return new TestCaseData(null).SetName("{m}(Missing signature)");
+        yield return new TestCaseData("").SetName("{m}(Empty signature)");
+        yield return new TestCaseData("garbage").SetName("{m}(Malformed signature)");
+        yield return new TestCaseData("t=notanumber,v1=00").SetName("{m}(Non-numeric timestamp)");
+        yield return new TestCaseData("WRONG_SECRET").SetName("{m}(Signed with another secret)");
+        yield return new TestCaseData("EXPIRED").SetName("{m}(Signed longer ago than the tolerance)");
+        yield return new TestCaseData("TAMPERED").SetName("{m}(Payload changed after signing)");
     }
 
     [TestCaseSource(nameof(BadSignatures))]
@@ -64,7 +64,7 @@ public sealed class SignatureTests : WebhookTest
     }
 
     [Test]
-    public async Task SignatureWithinTheTolerance_IsAccepted()
+    public async Task MapStripeUsageWebhook_SignatureWithinTheTolerance_IsAccepted()
     {
         var app = await StartHostAsync(o => o.SignatureTolerance = TimeSpan.FromMinutes(10));
         var body = StripeEvents.OfType("evt_late", "customer.updated");
@@ -89,7 +89,7 @@ public sealed class SignatureTests : WebhookTest
     }
 
     [Test]
-    public async Task SignedBodyThatIsNoEvent_Is400()
+    public async Task MapStripeUsageWebhook_SignedBodyThatIsNoEvent_Is400()
     {
         var app = await StartHostAsync();
 
@@ -99,7 +99,7 @@ public sealed class SignatureTests : WebhookTest
     }
 
     [Test]
-    public async Task BodyLargerThanTheLimit_Is413()
+    public async Task MapStripeUsageWebhook_BodyLargerThanTheLimit_Is413()
     {
         var app = await StartHostAsync(o => o.MaxPayloadBytes = 1024);
         var body = StripeEvents.OfType("evt_big", "customer.updated").Replace("cus_x", new string('x', 2000), StringComparison.Ordinal);
@@ -110,7 +110,7 @@ public sealed class SignatureTests : WebhookTest
     }
 
     [Test]
-    public async Task TheSecret_NeverReachesTheLogs()
+    public async Task MapStripeUsageWebhook_AnyRequest_TheSecretNeverReachesTheLogs()
     {
         var app = await StartHostAsync();
         var customer = Stripe.AddCustomer("cus_logs");

@@ -55,7 +55,7 @@ public sealed class StartupTests : WebhookTest
     }
 
     [Test]
-    public void MissingSecret_FailsTheStart()
+    public void AddStripeUsageWebhook_MissingSecret_FailsTheStart()
     {
         var ex = Assert.ThrowsAsync<OptionsValidationException>(() => StartHostAsync(o => o.WebhookSecret = null));
 

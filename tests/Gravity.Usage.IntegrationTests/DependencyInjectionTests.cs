@@ -135,7 +135,7 @@ public sealed class DependencyInjectionTests : LedgerTest
     }
 
     [Test]
-    public async Task UseStripe_RegistersTheReconcilerOnTheLedger()
+    public async Task UseStripe_OnTheBuiltInLedger_RegistersOneReconciler()
     {
         await using var provider = BuildProvider(u => u.UseSqlite(Database.ConnectionString).UseStripe(o => o.ApiKey = "sk_test_registration"));
 

@@ -19,7 +19,7 @@ public sealed class AdjustmentTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Cancel_removes_the_event_from_totals()
+    public async Task Cancel_RecordedEvent_IsRemovedFromTotals()
     {
         using var response = await PostAsync(Adjustments, "event_name=api_calls&type=cancel&cancel[identifier]=evt-1");
 
@@ -39,7 +39,7 @@ public sealed class AdjustmentTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task A_cancelled_identifier_stays_taken_within_the_window()
+    public async Task Cancel_IdentifierWithinTheWindow_StaysTaken()
     {
         using var cancel = await PostAsync(Adjustments, "event_name=api_calls&type=cancel&cancel[identifier]=evt-1");
         using var resend = await PostMeterEventAsync("cus_1", "25", "evt-1");
@@ -49,7 +49,7 @@ public sealed class AdjustmentTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Only_events_received_in_the_last_24_hours_can_be_cancelled()
+    public async Task Cancel_EventOlderThan24Hours_IsRejected()
     {
         Clock.Advance(TimeSpan.FromHours(24));
 
@@ -66,7 +66,7 @@ public sealed class AdjustmentTests(Transport transport) : StandInTest(transport
     [TestCase("event_name=api_calls&type=cancel", 400, "parameter_missing", "cancel[identifier]")]
     [TestCase("event_name=api_calls&type=cancel&cancel[identifier]=", 400, "parameter_missing", "cancel[identifier]")]
     [TestCase("event_name=api_calls&type=period&cancel[identifier]=evt-1", 400, null, "type")]
-    public async Task Invalid_adjustments_are_rejected(string body, int status, string? code, string param)
+    public async Task Cancel_InvalidAdjustment_IsRejected(string body, int status, string? code, string param)
     {
         using var response = await PostAsync(Adjustments, body);
 
@@ -75,7 +75,7 @@ public sealed class AdjustmentTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Cancelling_twice_is_rejected()
+    public async Task Cancel_Twice_IsRejected()
     {
         using var first = await PostAsync(Adjustments, "event_name=api_calls&type=cancel&cancel[identifier]=evt-1");
         using var second = await PostAsync(Adjustments, "event_name=api_calls&type=cancel&cancel[identifier]=evt-1");

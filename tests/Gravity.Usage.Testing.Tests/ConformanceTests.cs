@@ -73,7 +73,7 @@ public sealed class ConformanceTests
     }
 
     [Test]
-    public void Every_served_route_exists_in_the_subset_with_the_same_method()
+    public void Routes_EveryServedRoute_ExistsInTheSubsetWithTheSameMethod()
     {
         var paths = _spec.GetProperty("paths");
         Assert.Multiple(() =>
@@ -91,14 +91,14 @@ public sealed class ConformanceTests
     }
 
     [Test]
-    public void The_samples_cover_every_route()
+    public void Samples_AllRoutes_AreCovered()
     {
         Assert.That(Samples.Keys.Append(Subscription).Concat(ErrorEvents), Is.EquivalentTo(StripeStandIn.SupportedRoutes));
         Assert.That(Routes.All.Select(r => $"{r.Method} {r.Template}"), Is.EquivalentTo(StripeStandIn.SupportedRoutes));
     }
 
     [TestCaseSource(nameof(RouteNames))]
-    public void Accepted_parameters_are_the_subsets(string route)
+    public void Parameters_Accepted_AreTheSubsets(string route)
     {
         var definition = Routes.All.Single(r => $"{r.Method} {r.Template}" == route);
         var specParameters = SpecParameters(route);
@@ -112,7 +112,7 @@ public sealed class ConformanceTests
     }
 
     [TestCaseSource(nameof(RouteNames))]
-    public async Task Required_parameters_are_exactly_the_ones_rejected_when_missing(string route)
+    public async Task Parameters_Required_AreExactlyTheOnesRejectedWhenMissing(string route)
     {
         var (method, _) = Split(route);
         var (path, parameters) = Samples[route];
@@ -155,7 +155,7 @@ public sealed class ConformanceTests
     }
 
     [TestCaseSource(nameof(RouteNames))]
-    public async Task Success_answers_match_the_response_schema(string route)
+    public async Task Answers_Success_MatchTheResponseSchema(string route)
     {
         var (method, template) = Split(route);
         var (path, parameters) = Samples[route];
@@ -169,7 +169,7 @@ public sealed class ConformanceTests
     }
 
     [Test]
-    public void Stream_events_take_exactly_the_subsets_properties()
+    public void StreamEvents_Properties_AreExactlyTheSubsets()
     {
         var items = SchemaCheck.Resolve(_spec, SpecParameters(Stream)["events"].Schema.GetProperty("items"));
 
@@ -180,7 +180,7 @@ public sealed class ConformanceTests
     [TestCase("payload", true)]
     [TestCase("identifier", false)]
     [TestCase("timestamp", false)]
-    public async Task Stream_event_properties_are_required_exactly_as_in_the_subset(string name, bool requiredInTheSubset)
+    public async Task StreamEvents_RequiredProperties_AreAsInTheSubset(string name, bool requiredInTheSubset)
     {
         var items = SchemaCheck.Resolve(_spec, SpecParameters(Stream)["events"].Schema.GetProperty("items"));
         var required = items.GetProperty("required").EnumerateArray().Any(r => r.GetString() == name);
@@ -198,7 +198,7 @@ public sealed class ConformanceTests
     }
 
     [Test]
-    public async Task V2_errors_match_the_v2_error_schemas()
+    public async Task Errors_V2_MatchTheV2ErrorSchemas()
     {
         var schemas = _spec.GetProperty("components").GetProperty("schemas");
         var (status, invalid) = await SendAsync(Stream, "POST", Samples[Stream].Path, """{"events":[]}""");
@@ -212,7 +212,7 @@ public sealed class ConformanceTests
     }
 
     [Test]
-    public void Routes_outside_the_subset_are_only_the_subscription_and_the_error_events_and_the_subset_lacks_them()
+    public void Routes_OutsideTheSubset_AreOnlyTheSubscriptionAndTheErrorEvents()
     {
         Assert.That(Routes.All.Where(r => r.OutsideTheSubset).Select(r => $"{r.Method} {r.Template}"), Is.EquivalentTo(ErrorEvents.Prepend(Subscription)));
         Assert.That(_spec.GetProperty("paths").TryGetProperty("/v1/subscriptions/{id}", out _), Is.False, "once the subset covers subscriptions, check the route like the others");
@@ -223,7 +223,7 @@ public sealed class ConformanceTests
     [TestCase("week", 2)]
     [TestCase("year", 1)]
     [TestCase("day", 30)]
-    public async Task Subscription_prices_recurring_matches_the_subsets_recurring_schema(string interval, int intervalCount)
+    public async Task Subscription_PriceRecurring_MatchesTheSubsetsSchema(string interval, int intervalCount)
     {
         await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new FakeTimeProvider(Now) });
         var id = stripe.AddSubscription("cus_1", Now.AddDays(-3), interval, intervalCount);
@@ -251,7 +251,7 @@ public sealed class ConformanceTests
     }
 
     [Test]
-    public async Task Subscription_unknown_is_a_404_matching_the_error_schema()
+    public async Task Subscription_Unknown_Is404MatchingTheErrorSchema()
     {
         await using var stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = new FakeTimeProvider(Now) });
         using var client = stripe.CreateClient();
@@ -265,7 +265,7 @@ public sealed class ConformanceTests
     }
 
     [Test]
-    public async Task Errors_match_the_error_schema()
+    public async Task Errors_V1_MatchTheErrorSchema()
     {
         var (status, json) = await SendAsync("POST /v1/billing/meter_events", "POST", "/v1/billing/meter_events", "event_name=api_calls");
 

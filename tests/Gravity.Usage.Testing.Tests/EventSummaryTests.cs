@@ -25,7 +25,7 @@ public sealed class EventSummaryTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Without_grouping_one_summary_covers_the_range()
+    public async Task EventSummaries_WithoutGrouping_OneSummaryCoversTheRange()
     {
         var json = await SummariesAsync($"customer=cus_1&start_time={Noon}&end_time={Noon + (3 * 3600)}");
 
@@ -48,7 +48,7 @@ public sealed class EventSummaryTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Range_bounds_are_inclusive_start_exclusive_end()
+    public async Task EventSummaries_RangeBounds_AreInclusiveStartExclusiveEnd()
     {
         var json = await SummariesAsync($"customer=cus_1&start_time={Noon + 60}&end_time={Noon + 3600}");
 
@@ -56,7 +56,7 @@ public sealed class EventSummaryTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Hour_grouping_gives_one_summary_per_hour()
+    public async Task EventSummaries_HourGrouping_GivesOneSummaryPerHour()
     {
         var json = await SummariesAsync($"customer=cus_1&start_time={Noon}&end_time={Noon + (3 * 3600)}&value_grouping_window=hour");
 
@@ -68,7 +68,7 @@ public sealed class EventSummaryTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Day_grouping_needs_utc_day_boundaries()
+    public async Task EventSummaries_DayGrouping_NeedsUtcDayBoundaries()
     {
         var json = await SummariesAsync($"customer=cus_1&start_time={Day}&end_time={Day + (2 * 86400)}&value_grouping_window=day");
         using var misaligned = await GetAsync($"/v1/billing/meters/{_meterId}/event_summaries?customer=cus_1&start_time={Noon}&end_time={Day + 86400}&value_grouping_window=day");
@@ -89,7 +89,7 @@ public sealed class EventSummaryTests(Transport transport) : StandInTest(transpo
     [TestCase("customer=cus_1&start_time=noon&end_time=1789995600", "start_time")]
     [TestCase("customer=cus_nobody&start_time=1789992000&end_time=1789995600", "customer")]
     [TestCase("customer=cus_1&start_time=1789992000&end_time=1789995600&limit=0", "limit")]
-    public async Task Invalid_queries_are_400(string query, string param)
+    public async Task EventSummaries_InvalidQuery_Is400(string query, string param)
     {
         using var response = await GetAsync($"/v1/billing/meters/{_meterId}/event_summaries?{query}");
 
@@ -97,7 +97,7 @@ public sealed class EventSummaryTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Unknown_meter_is_404()
+    public async Task EventSummaries_UnknownMeter_Is404()
     {
         using var response = await GetAsync($"/v1/billing/meters/mtr_nope/event_summaries?customer=cus_1&start_time={Noon}&end_time={Noon + 60}");
 
@@ -105,7 +105,7 @@ public sealed class EventSummaryTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Cancelled_events_are_left_out()
+    public async Task EventSummaries_CancelledEvents_AreLeftOut()
     {
         using var cancel = await PostAsync("/v1/billing/meter_event_adjustments", $"event_name=api_calls&type=cancel&cancel[identifier]=e{Noon + 3600}");
         await ExpectOkAsync(cancel);
@@ -116,7 +116,7 @@ public sealed class EventSummaryTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Pagination_with_limit_starting_after_and_ending_before()
+    public async Task EventSummaries_LimitStartingAfterEndingBefore_Paginate()
     {
         var query = $"customer=cus_1&start_time={Noon}&end_time={Noon + (5 * 3600)}&value_grouping_window=hour";
         var page1 = await SummariesAsync(query + "&limit=2");
@@ -139,7 +139,7 @@ public sealed class EventSummaryTests(Transport transport) : StandInTest(transpo
 
     [TestCase("count", 4)]
     [TestCase("last", 13)]
-    public async Task Other_formulas(string formula, int expected)
+    public async Task EventSummaries_CountAndLastFormulas_Aggregate(string formula, int expected)
     {
         var meterId = Stripe.AddMeter("other", formula);
         foreach (var (value, at) in new[] { ("5", Noon), ("13", Noon + 7300), ("7", Noon + 3599), ("11", Noon + 3600) })
@@ -155,7 +155,7 @@ public sealed class EventSummaryTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Pre_aggregated_meter_keeps_the_newest_event_per_window()
+    public async Task EventSummaries_PreAggregatedMeter_KeepsTheNewestEventPerWindow()
     {
         using var create = await PostAsync("/v1/billing/meters", "display_name=Seats&event_name=seats&default_aggregation[formula]=sum&event_time_window=hour");
         var meterId = (await ExpectOkAsync(create)).GetProperty("id").GetString();

@@ -14,7 +14,7 @@ namespace Gravity.Usage.Testing.Tests;
 public sealed class ExactlyOnceTests(Transport transport) : StandInTest(transport)
 {
     [Test]
-    public async Task Retrying_client_under_random_faults_delivers_every_event_exactly_once()
+    public async Task MeterEvents_RetryingClientUnderRandomFaults_DeliversEveryEventExactlyOnce()
     {
         Stripe.AddCustomer("cus_1");
         Stripe.AddCustomer("cus_2");

@@ -18,7 +18,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     [TestCase(null)]
     [TestCase(true)]
     [TestCase(false)]
-    public async Task Too_many_requests_with_or_without_should_retry(bool? shouldRetry)
+    public async Task Faults_TooManyRequests_AnswerWithOrWithoutShouldRetry(bool? shouldRetry)
     {
         var rule = Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.TooManyRequests(shouldRetry));
 
@@ -39,7 +39,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Conflict()
+    public async Task Faults_Conflict_Is409()
     {
         Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.Conflict(shouldRetry: true));
 
@@ -56,7 +56,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     [TestCase(503, true)]
     [TestCase(503, false)]
     [TestCase(504, null)]
-    public async Task Server_errors_before_processing_record_nothing(int status, bool? shouldRetry)
+    public async Task Faults_ServerErrorBeforeProcessing_RecordsNothing(int status, bool? shouldRetry)
     {
         Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.ServerError(status, shouldRetry));
 
@@ -72,7 +72,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Server_error_after_processing_records_the_event_and_a_retry_replays_success()
+    public async Task Faults_ServerErrorAfterProcessing_RecordsTheEventAndARetryReplaysSuccess()
     {
         Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.ServerError(503, shouldRetry: true), timing: FaultTiming.AfterProcessing);
 
@@ -88,7 +88,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Lost_answer_then_retry_with_a_new_key_hits_the_identifier_de_duplication()
+    public async Task Faults_LostAnswerThenRetryWithANewKey_HitsIdentifierDeduplication()
     {
         Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.ServerError(502), timing: FaultTiming.AfterProcessing);
 
@@ -103,7 +103,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     [TestCase(FaultTiming.BeforeProcessing, 0)]
     [TestCase(FaultTiming.DuringProcessing, 1)]
     [TestCase(FaultTiming.AfterProcessing, 1)]
-    public async Task Dropped_connection(FaultTiming timing, int accepted)
+    public async Task Faults_DroppedConnection_FailsTheRequest(FaultTiming timing, int accepted)
     {
         Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.DropConnection(), timing: timing);
 
@@ -119,7 +119,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
 
     [TestCase(FaultTiming.BeforeProcessing, 0)]
     [TestCase(FaultTiming.AfterProcessing, 1)]
-    public async Task Dropped_connection_on_a_reused_connection(FaultTiming timing, int accepted)
+    public async Task Faults_DroppedReusedConnection_FailsTheRequest(FaultTiming timing, int accepted)
     {
         using (var warmUp = await GetAsync("/v1/billing/meters"))
         {
@@ -137,7 +137,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     [TestCase(FaultTiming.BeforeProcessing, 0)]
     [TestCase(FaultTiming.DuringProcessing, 1)]
     [TestCase(FaultTiming.AfterProcessing, 1)]
-    public async Task Timeout_holds_the_request_until_the_client_gives_up(FaultTiming timing, int accepted)
+    public async Task Faults_Timeout_HoldsTheRequestUntilTheClientGivesUp(FaultTiming timing, int accepted)
     {
         var rule = Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.Timeout(), timing: timing);
         using var giveUp = new CancellationTokenSource();
@@ -155,7 +155,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public void Timeout_surfaces_as_the_http_client_timeout()
+    public void Faults_Timeout_SurfacesAsTheHttpClientTimeout()
     {
         Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.Timeout());
         using var impatient = Transport == Transport.Loopback
@@ -170,7 +170,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Timeout_with_a_maximum_hold_drops_the_connection()
+    public async Task Faults_TimeoutWithAMaximumHold_DropsTheConnection()
     {
         Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.Timeout(TimeSpan.FromMilliseconds(50)), timing: FaultTiming.AfterProcessing);
 
@@ -184,7 +184,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     [TestCase(FaultTiming.BeforeProcessing)]
     [TestCase(FaultTiming.DuringProcessing)]
     [TestCase(FaultTiming.AfterProcessing)]
-    public async Task Delay_then_normal_answer(FaultTiming timing)
+    public async Task Faults_Delay_ThenNormalAnswer(FaultTiming timing)
     {
         var rule = Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.Delay(TimeSpan.FromMilliseconds(20)), timing: timing);
 
@@ -197,7 +197,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Next_n_requests_then_normal_and_rules_match_method_and_path_prefix()
+    public async Task Faults_NextNRequests_ThenNormalAndMatchMethodAndPathPrefix()
     {
         var rule = Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.ServerError(500), count: 2);
 
@@ -223,7 +223,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Any_method_and_any_path()
+    public async Task Faults_AnyMethodAnyPath_MatchEveryRequest()
     {
         Stripe.Faults.Add(null, "/", StripeFault.ServerError(503), times: 1);
         Stripe.Faults.Add("*", "/v1", StripeFault.ServerError(502), times: 1);
@@ -238,7 +238,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Probabilistic_faults_are_reproducible_with_the_seed()
+    public async Task Faults_ProbabilisticWithASeed_AreReproducible()
     {
         async Task<string> RunAsync()
         {
@@ -266,7 +266,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Probability_and_count_combine_and_rules_can_be_removed()
+    public async Task Faults_ProbabilityAndCount_CombineAndRulesCanBeRemoved()
     {
         var limited = Stripe.Faults.Add("POST", MeterEvents, StripeFault.ServerError(500), times: 3, probability: 0.5);
         for (var i = 0; i < 40; i++)
@@ -288,7 +288,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public void Invalid_rules_are_rejected()
+    public void Faults_InvalidRule_IsRejected()
     {
         Assert.Multiple(() =>
         {
@@ -303,7 +303,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Custom_status_fault()
+    public async Task Faults_CustomStatus_IsAnswered()
     {
         Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.Status(403, "invalid_request_error", "This key lacks permission.", "secret_key_required", shouldRetry: false));
 
@@ -314,7 +314,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Disposing_the_stand_in_ends_held_requests()
+    public async Task Dispose_HeldRequests_AreEnded()
     {
         Stripe.Faults.FailNext("POST", MeterEvents, StripeFault.Timeout());
         var held = PostMeterEventAsync("cus_1", "1", "a");
@@ -326,7 +326,7 @@ public sealed class FaultInjectionTests(Transport transport) : StandInTest(trans
     }
 
     [Test]
-    public async Task Response_delay_option_is_applied_to_every_request()
+    public async Task ResponseDelay_Set_IsAppliedToEveryRequest()
     {
         await RecreateAsync(o => o.ResponseDelay = TimeSpan.FromMilliseconds(5));
         Stripe.AddCustomer("cus_1");

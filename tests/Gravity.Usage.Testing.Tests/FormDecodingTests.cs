@@ -18,7 +18,7 @@ public sealed class FormDecodingTests(Transport transport) : StandInTest(transpo
     [TestCase("event_name=api_calls&payload%5bstripe_customer_id%5d=cus_1&payload[value%5D=3")]
     [TestCase("payload[value]=3&payload[stripe_customer_id]=cus%5F1&event_name=api%5Fcalls")]
     [TestCase("event_name=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=1&payload[value]=3")]
-    public async Task Bracket_keys_raw_or_percent_encoded_are_decoded(string body)
+    public async Task FormDecoding_BracketKeysRawOrPercentEncoded_AreDecoded(string body)
     {
         using var response = await PostAsync("/v1/billing/meter_events", body);
 
@@ -28,7 +28,7 @@ public sealed class FormDecodingTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Spaces_plus_signs_and_reserved_characters_are_decoded()
+    public async Task FormDecoding_SpacesPlusSignsAndReservedCharacters_AreDecoded()
     {
         Stripe.AddCustomer("cus a&b=c+d");
 
@@ -43,7 +43,7 @@ public sealed class FormDecodingTests(Transport transport) : StandInTest(transpo
     [TestCase("expand[0]=a&expand[1]=b")]
     [TestCase("expand[]=a&expand[]=b")]
     [TestCase("expand%5B0%5D=a")]
-    public async Task Indexed_arrays_are_accepted(string expand)
+    public async Task FormDecoding_IndexedArrays_AreAccepted(string expand)
     {
         using var response = await PostAsync("/v1/billing/meter_events", "event_name=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=3&" + expand);
 
@@ -51,7 +51,7 @@ public sealed class FormDecodingTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Query_strings_follow_the_same_rules()
+    public async Task FormDecoding_QueryStrings_FollowTheSameRules()
     {
         using var response = await GetAsync("/v1/billing/meters?status=active&expand%5B0%5D=data&limit=5");
 
@@ -61,7 +61,7 @@ public sealed class FormDecodingTests(Transport transport) : StandInTest(transpo
 
     [TestCase("event_name=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=3&bogus=1", "bogus")]
     [TestCase("event_name=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=3&Identifier=x", "Identifier")]
-    public async Task Unknown_parameters_are_rejected(string body, string param)
+    public async Task FormDecoding_UnknownParameters_AreRejected(string body, string param)
     {
         using var response = await PostAsync("/v1/billing/meter_events", body);
 
@@ -70,7 +70,7 @@ public sealed class FormDecodingTests(Transport transport) : StandInTest(transpo
     }
 
     [Test]
-    public async Task Unknown_keys_of_fixed_hashes_are_rejected()
+    public async Task FormDecoding_UnknownKeysOfFixedHashes_AreRejected()
     {
         using var response = await PostAsync("/v1/billing/meters", "display_name=x&event_name=y&default_aggregation[formula]=sum&default_aggregation[bogus]=1");
 
@@ -83,7 +83,7 @@ public sealed class FormDecodingTests(Transport transport) : StandInTest(transpo
     [TestCase("event_name=api_calls&payload=cus_1&payload[value]=3")]
     [TestCase("event_name[x]=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=3")]
     [TestCase("event_name=api_calls&payload[stripe_customer_id][x]=cus_1&payload[value]=3")]
-    public async Task Malformed_or_conflicting_keys_are_400(string body)
+    public async Task FormDecoding_MalformedOrConflictingKeys_Are400(string body)
     {
         using var response = await PostAsync("/v1/billing/meter_events", body);
 

@@ -16,7 +16,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Same_key_replays_the_stored_answer()
+    public async Task IdempotencyKey_Repeated_ReplaysTheStoredAnswer()
     {
         using var first = await PostAsync("/v1/billing/meter_events", Body, "key-1");
         Clock.Advance(TimeSpan.FromMinutes(5));
@@ -41,7 +41,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Parameter_order_and_bracket_encoding_do_not_matter()
+    public async Task IdempotencyKey_OtherParameterOrderOrEncoding_IsTheSameRequest()
     {
         using var first = await PostAsync("/v1/billing/meter_events", Body, "key-1");
         using var retry = await PostAsync(
@@ -55,7 +55,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Same_key_with_different_parameters_is_an_idempotency_error()
+    public async Task IdempotencyKey_WithDifferentParameters_IsAnIdempotencyError()
     {
         using var first = await PostAsync("/v1/billing/meter_events", Body, "key-1");
         using var changed = await PostAsync("/v1/billing/meter_events", Body.Replace("value]=25", "value]=26", StringComparison.Ordinal), "key-1");
@@ -69,7 +69,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Unauthorized_requests_are_not_stored()
+    public async Task IdempotencyKey_UnauthorizedRequest_IsNotStored()
     {
         using var unauthorized = await PostAsync("/v1/billing/meter_events", Body, "key-1", apiKey: "sk_live_wrong0000000000000");
         using var retry = await PostAsync("/v1/billing/meter_events", Body, "key-1");
@@ -81,7 +81,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Rate_limited_requests_are_not_stored()
+    public async Task IdempotencyKey_RateLimitedRequest_IsNotStored()
     {
         Stripe.Faults.FailNext("POST", "/v1/billing/meter_events", StripeFault.TooManyRequests());
 
@@ -95,7 +95,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Parameter_validation_errors_are_not_stored()
+    public async Task IdempotencyKey_ParameterValidationError_IsNotStored()
     {
         using var invalid = await PostAsync("/v1/billing/meter_events", "event_name=api_calls", "key-1");
         using var fixedRequest = await PostAsync("/v1/billing/meter_events", Body, "key-1");
@@ -106,7 +106,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Errors_from_the_endpoint_are_stored_and_replayed()
+    public async Task IdempotencyKey_EndpointError_IsStoredAndReplayed()
     {
         const string unknownCustomer = "event_name=api_calls&payload[stripe_customer_id]=cus_later&payload[value]=5&identifier=evt-2";
         using var first = await PostAsync("/v1/billing/meter_events", unknownCustomer, "key-2");
@@ -122,7 +122,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Errors_from_the_endpoint_are_not_stored_when_the_option_is_off()
+    public async Task IdempotencyKey_EndpointErrorWithTheOptionOff_IsNotStored()
     {
         await RecreateAsync(o => o.ReplayEndpointErrors = false);
         Stripe.AddMeter("api_calls");
@@ -137,7 +137,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task A_500_produced_by_the_endpoint_is_stored_and_replayed()
+    public async Task IdempotencyKey_Endpoint500_IsStoredAndReplayed()
     {
         Stripe.Faults.FailNext("POST", "/v1/billing/meter_events", StripeFault.ServerError(500), timing: FaultTiming.DuringProcessing);
 
@@ -151,7 +151,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Keys_expire_after_24_hours_of_the_stand_in_clock()
+    public async Task IdempotencyKey_After24HoursOfTheStandInClock_Expires()
     {
         const string noIdentifier = "event_name=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=5&timestamp=1790000000";
         using var first = await PostAsync("/v1/billing/meter_events", noIdentifier, "key-1");
@@ -170,7 +170,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Get_requests_ignore_idempotency_keys()
+    public async Task IdempotencyKey_OnAGet_IsIgnored()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "v1/billing/meters");
         request.Headers.Authorization = new("Bearer", StripeStandIn.DefaultApiKey);
@@ -184,7 +184,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Key_longer_than_255_characters_is_400()
+    public async Task IdempotencyKey_LongerThan255Characters_Is400()
     {
         using var response = await PostAsync("/v1/billing/meter_events", Body, new string('k', 256));
 
@@ -193,7 +193,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task A_key_in_flight_gets_409_and_the_first_request_completes_even_after_its_client_gave_up()
+    public async Task IdempotencyKey_InFlight_Gets409AndTheFirstRequestCompletes()
     {
         Stripe.Faults.FailNext("POST", "/v1/billing/meter_events", StripeFault.Timeout(), timing: FaultTiming.DuringProcessing);
         using var giveUp = new CancellationTokenSource();
@@ -216,7 +216,7 @@ public sealed class IdempotencyTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Concurrent_requests_with_one_key_execute_once()
+    public async Task IdempotencyKey_ConcurrentRequests_ExecuteOnce()
     {
         var tasks = Enumerable.Range(0, 12).Select(_ => PostAsync("/v1/billing/meter_events", Body, "key-1")).ToArray();
         var responses = await Task.WhenAll(tasks);

@@ -14,7 +14,7 @@ public sealed class IdentifierTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Repeated_identifier_is_rejected_and_not_counted_again_by_default()
+    public async Task Identifier_RepeatedByDefault_IsRejectedAndNotCountedAgain()
     {
         using var first = await PostMeterEventAsync("cus_1", "25", "evt-1", idempotencyKey: "k1");
         using var second = await PostMeterEventAsync("cus_1", "25", "evt-1", idempotencyKey: "k2");
@@ -34,7 +34,7 @@ public sealed class IdentifierTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Repeated_identifier_is_answered_200_and_not_counted_again_with_Accept()
+    public async Task Identifier_RepeatedWithAccept_IsAnswered200AndNotCountedAgain()
     {
         await RecreateAsync(o => o.DuplicateIdentifier = DuplicateIdentifierBehavior.Accept);
         Stripe.AddCustomer("cus_1");
@@ -52,7 +52,7 @@ public sealed class IdentifierTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Identifier_is_unique_for_24_hours_of_the_stand_in_clock_only()
+    public async Task Identifier_After24HoursOfTheStandInClock_CountsAgain()
     {
         using var first = await PostMeterEventAsync("cus_1", "25", "evt-1");
         Clock.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
@@ -68,7 +68,7 @@ public sealed class IdentifierTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Uniqueness_window_is_configurable()
+    public async Task Identifier_UniquenessWindowConfigured_IsApplied()
     {
         await RecreateAsync(o => o.IdentifierUniquenessWindow = TimeSpan.FromHours(48));
         Stripe.AddCustomer("cus_1");
@@ -83,7 +83,7 @@ public sealed class IdentifierTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Rejected_events_do_not_claim_their_identifier()
+    public async Task Identifier_OfARejectedEvent_IsNotClaimed()
     {
         using var rejected = await PostMeterEventAsync("cus_unknown", "1", "evt-1");
         using var accepted = await PostMeterEventAsync("cus_1", "1", "evt-1");

@@ -21,7 +21,7 @@ public sealed class LegacyUsageRecordTests(Transport transport) : StandInTest(tr
     [TestCase("2025-05-28.basil")]
     [TestCase("2026-10-28.endive")]
     [TestCase(null)]
-    public async Task Usage_records_do_not_exist_from_basil_on(string? version)
+    public async Task UsageRecords_FromBasilOn_DoNotExist(string? version)
     {
         using var create = await PostAsync(UsageRecords, "quantity=5", version: version);
         using var summaries = await GetAsync(Summaries, version: version);
@@ -35,7 +35,7 @@ public sealed class LegacyUsageRecordTests(Transport transport) : StandInTest(tr
     [TestCase("2025-02-24.acacia")]
     [TestCase("2024-06-20")]
     [TestCase("2025-03-30.acacia")]
-    public async Task Usage_records_exist_before_basil(string version)
+    public async Task UsageRecords_BeforeBasil_Exist(string version)
     {
         using var create = await PostAsync(UsageRecords, "quantity=5", version: version);
 
@@ -43,7 +43,7 @@ public sealed class LegacyUsageRecordTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task Usage_record_object()
+    public async Task UsageRecords_Created_AreAUsageRecordObject()
     {
         using var response = await PostAsync(UsageRecords, $"quantity=5&timestamp={NowUnix - 60}&action=increment", "k1", version: Acacia);
 
@@ -69,7 +69,7 @@ public sealed class LegacyUsageRecordTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task Increment_adds_and_set_overwrites_the_quantity_at_a_timestamp()
+    public async Task UsageRecords_IncrementAndSet_AddOrOverwriteTheQuantityAtATimestamp()
     {
         var at = NowUnix - 100;
         await ExpectOkAsync(await PostAsync(UsageRecords, $"quantity=5&timestamp={at}", version: Acacia));
@@ -87,7 +87,7 @@ public sealed class LegacyUsageRecordTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task Timestamp_must_be_inside_the_current_period_and_not_in_the_future()
+    public async Task UsageRecords_TimestampOutsideTheCurrentPeriodOrInTheFuture_IsRejected()
     {
         using var beforePeriod = await PostAsync(UsageRecords, $"quantity=1&timestamp={PeriodStart.ToUnixTimeSeconds() - 1}", version: Acacia);
         using var periodStart = await PostAsync(UsageRecords, $"quantity=1&timestamp={PeriodStart.ToUnixTimeSeconds()}", version: Acacia);
@@ -105,7 +105,7 @@ public sealed class LegacyUsageRecordTests(Transport transport) : StandInTest(tr
     [TestCase("quantity=1&action=replace", 400, null, "action")]
     [TestCase("quantity=1&timestamp=yesterday", 400, null, "timestamp")]
     [TestCase("quantity=1&bogus=1", 400, "parameter_unknown", "bogus")]
-    public async Task Invalid_usage_records_are_rejected(string body, int status, string? code, string param)
+    public async Task UsageRecords_Invalid_AreRejected(string body, int status, string? code, string param)
     {
         using var response = await PostAsync(UsageRecords, body, version: Acacia);
 
@@ -114,7 +114,7 @@ public sealed class LegacyUsageRecordTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task Unknown_subscription_item_is_404()
+    public async Task UsageRecords_UnknownSubscriptionItem_Is404()
     {
         using var response = await PostAsync("/v1/subscription_items/si_missing/usage_records", "quantity=1", version: Acacia);
 
@@ -122,7 +122,7 @@ public sealed class LegacyUsageRecordTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task Without_an_identifier_only_the_idempotency_key_prevents_double_counting()
+    public async Task UsageRecords_WithoutAnIdentifier_OnlyTheIdempotencyKeyPreventsDoubleCounting()
     {
         var body = $"quantity=5&timestamp={NowUnix - 10}";
         using var first = await PostAsync(UsageRecords, body, "k1", version: Acacia);
@@ -137,7 +137,7 @@ public sealed class LegacyUsageRecordTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task Summaries_list_the_current_period_first_and_periods_renew()
+    public async Task UsageRecordSummaries_PeriodsRenew_ListTheCurrentPeriodFirst()
     {
         await ExpectOkAsync(await PostAsync(UsageRecords, "quantity=5", version: Acacia));
         Clock.Advance(TimeSpan.FromDays(21));

@@ -9,7 +9,7 @@ public sealed class MeterApiTests(Transport transport) : StandInTest(transport)
     private const string Create = "display_name=API%20calls&event_name=api_calls&default_aggregation[formula]=sum";
 
     [Test]
-    public async Task Create_returns_a_billing_meter_with_defaults()
+    public async Task Meters_Create_ReturnsABillingMeterWithDefaults()
     {
         using var response = await PostAsync("/v1/billing/meters", Create);
 
@@ -34,7 +34,7 @@ public sealed class MeterApiTests(Transport transport) : StandInTest(transport)
     }
 
     [Test]
-    public async Task One_meter_per_event_name()
+    public async Task Meters_SecondForAnEventName_IsRejected()
     {
         using var first = await PostAsync("/v1/billing/meters", Create);
         using var second = await PostAsync("/v1/billing/meters", Create.Replace("sum", "count", StringComparison.Ordinal));
@@ -53,7 +53,7 @@ public sealed class MeterApiTests(Transport transport) : StandInTest(transport)
     [TestCase("display_name=x&event_name=y&default_aggregation[formula]=sum&customer_mapping[type]=by_email&customer_mapping[event_payload_key]=k", "customer_mapping[type]")]
     [TestCase("display_name=x&event_name=y&default_aggregation[formula]=sum&event_time_window=week", "event_time_window")]
     [TestCase("event_name=y&default_aggregation[formula]=sum", "display_name")]
-    public async Task Invalid_meters_are_rejected(string body, string param)
+    public async Task Meters_Invalid_AreRejected(string body, string param)
     {
         using var response = await PostAsync("/v1/billing/meters", body);
 
@@ -61,7 +61,7 @@ public sealed class MeterApiTests(Transport transport) : StandInTest(transport)
     }
 
     [Test]
-    public async Task Display_name_is_at_most_250_characters()
+    public async Task Meters_DisplayNameOver250Characters_IsRejected()
     {
         using var response = await PostAsync("/v1/billing/meters", $"display_name={new string('d', 251)}&event_name=y&default_aggregation[formula]=sum");
 
@@ -69,7 +69,7 @@ public sealed class MeterApiTests(Transport transport) : StandInTest(transport)
     }
 
     [Test]
-    public async Task Retrieve_update_deactivate_reactivate_and_list()
+    public async Task Meters_RetrieveUpdateDeactivateReactivateList_Work()
     {
         var first = Stripe.AddMeter("a", id: "mtr_1");
         Clock.Advance(TimeSpan.FromSeconds(10));

@@ -15,7 +15,7 @@ public sealed class MeterEventSessionTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task A_session_has_a_token_valid_for_15_minutes_in_RFC_3339()
+    public async Task Sessions_Create_HaveATokenValidFor15MinutesInRfc3339()
     {
         using var response = await PostAsync("/v2/billing/meter_event_session", "{}", contentType: "application/json");
 
@@ -34,7 +34,7 @@ public sealed class MeterEventSessionTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task Every_session_has_its_own_token()
+    public async Task Sessions_EachCreated_HasItsOwnToken()
     {
         var first = await CreateSessionTokenAsync();
         var second = await CreateSessionTokenAsync();
@@ -43,7 +43,7 @@ public sealed class MeterEventSessionTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task An_empty_body_is_an_empty_object()
+    public async Task Sessions_EmptyBody_IsAnEmptyObject()
     {
         using var response = await PostAsync("/v2/billing/meter_event_session", string.Empty, contentType: "application/json");
 
@@ -52,7 +52,7 @@ public sealed class MeterEventSessionTests(Transport transport) : StandInTest(tr
 
     [TestCase(null)]
     [TestCase("sk_live_not_accepted")]
-    public async Task The_session_needs_an_accepted_API_key(string? apiKey)
+    public async Task Sessions_WithoutAnAcceptedApiKey_AreRefused(string? apiKey)
     {
         using var response = await PostAsync("/v2/billing/meter_event_session", "{}", apiKey: apiKey, contentType: "application/json");
 
@@ -60,7 +60,7 @@ public sealed class MeterEventSessionTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task A_session_token_is_not_an_API_key()
+    public async Task Sessions_TokenAsApiKey_IsRefused()
     {
         var token = await CreateSessionTokenAsync();
 
@@ -73,7 +73,7 @@ public sealed class MeterEventSessionTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task Unknown_parameters_and_form_bodies_are_400()
+    public async Task Sessions_UnknownParametersOrFormBody_Are400()
     {
         using var unknown = await PostAsync("/v2/billing/meter_event_session", """{"ttl":60}""", contentType: "application/json");
         using var form = await PostAsync("/v2/billing/meter_event_session", "a=b");
@@ -83,7 +83,7 @@ public sealed class MeterEventSessionTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task The_token_works_until_its_lifetime_ends_then_gets_temporary_session_expired()
+    public async Task Sessions_TokenPastItsLifetime_GetsTemporarySessionExpired()
     {
         var token = await CreateSessionTokenAsync();
 
@@ -99,7 +99,7 @@ public sealed class MeterEventSessionTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task The_lifetime_is_configurable()
+    public async Task Sessions_LifetimeConfigured_IsApplied()
     {
         await RecreateAsync(o => o.MeterEventSessionLifetime = TimeSpan.FromMinutes(1));
         Stripe.AddCustomer("cus_1");
@@ -114,7 +114,7 @@ public sealed class MeterEventSessionTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public async Task ExpireMeterEventSessions_ends_existing_sessions_only()
+    public async Task ExpireMeterEventSessions_Called_EndsExistingSessionsOnly()
     {
         var old = await CreateSessionTokenAsync();
         Stripe.ExpireMeterEventSessions();
@@ -129,7 +129,7 @@ public sealed class MeterEventSessionTests(Transport transport) : StandInTest(tr
     }
 
     [Test]
-    public void A_non_positive_lifetime_is_rejected()
+    public void Sessions_NonPositiveLifetime_IsRejected()
     {
         var e = Assert.Throws<ArgumentException>(() => _ = new StripeStandIn(new StripeStandInOptions { MeterEventSessionLifetime = TimeSpan.Zero }));
 

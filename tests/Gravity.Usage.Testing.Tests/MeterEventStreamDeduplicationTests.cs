@@ -21,7 +21,7 @@ public sealed class MeterEventStreamDeduplicationTests(Transport transport) : St
     }
 
     [Test]
-    public async Task A_stream_event_repeating_a_v1_identifier_is_dropped()
+    public async Task StreamDeduplication_StreamEventRepeatingAV1Identifier_IsDropped()
     {
         using var v1 = await PostMeterEventAsync("cus_1", "5", "evt-1");
         using var stream = await PostStreamAsync(_token, [StreamEvent("evt-1", value: "100")]);
@@ -38,7 +38,7 @@ public sealed class MeterEventStreamDeduplicationTests(Transport transport) : St
     }
 
     [Test]
-    public async Task A_v1_event_repeating_a_stream_identifier_is_a_v1_duplicate()
+    public async Task StreamDeduplication_V1EventRepeatingAStreamIdentifier_IsAV1Duplicate()
     {
         using var stream = await PostStreamAsync(_token, [StreamEvent("evt-1", value: "5")]);
         using var v1 = await PostMeterEventAsync("cus_1", "100", "evt-1");
@@ -50,7 +50,7 @@ public sealed class MeterEventStreamDeduplicationTests(Transport transport) : St
     }
 
     [Test]
-    public async Task A_repeated_identifier_within_one_request_counts_once()
+    public async Task StreamDeduplication_IdentifierRepeatedInOneRequest_CountsOnce()
     {
         using var response = await PostStreamAsync(_token, [StreamEvent("evt-1", value: "5"), StreamEvent("evt-1", value: "7"), StreamEvent("evt-2", value: "1")]);
 
@@ -64,7 +64,7 @@ public sealed class MeterEventStreamDeduplicationTests(Transport transport) : St
     }
 
     [Test]
-    public async Task A_repeated_identifier_across_stream_requests_counts_once()
+    public async Task StreamDeduplication_IdentifierRepeatedAcrossRequests_CountsOnce()
     {
         using var first = await PostStreamAsync(_token, [StreamEvent("evt-1", value: "5")]);
         Clock.Advance(TimeSpan.FromHours(23));
@@ -78,7 +78,7 @@ public sealed class MeterEventStreamDeduplicationTests(Transport transport) : St
     }
 
     [Test]
-    public async Task After_the_uniqueness_window_the_identifier_counts_again()
+    public async Task StreamDeduplication_AfterTheUniquenessWindow_IdentifierCountsAgain()
     {
         using var first = await PostStreamAsync(_token, [StreamEvent("evt-1", value: "5")]);
         Clock.Advance(TimeSpan.FromHours(24));
@@ -92,7 +92,7 @@ public sealed class MeterEventStreamDeduplicationTests(Transport transport) : St
     }
 
     [Test]
-    public async Task Stream_duplicates_are_silent_whatever_DuplicateIdentifier_says()
+    public async Task StreamDeduplication_AnyDuplicateIdentifierSetting_DuplicatesAreSilent()
     {
         await RecreateAsync(o => o.DuplicateIdentifier = DuplicateIdentifierBehavior.Reject);
         Stripe.AddCustomer("cus_1");
@@ -106,7 +106,7 @@ public sealed class MeterEventStreamDeduplicationTests(Transport transport) : St
     }
 
     [Test]
-    public async Task A_stream_event_can_be_cancelled_by_a_v1_adjustment()
+    public async Task StreamDeduplication_StreamEvent_CanBeCancelledByAV1Adjustment()
     {
         using var stream = await PostStreamAsync(_token, [StreamEvent("evt-1", value: "5")]);
         using var adjustment = await PostAsync("/v1/billing/meter_event_adjustments", "event_name=api_calls&type=cancel&cancel[identifier]=evt-1");

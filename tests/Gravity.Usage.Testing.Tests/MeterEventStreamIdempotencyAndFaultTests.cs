@@ -20,7 +20,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task A_replayed_stream_request_counts_and_reports_nothing_again()
+    public async Task StreamIdempotency_ReplayedRequest_CountsAndReportsNothingAgain()
     {
         var events = new[] { StreamEvent("evt-1", value: "5"), StreamEvent("evt-bad", customer: "cus_nobody") };
 
@@ -42,7 +42,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task The_same_JSON_with_properties_in_another_order_is_the_same_request()
+    public async Task StreamIdempotency_PropertiesInAnotherOrder_AreTheSameRequest()
     {
         const string Body = """{"events":[{"event_name":"api_calls","identifier":"evt-1","payload":{"stripe_customer_id":"cus_1","value":"5"}}]}""";
         const string Reordered = """{"events":[{"payload":{"value":"5","stripe_customer_id":"cus_1"},"identifier":"evt-1","event_name":"api_calls"}]}""";
@@ -56,7 +56,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task A_key_reused_with_other_events_is_an_idempotency_error_in_the_v2_envelope()
+    public async Task StreamIdempotency_KeyReusedWithOtherEvents_IsAnIdempotencyErrorInTheV2Envelope()
     {
         using var first = await PostStreamAsync(_token, [StreamEvent("evt-1")], idempotencyKey: "k");
         using var other = await PostStreamAsync(_token, [StreamEvent("evt-2")], idempotencyKey: "k");
@@ -67,7 +67,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task A_key_reused_across_v2_endpoints_is_an_idempotency_error()
+    public async Task StreamIdempotency_KeyReusedAcrossV2Endpoints_IsAnIdempotencyError()
     {
         using var session = await PostAsync(Session, "{}", "k", contentType: "application/json");
         using var stream = await PostStreamAsync(_token, [StreamEvent("evt-1")], idempotencyKey: "k");
@@ -77,7 +77,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task A_replayed_session_request_returns_the_same_session()
+    public async Task StreamIdempotency_ReplayedSessionRequest_ReturnsTheSameSession()
     {
         using var first = await PostAsync(Session, "{}", "k", contentType: "application/json");
         using var replay = await PostAsync(Session, "{}", "k", contentType: "application/json");
@@ -87,7 +87,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task A_malformed_stream_request_is_not_stored_under_its_key()
+    public async Task StreamIdempotency_MalformedRequest_IsNotStoredUnderItsKey()
     {
         using var bad = await PostAsync(Stream, """{"events":[]}""", "k", apiKey: _token, contentType: "application/json");
         using var good = await PostStreamAsync(_token, [StreamEvent("evt-1")], idempotencyKey: "k");
@@ -98,7 +98,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task An_expired_session_401_is_not_stored_under_its_key()
+    public async Task StreamIdempotency_ExpiredSession401_IsNotStoredUnderItsKey()
     {
         Stripe.ExpireMeterEventSessions();
         using var expired = await PostStreamAsync(_token, [StreamEvent("evt-1")], idempotencyKey: "k");
@@ -111,7 +111,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task A_fault_before_processing_counts_nothing_and_uses_the_v2_envelope()
+    public async Task StreamFaults_BeforeProcessing_CountNothingAndUseTheV2Envelope()
     {
         Stripe.Faults.FailNext("POST", Stream, StripeFault.ServerError(503, shouldRetry: true));
 
@@ -124,7 +124,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task A_fault_after_processing_counts_the_events_and_a_retry_replays_success()
+    public async Task StreamFaults_AfterProcessing_CountTheEventsAndARetryReplaysSuccess()
     {
         Stripe.Faults.FailNext("POST", Stream, StripeFault.ServerError(500), timing: FaultTiming.AfterProcessing);
 
@@ -138,7 +138,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task A_retry_with_a_new_key_after_a_lost_answer_is_dropped_as_a_duplicate()
+    public async Task StreamFaults_RetryWithANewKeyAfterALostAnswer_IsDroppedAsADuplicate()
     {
         Stripe.Faults.FailNext("POST", Stream, StripeFault.ServerError(502), timing: FaultTiming.AfterProcessing);
 
@@ -152,7 +152,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task Rate_limit_and_conflict_faults_keep_their_codes()
+    public async Task StreamFaults_RateLimitAndConflict_KeepTheirCodes()
     {
         Stripe.Faults.FailNext("POST", Stream, StripeFault.TooManyRequests(shouldRetry: true));
         Stripe.Faults.FailNext("POST", Session, StripeFault.Conflict());
@@ -165,7 +165,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task A_status_fault_during_processing_is_stored_and_replayed()
+    public async Task StreamFaults_StatusDuringProcessing_IsStoredAndReplayed()
     {
         Stripe.Faults.FailNext("POST", Stream, StripeFault.ServerError(500), timing: FaultTiming.DuringProcessing);
 
@@ -180,7 +180,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
 
     [TestCase(FaultTiming.BeforeProcessing, 0)]
     [TestCase(FaultTiming.AfterProcessing, 1)]
-    public async Task Dropped_connection(FaultTiming timing, int accepted)
+    public async Task StreamFaults_DroppedConnection_FailsTheRequest(FaultTiming timing, int accepted)
     {
         Stripe.Faults.FailNext("POST", Stream, StripeFault.DropConnection(), timing: timing);
 
@@ -192,7 +192,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task A_fault_on_the_session_route_fails_session_creation_only()
+    public async Task StreamFaults_OnTheSessionRoute_FailSessionCreationOnly()
     {
         Stripe.Faults.FailNext("POST", Session, StripeFault.ServerError(500));
 
@@ -204,7 +204,7 @@ public sealed class MeterEventStreamIdempotencyAndFaultTests(Transport transport
     }
 
     [Test]
-    public async Task Probabilistic_faults_apply_to_the_stream()
+    public async Task StreamFaults_Probabilistic_ApplyToTheStream()
     {
         var rule = Stripe.Faults.FailRandomly("POST", Stream, StripeFault.ServerError(500), probability: 1.0);
 

@@ -22,7 +22,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task Accepted_events_answer_an_empty_object_and_count_like_v1_events()
+    public async Task Stream_AcceptedEvents_AnswerAnEmptyObjectAndCountLikeV1Events()
     {
         using var stream = await PostStreamAsync(_token, [StreamEvent("evt-1", value: "5", timestamp: Start.AddMinutes(-1)), StreamEvent("evt-2", value: "7")]);
         using var v1 = await PostMeterEventAsync("cus_1", "3", "evt-3");
@@ -44,7 +44,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task Stream_events_appear_in_event_summaries()
+    public async Task Stream_AcceptedEvents_AppearInEventSummaries()
     {
         const long hour = 1_789_999_200; // the hour holding Start
         using var stream = await PostStreamAsync(_token, [StreamEvent("evt-1", value: "5"), StreamEvent("evt-2", value: "2")]);
@@ -57,7 +57,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task An_event_without_identifier_gets_one()
+    public async Task Stream_EventWithoutIdentifier_GetsOne()
     {
         using var response = await PostStreamAsync(_token, [StreamEvent(null)]);
 
@@ -66,7 +66,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task A_timestamp_with_fractional_seconds_or_an_offset_is_accepted()
+    public async Task Stream_TimestampWithFractionalSecondsOrOffset_IsAccepted()
     {
         var withMilliseconds = StreamEvent("evt-1");
         withMilliseconds["timestamp"] = "2026-09-21T14:22:20.123Z";
@@ -80,7 +80,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task One_hundred_events_are_accepted()
+    public async Task Stream_OneHundredEvents_AreAccepted()
     {
         var events = Enumerable.Range(0, 100).Select(i => StreamEvent($"evt-{i}", value: "1"));
 
@@ -92,7 +92,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
 
     [TestCase(0)]
     [TestCase(101)]
-    public async Task Zero_or_more_than_100_events_is_400_and_counts_nothing(int count)
+    public async Task Stream_ZeroOrMoreThan100Events_Is400AndCountsNothing(int count)
     {
         var events = Enumerable.Range(0, count).Select(i => StreamEvent($"evt-{i}", value: "1"));
 
@@ -107,19 +107,19 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
         });
     }
 
-    [TestCase("""{"events":[{"event_name":"api_calls","payload":{"stripe_customer_id":"cus_1","value":5}}]}""", "parameter_invalid", TestName = "A payload value that is not a string")]
-    [TestCase("""{"events":[{"event_name":"api_calls","payload":{"stripe_customer_id":"cus_1","value":"5"},"timestamp":1790000000}]}""", "parameter_invalid", TestName = "A Unix timestamp")]
-    [TestCase("""{"events":[{"event_name":"api_calls","payload":{"stripe_customer_id":"cus_1","value":"5"},"timestamp":"2026-09-21 14:22:20"}]}""", "parameter_invalid", TestName = "A timestamp that is not RFC 3339")]
-    [TestCase("""{"events":[{"event_name":"api_calls","payload":{"stripe_customer_id":"cus_1","value":"5"},"dimensions":{}}]}""", "parameter_unknown", TestName = "An unknown event property")]
-    [TestCase("""{"events":[{"payload":{"stripe_customer_id":"cus_1","value":"5"}}]}""", "parameter_missing", TestName = "No event_name")]
-    [TestCase("""{"events":[{"event_name":"api_calls"}]}""", "parameter_missing", TestName = "No payload")]
-    [TestCase("""{"events":"evt"}""", "parameter_invalid", TestName = "Events that are not an array")]
-    [TestCase("""{"events":[1]}""", "parameter_invalid", TestName = "An event that is not an object")]
-    [TestCase("""{}""", "parameter_missing", TestName = "No events")]
-    [TestCase("""{"events":[],"extra":1}""", "parameter_unknown", TestName = "An unknown top-level property")]
-    [TestCase("""{"events":[""", "invalid_request", TestName = "Malformed JSON")]
-    [TestCase("""[]""", "invalid_request", TestName = "A JSON array body")]
-    public async Task A_malformed_request_is_400_and_counts_nothing(string body, string code)
+    [TestCase("""{"events":[{"event_name":"api_calls","payload":{"stripe_customer_id":"cus_1","value":5}}]}""", "parameter_invalid", TestName = "{m}(A payload value that is not a string)")]
+    [TestCase("""{"events":[{"event_name":"api_calls","payload":{"stripe_customer_id":"cus_1","value":"5"},"timestamp":1790000000}]}""", "parameter_invalid", TestName = "{m}(A Unix timestamp)")]
+    [TestCase("""{"events":[{"event_name":"api_calls","payload":{"stripe_customer_id":"cus_1","value":"5"},"timestamp":"2026-09-21 14:22:20"}]}""", "parameter_invalid", TestName = "{m}(A timestamp that is not RFC 3339)")]
+    [TestCase("""{"events":[{"event_name":"api_calls","payload":{"stripe_customer_id":"cus_1","value":"5"},"dimensions":{}}]}""", "parameter_unknown", TestName = "{m}(An unknown event property)")]
+    [TestCase("""{"events":[{"payload":{"stripe_customer_id":"cus_1","value":"5"}}]}""", "parameter_missing", TestName = "{m}(No event_name)")]
+    [TestCase("""{"events":[{"event_name":"api_calls"}]}""", "parameter_missing", TestName = "{m}(No payload)")]
+    [TestCase("""{"events":"evt"}""", "parameter_invalid", TestName = "{m}(Events that are not an array)")]
+    [TestCase("""{"events":[1]}""", "parameter_invalid", TestName = "{m}(An event that is not an object)")]
+    [TestCase("""{}""", "parameter_missing", TestName = "{m}(No events)")]
+    [TestCase("""{"events":[],"extra":1}""", "parameter_unknown", TestName = "{m}(An unknown top-level property)")]
+    [TestCase("""{"events":[""", "invalid_request", TestName = "{m}(Malformed JSON)")]
+    [TestCase("""[]""", "invalid_request", TestName = "{m}(A JSON array body)")]
+    public async Task Stream_MalformedRequest_Is400AndCountsNothing(string body, string code)
     {
         using var response = await PostAsync(Path, body, apiKey: _token, contentType: "application/json");
 
@@ -128,7 +128,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task A_form_body_is_400()
+    public async Task Stream_FormBody_Is400()
     {
         using var response = await PostAsync(Path, "events[0][event_name]=api_calls", apiKey: _token);
 
@@ -137,7 +137,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task One_malformed_event_rejects_the_whole_request()
+    public async Task Stream_OneMalformedEvent_RejectsTheWholeRequest()
     {
         var bad = StreamEvent("evt-2");
         bad["timestamp"] = "yesterday";
@@ -148,10 +148,10 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
         Assert.That(Stripe.CountAcceptedIdentifier("evt-1"), Is.Zero);
     }
 
-    [TestCase(StripeStandIn.DefaultApiKey, TestName = "The API key")]
-    [TestCase("mes_tok_unknown000000000000000", TestName = "An unknown token")]
-    [TestCase(null, TestName = "No Authorization header")]
-    public async Task Only_a_session_token_authenticates(string? credential)
+    [TestCase(StripeStandIn.DefaultApiKey, TestName = "{m}(The API key)")]
+    [TestCase("mes_tok_unknown000000000000000", TestName = "{m}(An unknown token)")]
+    [TestCase(null, TestName = "{m}(No Authorization header)")]
+    public async Task Stream_AnythingButASessionToken_IsRefused(string? credential)
     {
         using var response = await PostAsync(Path, StreamBody([StreamEvent("evt-1")]), apiKey: credential, contentType: "application/json");
 
@@ -161,7 +161,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task Basic_auth_with_a_token_is_refused()
+    public async Task Stream_BasicAuthWithAToken_IsRefused()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Path.TrimStart('/'))
         {
@@ -175,7 +175,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task Stream_requests_are_recorded_with_the_token_redacted()
+    public async Task Stream_Requests_AreRecordedWithTheTokenRedacted()
     {
         using var response = await PostStreamAsync(_token, [StreamEvent("evt-1")], idempotencyKey: "key-1");
         await ExpectOkAsync(response);
@@ -194,7 +194,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task An_inactive_meter_reactivated_accepts_stream_events_again()
+    public async Task Stream_InactiveMeterReactivated_AcceptsEventsAgain()
     {
         Stripe.DeactivateMeter("mtr_1");
         using var inactive = await PostStreamAsync(_token, [StreamEvent("evt-1")]);
@@ -208,7 +208,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task Auto_created_meters_and_customers_apply_to_the_stream()
+    public async Task Stream_AutoCreatedMetersAndCustomers_Apply()
     {
         await RecreateAsync(o =>
         {
@@ -225,7 +225,7 @@ public sealed class MeterEventStreamTests(Transport transport) : StandInTest(tra
     }
 
     [Test]
-    public async Task Decimal_values_follow_IntegerValuesOnly()
+    public async Task Stream_DecimalValues_FollowIntegerValuesOnly()
     {
         await RecreateAsync(o => o.IntegerValuesOnly = false);
         Stripe.AddCustomer("cus_1");

@@ -36,7 +36,7 @@ public sealed class MeterEventStreamValidationTests(Transport transport) : Stand
     }
 
     [TestCaseSource(nameof(InvalidEvents))]
-    public async Task An_invalid_event_is_accepted_then_recorded_as_an_error_and_not_counted(string code, string? customer, JsonObject invalid)
+    public async Task StreamValidation_InvalidEvent_IsAcceptedThenRecordedAsAnErrorAndNotCounted(string code, string? customer, JsonObject invalid)
     {
         using var response = await PostStreamAsync(_token, [invalid, StreamEvent("evt-ok", value: "2")]);
 
@@ -60,7 +60,7 @@ public sealed class MeterEventStreamValidationTests(Transport transport) : Stand
     }
 
     [Test]
-    public async Task An_error_keeps_the_timestamp_the_event_was_sent_with()
+    public async Task StreamValidation_Error_KeepsTheTimestampTheEventWasSentWith()
     {
         var old = Start.AddDays(-40);
 
@@ -71,7 +71,7 @@ public sealed class MeterEventStreamValidationTests(Transport transport) : Stand
     }
 
     [Test]
-    public async Task The_window_edges_are_accepted()
+    public async Task StreamValidation_WindowEdges_AreAccepted()
     {
         using var response = await PostStreamAsync(_token, [
             StreamEvent("evt-oldest", timestamp: Start.AddDays(-35)),
@@ -83,7 +83,7 @@ public sealed class MeterEventStreamValidationTests(Transport transport) : Stand
     }
 
     [Test]
-    public async Task A_count_meter_needs_no_value()
+    public async Task StreamValidation_CountMeter_NeedsNoValue()
     {
         Stripe.AddMeter("logins", formula: "count");
 
@@ -94,7 +94,7 @@ public sealed class MeterEventStreamValidationTests(Transport transport) : Stand
     }
 
     [Test]
-    public async Task An_invalid_event_does_not_reserve_its_identifier()
+    public async Task StreamValidation_InvalidEvent_DoesNotReserveItsIdentifier()
     {
         using var invalid = await PostStreamAsync(_token, [StreamEvent("evt-1", customer: "cus_nobody")]);
         using var valid = await PostStreamAsync(_token, [StreamEvent("evt-1")]);
@@ -106,7 +106,7 @@ public sealed class MeterEventStreamValidationTests(Transport transport) : Stand
     }
 
     [Test]
-    public async Task Errors_accumulate_in_order_and_are_a_snapshot()
+    public async Task StreamValidation_Errors_AccumulateInOrderAsASnapshot()
     {
         using var first = await PostStreamAsync(_token, [StreamEvent("evt-1", customer: "cus_a")]);
         var snapshot = Stripe.MeterEventErrors;

@@ -17,7 +17,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Valid_event_is_accepted_and_returned_as_billing_meter_event()
+    public async Task MeterEvents_Valid_IsAcceptedAndReturnedAsBillingMeterEvent()
     {
         using var response = await PostMeterEventAsync("cus_1", "25", "evt-1", timestamp: 1_790_000_000);
 
@@ -50,7 +50,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Timestamp_and_identifier_default_to_now_and_a_generated_identifier()
+    public async Task MeterEvents_WithoutTimestampAndIdentifier_DefaultToNowAndAGeneratedOne()
     {
         using var first = await PostAsync("/v1/billing/meter_events", "event_name=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=1");
         using var second = await PostAsync("/v1/billing/meter_events", "event_name=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=1");
@@ -63,7 +63,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Missing_event_name_is_parameter_missing()
+    public async Task MeterEvents_MissingEventName_IsParameterMissing()
     {
         using var response = await PostAsync("/v1/billing/meter_events", "payload[stripe_customer_id]=cus_1&payload[value]=1");
 
@@ -72,7 +72,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
 
     [TestCase("event_name=api_calls")]
     [TestCase("event_name=api_calls&payload=")]
-    public async Task Missing_payload_is_parameter_missing(string body)
+    public async Task MeterEvents_MissingPayload_IsParameterMissing(string body)
     {
         using var response = await PostAsync("/v1/billing/meter_events", body);
 
@@ -80,7 +80,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Unknown_meter_is_400_no_meter_naming_the_event()
+    public async Task MeterEvents_UnknownMeter_Is400NoMeterNamingTheEvent()
     {
         using var response = await PostMeterEventAsync("cus_1", "1", "evt-1", eventName: "tokens");
 
@@ -89,7 +89,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Inactive_meter_is_400_archived_meter_until_reactivated()
+    public async Task MeterEvents_InactiveMeter_Is400ArchivedMeterUntilReactivated()
     {
         var meterId = Stripe.AddMeter("tokens");
         Stripe.DeactivateMeter(meterId);
@@ -103,7 +103,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Unknown_customer_is_400_resource_missing_on_the_payload_key()
+    public async Task MeterEvents_UnknownCustomer_Is400ResourceMissingOnThePayloadKey()
     {
         using var response = await PostMeterEventAsync("cus_unknown", "5", "evt-1");
 
@@ -113,7 +113,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Options_can_create_unknown_customers_and_meters()
+    public async Task MeterEvents_AutoCreateOptions_CreateUnknownCustomersAndMeters()
     {
         await RecreateAsync(o =>
         {
@@ -129,7 +129,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Payload_without_customer_or_value_is_rejected()
+    public async Task MeterEvents_PayloadWithoutCustomerOrValue_IsRejected()
     {
         using var noCustomer = await PostAsync("/v1/billing/meter_events", "event_name=api_calls&payload[value]=1");
         using var noValue = await PostAsync("/v1/billing/meter_events", "event_name=api_calls&payload[stripe_customer_id]=cus_1");
@@ -139,7 +139,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Count_meter_needs_no_value()
+    public async Task MeterEvents_CountMeter_NeedsNoValue()
     {
         Stripe.AddMeter("logins", "count");
 
@@ -159,7 +159,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     [TestCase("1e3")]
     [TestCase("")]
     [TestCase("1234567890123456")]
-    public async Task Invalid_values_are_rejected_when_integers_only(string value)
+    public async Task MeterEvents_InvalidValuesWhenIntegersOnly_AreRejected(string value)
     {
         using var response = await PostMeterEventAsync("cus_1", value, "evt-1");
 
@@ -170,7 +170,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     [TestCase("0", 0)]
     [TestCase("000123", 123)]
     [TestCase("123456789012345", 123456789012345)]
-    public async Task Integer_values_are_accepted(string value, long expected)
+    public async Task MeterEvents_IntegerValues_AreAccepted(string value, long expected)
     {
         using var response = await PostMeterEventAsync("cus_1", value, "evt-1");
 
@@ -179,7 +179,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Decimal_values_are_accepted_up_to_15_significant_digits_when_allowed()
+    public async Task MeterEvents_DecimalValuesWhenAllowed_AreAcceptedUpTo15SignificantDigits()
     {
         await RecreateAsync(o => o.IntegerValuesOnly = false);
         Stripe.AddCustomer("cus_1");
@@ -201,7 +201,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Timestamp_window_is_35_days_back_and_5_minutes_ahead_of_the_stand_in_clock()
+    public async Task MeterEvents_Timestamp_Is35DaysBackTo5MinutesAheadOfTheStandInClock()
     {
         using var oldest = await PostMeterEventAsync("cus_1", "1", "a", timestamp: NowUnix - ThirtyFiveDays);
         using var tooOld = await PostMeterEventAsync("cus_1", "1", "b", timestamp: NowUnix - ThirtyFiveDays - 1);
@@ -216,7 +216,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Timestamp_window_moves_with_the_clock()
+    public async Task MeterEvents_ClockMoved_TimestampWindowMovesWithIt()
     {
         var timestamp = NowUnix - (long)TimeSpan.FromDays(34).TotalSeconds;
         using var accepted = await PostMeterEventAsync("cus_1", "1", "a", timestamp: timestamp);
@@ -230,7 +230,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Non_integer_timestamp_is_parameter_invalid_integer()
+    public async Task MeterEvents_NonIntegerTimestamp_IsParameterInvalidInteger()
     {
         using var response = await PostAsync("/v1/billing/meter_events", "event_name=api_calls&payload[stripe_customer_id]=cus_1&payload[value]=1&timestamp=soon");
 
@@ -238,7 +238,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Identifier_and_event_name_are_at_most_100_characters()
+    public async Task MeterEvents_IdentifierOrEventNameOver100Characters_IsRejected()
     {
         Stripe.AddMeter(new string('e', 100));
 
@@ -254,7 +254,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Meter_with_custom_payload_keys_reads_them()
+    public async Task MeterEvents_MeterWithCustomPayloadKeys_ReadsThem()
     {
         using var meter = await PostAsync(
             "/v1/billing/meters",
@@ -270,7 +270,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Totals_are_per_meter_and_customer()
+    public async Task MeterEvents_Totals_ArePerMeterAndCustomer()
     {
         Stripe.AddCustomer("cus_2");
         Stripe.AddMeter("tokens");
@@ -302,7 +302,7 @@ public sealed class MeterEventTests(Transport transport) : StandInTest(transport
     }
 
     [Test]
-    public async Task Last_formula_keeps_the_value_with_the_latest_timestamp()
+    public async Task MeterEvents_LastFormula_KeepsTheValueWithTheLatestTimestamp()
     {
         Stripe.AddMeter("seats", "last");
 

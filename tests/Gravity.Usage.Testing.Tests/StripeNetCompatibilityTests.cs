@@ -61,7 +61,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     [TestCase(2027, 1, 31, "2027-02-28", "2027-03-31")]
     [TestCase(2028, 1, 30, "2028-02-29", "2028-03-30")]
     [TestCase(2027, 1, 29, "2027-02-28", "2027-03-29")]
-    public async Task A_subscription_deserializes_with_its_anchor_interval_and_the_calendar_rules_current_period(int year, int month, int day, string periodStart, string periodEnd)
+    public async Task StripeNet_Subscription_DeserializesWithAnchorIntervalAndCurrentPeriod(int year, int month, int day, string periodStart, string periodEnd)
     {
         var anchor = new DateTimeOffset(year, month, day, 14, 37, 12, TimeSpan.Zero);
         var id = _stripe.AddSubscription("cus_123", anchor, "month", 1);
@@ -81,7 +81,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     }
 
     [Test]
-    public void A_subscription_with_a_bad_interval_or_count_is_refused()
+    public void StripeNet_SubscriptionWithABadIntervalOrCount_IsRefused()
     {
         Assert.Multiple(() =>
         {
@@ -92,7 +92,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     }
 
     [Test]
-    public async Task A_session_deserializes_with_its_token_and_times()
+    public async Task StripeNet_Session_DeserializesWithItsTokenAndTimes()
     {
         var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
 
@@ -117,7 +117,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     }
 
     [Test]
-    public async Task Stream_events_are_counted_and_the_wire_shape_is_pinned()
+    public async Task StripeNet_StreamEvents_AreCountedAndTheWireShapeIsPinned()
     {
         var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
 
@@ -145,7 +145,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     }
 
     [Test]
-    public async Task An_expired_token_throws_TemporarySessionExpiredException_and_a_new_session_works()
+    public async Task StripeNet_ExpiredToken_ThrowsTemporarySessionExpiredAndANewSessionWorks()
     {
         var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
         _clock.Advance(TimeSpan.FromMinutes(15));
@@ -165,7 +165,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     }
 
     [Test]
-    public async Task ExpireMeterEventSessions_makes_Stripe_net_throw_the_expiry_exception()
+    public async Task ExpireMeterEventSessions_StripeNetStream_ThrowsTheExpiryException()
     {
         var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
         _stripe.ExpireMeterEventSessions();
@@ -175,7 +175,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     }
 
     [Test]
-    public void The_API_key_on_the_stream_is_a_plain_401_not_an_expiry()
+    public void StripeNet_ApiKeyOnTheStream_IsAPlain401NotAnExpiry()
     {
         var e = Assert.ThrowsAsync<StripeException>(() => _client.V2.Billing.MeterEventStream.CreateAsync(
             new MeterEventStreamCreateOptions { Events = [Event("evt-1", "7")] }));
@@ -189,7 +189,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     }
 
     [Test]
-    public async Task More_than_100_events_is_a_400_StripeException()
+    public async Task StripeNet_MoreThan100Events_IsA400StripeException()
     {
         var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
         var events = Enumerable.Range(0, 101).Select(i => Event($"evt-{i}", "1")).ToArray();
@@ -206,7 +206,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     }
 
     [Test]
-    public async Task Invalid_events_do_not_throw_and_are_recorded_as_errors()
+    public async Task StripeNet_InvalidEvents_DoNotThrowAndAreRecordedAsErrors()
     {
         var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
         var unknownCustomer = Event("evt-1", "7");
@@ -225,7 +225,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     }
 
     [Test]
-    public async Task V1_meter_events_through_Stripe_net_and_de_duplication_with_the_stream()
+    public async Task StripeNet_V1MeterEvents_AreDeduplicatedWithTheStream()
     {
         var created = await _client.V1.Billing.MeterEvents.CreateAsync(new Stripe.Billing.MeterEventCreateOptions
         {
@@ -249,7 +249,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     }
 
     [Test]
-    public async Task Stripe_net_retries_a_lost_stream_answer_with_the_same_key_and_the_events_count_once()
+    public async Task StripeNet_LostStreamAnswerRetriedWithTheSameKey_EventsCountOnce()
     {
         using var retrying = new HttpClient(_stripe.CreateHandler());
         var client = new StripeClient(new StripeClientOptions

@@ -9,7 +9,7 @@ namespace Gravity.Usage.Testing.Tests;
 public sealed class TransportTests(Transport transport) : StandInTest(transport)
 {
     [Test]
-    public async Task Missing_api_key_is_401_with_a_Stripe_error()
+    public async Task Transport_MissingApiKey_Is401WithAStripeError()
     {
         using var response = await GetAsync("/v1/billing/meters", apiKey: null);
 
@@ -22,7 +22,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
     [TestCase("rk_test_0123456789abcdefghijklmnop")]
     [TestCase("oops")]
     [TestCase("sk_live_x")]
-    public async Task Invalid_api_key_is_401_and_the_key_is_not_echoed(string key)
+    public async Task Transport_InvalidApiKey_Is401WithoutEchoingTheKey(string key)
     {
         using var response = await GetAsync("/v1/billing/meters", apiKey: key);
 
@@ -33,7 +33,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
     }
 
     [Test]
-    public async Task Basic_auth_with_the_key_as_username_is_accepted()
+    public async Task Transport_BasicAuthWithTheKeyAsUsername_IsAccepted()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "v1/billing/meters");
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("sk_test_basic:")));
@@ -44,7 +44,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
 
     [TestCase("Basic", "sk_live_nope:")]
     [TestCase("Token", "sk_test_abc")]
-    public async Task Other_authorization_headers_are_401(string scheme, string value)
+    public async Task Transport_OtherAuthorizationHeaders_Are401(string scheme, string value)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "v1/billing/meters");
         request.Headers.Authorization = new AuthenticationHeaderValue(scheme, scheme == "Basic" ? Convert.ToBase64String(Encoding.UTF8.GetBytes(value)) : value);
@@ -54,7 +54,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
     }
 
     [Test]
-    public async Task Custom_key_rule_is_used()
+    public async Task Transport_CustomKeyRule_IsUsed()
     {
         await RecreateAsync(o => o.AcceptApiKey = key => key == "rk_test_restricted");
 
@@ -66,7 +66,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
     }
 
     [Test]
-    public async Task Every_answer_has_a_distinct_request_id_and_echoes_the_stripe_version()
+    public async Task Transport_EveryAnswer_HasADistinctRequestIdAndEchoesTheStripeVersion()
     {
         using var first = await GetAsync("/v1/billing/meters", version: "2025-02-24.acacia");
         using var second = await GetAsync("/v1/billing/meters", apiKey: null, version: "2026-07-29.dahlia");
@@ -88,7 +88,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
     [TestCase("DELETE", "/v1/billing/meters")]
     [TestCase("POST", "/v2/billing/meter_events")]
     [TestCase("POST", "/v1/billing/meters/")]
-    public async Task Unknown_routes_are_404_unrecognized_request_url(string method, string path)
+    public async Task Transport_UnknownRoute_Is404UnrecognizedRequestUrl(string method, string path)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path.TrimStart('/'));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", StripeStandIn.DefaultApiKey);
@@ -99,7 +99,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
     }
 
     [Test]
-    public async Task Invalid_stripe_version_is_400()
+    public async Task Transport_InvalidStripeVersion_Is400()
     {
         using var response = await GetAsync("/v1/billing/meters", version: "banana");
 
@@ -107,7 +107,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
     }
 
     [Test]
-    public async Task Json_body_on_v1_is_400()
+    public async Task Transport_JsonBodyOnV1_Is400()
     {
         using var response = await PostAsync("/v1/billing/meter_events", "{\"event_name\":\"api_calls\"}", contentType: "application/json");
 
@@ -116,7 +116,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
     }
 
     [Test]
-    public async Task Requests_are_recorded_with_the_api_key_redacted()
+    public async Task Transport_Requests_AreRecordedWithTheApiKeyRedacted()
     {
         Stripe.AddCustomer("cus_1");
         Stripe.AddMeter("api_calls");
@@ -145,7 +145,7 @@ public sealed class TransportTests(Transport transport) : StandInTest(transport)
     }
 
     [Test]
-    public async Task Counts_and_clearing_requests()
+    public async Task Transport_CountsAndClear_TrackRecordedRequests()
     {
         using (await GetAsync("/v1/billing/meters"))
         using (await GetAsync("/v1/billing/meters/mtr_missing"))

@@ -17,7 +17,7 @@ public sealed class WireCaptureTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public void The_capture_file_has_the_expected_requests()
+    public void WireCapture_File_HasTheExpectedRequests()
     {
         Assert.That(
             _captures.Select(c => $"{c.Method} {c.Path} {c.Attempt}"),
@@ -38,7 +38,7 @@ public sealed class WireCaptureTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Meter_event_its_retry_summaries_and_adjustment()
+    public async Task WireCapture_MeterEventRetrySummariesAndAdjustment_AreServedAsCaptured()
     {
         Stripe.AddMeter("api_calls", id: "mtr_1");
         var meterEvents = _captures.Where(c => c.Path == "/v1/billing/meter_events").ToArray();
@@ -79,7 +79,7 @@ public sealed class WireCaptureTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Meter_creation()
+    public async Task WireCapture_MeterCreation_IsServedAsCaptured()
     {
         using var response = await SendAsync(Capture("/v1/billing/meters"));
 
@@ -96,7 +96,7 @@ public sealed class WireCaptureTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task Legacy_usage_records_and_summaries()
+    public async Task WireCapture_LegacyUsageRecordsAndSummaries_AreServedAsCaptured()
     {
         var usageRecords = _captures.Where(c => c.Path == "/v1/subscription_items/si_123/usage_records").ToArray();
 
@@ -116,7 +116,7 @@ public sealed class WireCaptureTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task V2_meter_event_session_and_stream()
+    public async Task WireCapture_V2SessionAndStream_AreServedAsCaptured()
     {
         Stripe.AddMeter("api_calls", id: "mtr_1");
 
@@ -150,7 +150,7 @@ public sealed class WireCaptureTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task The_captured_stream_token_is_not_a_session_of_this_stand_in()
+    public async Task WireCapture_CapturedStreamToken_IsNotASessionOfThisStandIn()
     {
         using var response = await SendAsync(Capture("/v2/billing/meter_event_stream"));
 
@@ -158,7 +158,7 @@ public sealed class WireCaptureTests(Transport transport) : StandInTest(transpor
     }
 
     [Test]
-    public async Task V2_meter_events_with_synchronous_validation_are_not_served()
+    public async Task WireCapture_V2MeterEventsWithSynchronousValidation_AreNotServed()
     {
         using var response = await SendAsync(Capture("/v2/billing/meter_events"));
 

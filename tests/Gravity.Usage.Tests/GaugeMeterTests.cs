@@ -50,7 +50,7 @@ public sealed class GaugeMeterTests
     [Test]
     public void SetAsync_NegativeValue_IsRefusedNamingValue()
     {
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _meter.SetAsync("acct", -5, "seats"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.SetAsync("acct", -5, "seats"));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.ParamName, Is.EqualTo("value"));
@@ -61,7 +61,7 @@ public sealed class GaugeMeterTests
     [Test]
     public void SetAsync_OnASumMeter_IsRefusedNamingMeterAndIncrementAsync()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.SetAsync("acct", 3, "api_calls"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.SetAsync("acct", 3, "api_calls"));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.ParamName, Is.EqualTo("meter"));
@@ -72,7 +72,7 @@ public sealed class GaugeMeterTests
     [Test]
     public void IncrementAsync_OnAGauge_IsRefusedNamingMeterAndSetAsync()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.IncrementAsync("acct", 1, "seats"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.IncrementAsync("acct", 1, "seats"));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.ParamName, Is.EqualTo("meter"));
@@ -83,7 +83,7 @@ public sealed class GaugeMeterTests
     [Test]
     public void RecordAsync_AnIncrementPartOnAGauge_RefusesTheWholeCallNamingParts()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.RecordAsync("acct", [UsagePart.Increment("api_calls", 1), UsagePart.Increment("seats", 2)]));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.RecordAsync("acct", [UsagePart.Increment("api_calls", 1), UsagePart.Increment("seats", 2)]));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.ParamName, Is.EqualTo("parts"));
@@ -94,7 +94,7 @@ public sealed class GaugeMeterTests
     [Test]
     public void CorrectAsync_OnAGauge_IsRefusedNamingMeterAndSetAsync()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.CorrectAsync("acct", -1, "seats", TestClock.Now, "typo", "fix-1"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.CorrectAsync("acct", -1, "seats", TestClock.Now, "typo", "fix-1"));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.ParamName, Is.EqualTo("meter"));
@@ -105,12 +105,12 @@ public sealed class GaugeMeterTests
     [Test]
     public void SetAsync_UndeclaredMeter_IsRefusedNamingMeter()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.SetAsync("acct", 3, "storage"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.SetAsync("acct", 3, "storage"));
         Assert.That(ex!.ParamName, Is.EqualTo("meter"));
     }
 
     [Test]
-    public void DescribeInvalidIncrement_ReadingMayBeZeroButAnIncrementMayNot()
+    public void DescribeInvalidIncrement_QuantityZero_AllowedForAReadingRefusedForAnIncrement()
     {
         var reading = new UsageIncrement("a", "seats", TestClock.Now, 0, null, TestClock.Now, MeterKind.Last, TestClock.Now);
         var increment = reading with { Kind = MeterKind.Sum };

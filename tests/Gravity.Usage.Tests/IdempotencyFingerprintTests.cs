@@ -8,7 +8,7 @@ public sealed class IdempotencyFingerprintTests
     private static readonly DateTimeOffset Bucket = new(2025, 3, 10, 10, 0, 0, TimeSpan.Zero);
 
     [Test]
-    public void Compute_IsStableAcrossVersions()
+    public void Compute_SameCall_IsStableAcrossVersions()
     {
         // Stored fingerprints outlive the process: changing the function would turn every retry in flight into a conflict.
         Assert.That(IdempotencyFingerprint.Compute("tokens", 812, Bucket, timestampGiven: true), Is.EqualTo(StableValue));
@@ -31,7 +31,7 @@ public sealed class IdempotencyFingerprintTests
     }
 
     [Test]
-    public void DescribeDifference_NamesQuantitiesMetersOrBucket()
+    public void DescribeDifference_TwoFingerprints_NamesQuantitiesMetersOrBucket()
     {
         var original = IdempotencyFingerprint.Compute([UsagePart.Increment("api_calls", 1), UsagePart.Increment("tokens", 812)], Bucket, true);
         var otherQuantity = IdempotencyFingerprint.Compute([UsagePart.Increment("api_calls", 1), UsagePart.Increment("tokens", 813)], Bucket, true);
@@ -47,7 +47,7 @@ public sealed class IdempotencyFingerprintTests
     }
 
     [Test]
-    public void Matches_BucketsComparedOnlyWhenBothCallsGaveATimestamp()
+    public void Matches_TimestampOnOneCallOnly_IgnoresTheBucket()
     {
         var now = IdempotencyFingerprint.Compute("tokens", 812, Bucket, timestampGiven: false);
         var nowAnHourLater = IdempotencyFingerprint.Compute("tokens", 812, Bucket.AddHours(1), timestampGiven: false);

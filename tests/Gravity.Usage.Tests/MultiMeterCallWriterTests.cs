@@ -83,13 +83,13 @@ public sealed class MultiMeterCallWriterTests
     }
 
     [Test]
-    public async Task RecordAsync_StoreAnswersOverflowForTheCall_ThrowsOutOfRangeNamingParts()
+    public async Task RecordAsync_StoreAnswersOverflowForTheCall_ThrowsUsageInputExceptionNamingParts()
     {
         var store = new GateStore { Answer = _ => UsageWriteStatus.WouldOverflow };
         store.Open();
         await using var meter = CreateMeter(store);
 
-        var overflow = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.RecordAsync("acct", Chat))!;
+        var overflow = Assert.ThrowsAsync<UsageInputException>(() => meter.RecordAsync("acct", Chat))!;
 
         Assert.Multiple(() =>
         {
@@ -149,7 +149,7 @@ public sealed class MultiMeterCallWriterTests
         public Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
-        public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default) =>
+        public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
         public Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default) =>

@@ -15,7 +15,7 @@ public sealed class PackagePublicApiConventionTests
     private static readonly Assembly s_tool = Assembly.Load("gravity-usage");
 
     [Test]
-    public void AspNetCore_PublicClassesAreSealedOrStatic()
+    public void AspNetCore_PublicClasses_AreSealedOrStatic()
     {
         var open = s_aspNetCore.GetExportedTypes().Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract).Select(t => t.FullName);
 
@@ -23,7 +23,7 @@ public sealed class PackagePublicApiConventionTests
     }
 
     [Test]
-    public void AspNetCore_PublicTypesLiveInAllowedNamespaces()
+    public void AspNetCore_PublicTypes_LiveInAllowedNamespaces()
     {
         var allowed = new[] { "Gravity.Usage.AspNetCore", "Microsoft.AspNetCore.Builder", "Microsoft.Extensions.DependencyInjection" };
 
@@ -31,7 +31,7 @@ public sealed class PackagePublicApiConventionTests
     }
 
     [Test]
-    public void AspNetCore_AsyncMethodsEndInAsyncAndTakeCancellationTokenLast()
+    public void AspNetCore_AsyncMethods_EndInAsyncAndTakeCancellationTokenLast()
     {
         var problems = new List<string>();
         foreach (var method in s_aspNetCore.GetExportedTypes().SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)))
@@ -53,7 +53,7 @@ public sealed class PackagePublicApiConventionTests
     }
 
     [Test]
-    public void AspNetCore_ExtensionMethodsAreWhereHostsLookForThem()
+    public void AspNetCore_ExtensionMethods_AreWhereHostsLookForThem()
     {
         var extensions = s_aspNetCore.GetExportedTypes()
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
@@ -71,7 +71,7 @@ public sealed class PackagePublicApiConventionTests
     }
 
     [Test]
-    public void Tool_ExposesNoPublicType()
+    public void Tool_PublicTypes_AreNone()
     {
         Assert.That(s_tool.GetExportedTypes().Select(t => t.FullName), Is.Empty);
     }

@@ -7,21 +7,21 @@ public sealed class PublicApiConventionTests
     private static readonly Type[] s_publicTypes = typeof(UsageMeter).Assembly.GetExportedTypes();
 
     [Test]
-    public void PublicClasses_AreSealedOrStatic()
+    public void Core_PublicClasses_AreSealedOrStatic()
     {
         var open = s_publicTypes.Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract).Select(t => t.FullName);
         Assert.That(open, Is.Empty);
     }
 
     [Test]
-    public void PublicTypes_LiveInAllowedNamespaces()
+    public void Core_PublicTypes_LiveInAllowedNamespaces()
     {
         var allowed = new[] { "Gravity.Usage", "Gravity.Usage.Sqlite", "Gravity.Usage.Stripe", "Microsoft.Extensions.DependencyInjection" };
         Assert.That(s_publicTypes.Select(t => t.Namespace).Distinct(), Is.SubsetOf(allowed));
     }
 
     [Test]
-    public void AsyncMethods_EndInAsyncAndTakeCancellationTokenLast()
+    public void Core_AsyncMethods_EndInAsyncAndTakeCancellationTokenLast()
     {
         var problems = new List<string>();
         foreach (var method in s_publicTypes.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)))

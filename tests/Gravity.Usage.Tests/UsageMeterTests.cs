@@ -55,7 +55,7 @@ public sealed class UsageMeterTests
             .ReturnsAsync((IReadOnlyList<UsageIncrement> batch, CancellationToken _) => batch.Select(_ => UsageWriteStatus.WouldOverflow).ToArray());
         await using var meter = CreateMeter(store.Object);
 
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.IncrementAsync("acct", 5));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => meter.IncrementAsync("acct", 5));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.ParamName, Is.EqualTo("quantity"));
@@ -87,7 +87,7 @@ public sealed class UsageMeterTests
     public async Task GetSeriesAsync_NoMeter_ReadsDefaultMeter()
     {
         var store = new Mock<IUsageStore>(MockBehavior.Strict);
-        store.Setup(s => s.GetSeriesAsync("acct", "usage", s_dayStart, s_dayStart.AddDays(1), It.IsAny<CancellationToken>()))
+        store.Setup(s => s.GetSeriesAsync("acct", s_dayStart, s_dayStart.AddDays(1), "usage", It.IsAny<CancellationToken>()))
             .ReturnsAsync(new[] { new UsageBucket(s_dayStart, 2, 0) });
         await using var meter = CreateMeter(store.Object);
 

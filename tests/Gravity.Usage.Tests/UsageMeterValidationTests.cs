@@ -26,14 +26,14 @@ public sealed class UsageMeterValidationTests
     [TestCase("   ")]
     public void IncrementAsync_MissingAccount_ThrowsNamingAccount(string? account)
     {
-        var ex = Assert.ThrowsAsync(Is.InstanceOf<ArgumentException>(), () => _meter.IncrementAsync(account!));
-        Assert.That(((ArgumentException)ex!).ParamName, Is.EqualTo("account"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.IncrementAsync(account!));
+        Assert.That(ex!.ParamName, Is.EqualTo("account"));
     }
 
     [Test]
     public void IncrementAsync_AccountOver200Characters_ThrowsNamingTheLimit()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.IncrementAsync(new string('a', 201)));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.IncrementAsync(new string('a', 201)));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.ParamName, Is.EqualTo("account"));
@@ -46,7 +46,7 @@ public sealed class UsageMeterValidationTests
     [TestCase(1_001)]
     public void IncrementAsync_QuantityOutOfRange_ThrowsNamingQuantity(long quantity)
     {
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _meter.IncrementAsync("acct", quantity));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.IncrementAsync("acct", quantity));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.ParamName, Is.EqualTo("quantity"));
@@ -57,7 +57,7 @@ public sealed class UsageMeterValidationTests
     [Test]
     public void IncrementAsync_UndeclaredMeter_ThrowsNamingMeter()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.IncrementAsync("acct", 1, "tokens"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.IncrementAsync("acct", 1, "tokens"));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.ParamName, Is.EqualTo("meter"));
@@ -69,21 +69,21 @@ public sealed class UsageMeterValidationTests
     [TestCase(" ")]
     public void IncrementAsync_BlankIdempotencyKey_ThrowsNamingKey(string key)
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.IncrementAsync("acct", idempotencyKey: key));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.IncrementAsync("acct", idempotencyKey: key));
         Assert.That(ex!.ParamName, Is.EqualTo("idempotencyKey"));
     }
 
     [Test]
     public void IncrementAsync_IdempotencyKeyOver255Characters_Throws()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.IncrementAsync("acct", idempotencyKey: new string('k', 256)));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.IncrementAsync("acct", idempotencyKey: new string('k', 256)));
         Assert.That(ex!.ParamName, Is.EqualTo("idempotencyKey"));
     }
 
     [Test]
     public void IncrementAsync_TimestampMoreThanFiveMinutesAhead_ThrowsNamingTimestamp()
     {
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(
+        var ex = Assert.ThrowsAsync<UsageInputException>(
             () => _meter.IncrementAsync("acct", timestamp: TestClock.Now + TimeSpan.FromMinutes(5) + TimeSpan.FromTicks(1)));
         Assert.Multiple(() =>
         {
@@ -95,7 +95,7 @@ public sealed class UsageMeterValidationTests
     [Test]
     public void IncrementAsync_TimestampOlderThanBackdateLimit_ThrowsNamingTimestamp()
     {
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(
+        var ex = Assert.ThrowsAsync<UsageInputException>(
             () => _meter.IncrementAsync("acct", timestamp: TestClock.Now - TimeSpan.FromDays(30) - TimeSpan.FromSeconds(1)));
         Assert.Multiple(() =>
         {
@@ -107,21 +107,21 @@ public sealed class UsageMeterValidationTests
     [Test]
     public void GetAsync_EndBeforeStart_ThrowsNamingTo()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.GetAsync("acct", TestClock.Now, TestClock.Now.AddDays(-1)));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.GetAsync("acct", TestClock.Now, TestClock.Now.AddDays(-1)));
         Assert.That(ex!.ParamName, Is.EqualTo("periodEnd"));
     }
 
     [Test]
     public void GetAsync_UndeclaredMeter_ThrowsNamingMeter()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.GetAsync("acct", TestClock.Now.AddDays(-1), TestClock.Now, "tokens"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.GetAsync("acct", TestClock.Now.AddDays(-1), TestClock.Now, "tokens"));
         Assert.That(ex!.ParamName, Is.EqualTo("meter"));
     }
 
     [Test]
     public void GetSeriesAsync_MissingAccount_ThrowsNamingAccount()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => _meter.GetSeriesAsync(" ", TestClock.Now.AddDays(-1), TestClock.Now));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => _meter.GetSeriesAsync(" ", TestClock.Now.AddDays(-1), TestClock.Now));
         Assert.That(ex!.ParamName, Is.EqualTo("account"));
     }
 }

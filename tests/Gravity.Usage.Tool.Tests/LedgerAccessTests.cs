@@ -56,7 +56,7 @@ public sealed class LedgerAccessTests
     }
 
     [Test]
-    public async Task NoLedgerNamed_IsAUsageError()
+    public async Task Run_NoLedgerNamed_IsAUsageError()
     {
         var run = await ToolRun.RunAsync(s_now, null, "status");
 
@@ -68,7 +68,7 @@ public sealed class LedgerAccessTests
     }
 
     [Test]
-    public async Task BothLedgersNamed_IsAUsageError()
+    public async Task Run_BothLedgersNamed_IsAUsageError()
     {
         var run = await ToolRun.RunAsync(s_now, null, "status", "--sqlite", "a.db", "--postgres", "Host=localhost");
 
@@ -79,7 +79,7 @@ public sealed class LedgerAccessTests
     [TestCase("no-such-command")]
     [TestCase("status", "--max-pending-age", "soon")]
     [TestCase("reports", "list", "--status", "lost")]
-    public async Task BadCommandLine_IsAUsageError(params string[] args)
+    public async Task Run_BadCommandLine_IsAUsageError(params string[] args)
     {
         var run = await ToolRun.RunAsync(s_now, null, args);
 

@@ -143,7 +143,7 @@ public sealed class ReconcileCommandTests(string provider) : ToolTest(provider)
         await Ledger.Usage.WriteAsync(usage.Select(u => new UsageIncrement(u.Account, Usage, Bucket, u.Quantity, null, Bucket)).ToList());
         var closed = await Ledger.Reports.CloseAsync(usage.Select(u => new ReportClosing(u.Account, Usage, Bucket, Bucket.AddHours(1), null)).ToList(), ClosedAt);
         var claimed = await Ledger.Reports.ClaimDueAsync(new ReportClaim("seed", ClosedAt, ClosedAt.AddMinutes(5), 10));
-        await Ledger.Reports.CompleteAsync(claimed.Select(r => new ReportCompletion(r.Id, "seed", UsageReportStatus.Unknown, ClosedAt, "no answer")).ToList());
+        await Ledger.Reports.CompleteAsync(claimed.Select(r => new ReportCompletion(r.Id, "seed", UsageReportStatus.Unknown, ClosedAt) { Error = "no answer" }).ToList());
         return closed.ToDictionary(r => r.Account);
     }
 

@@ -5,7 +5,7 @@ namespace Gravity.Usage.Tool.Tests;
 public sealed class ReportsCommandTests(string provider) : ToolTest(provider)
 {
     [Test]
-    public async Task ReportsList_ShowsATableOfEveryReport()
+    public async Task ReportsList_NoFilter_ShowsATableOfEveryReport()
     {
         await SeedAsync();
 
@@ -25,7 +25,7 @@ public sealed class ReportsCommandTests(string provider) : ToolTest(provider)
     [TestCase("--status", "failed", "acct_failed")]
     [TestCase("--status", "skipped", "acct_free")]
     [TestCase("--account", "acct_unknown", "acct_unknown")]
-    public async Task ReportsList_Filters(string option, string value, string account)
+    public async Task ReportsList_WithFilters_ShowsOnlyTheMatchingReports(string option, string value, string account)
     {
         await SeedAsync();
 

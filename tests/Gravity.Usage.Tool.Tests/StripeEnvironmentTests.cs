@@ -8,7 +8,7 @@ public sealed class StripeEnvironmentTests
     private const string Key = "sk_test_never_print_this_0042";
 
     [Test]
-    public void Client_UsesTheKeyAndTheApiBaseFromTheEnvironment()
+    public void Client_KeyAndApiBaseInTheEnvironment_AreUsed()
     {
         var client = StripeEnvironment.CreateClient(Environment(new() { ["STRIPE_API_KEY"] = Key, ["STRIPE_API_BASE"] = "http://127.0.0.1:4242/" }));
 
@@ -20,7 +20,7 @@ public sealed class StripeEnvironmentTests
     }
 
     [Test]
-    public void MissingKey_IsAUsageErrorNamingTheVariable()
+    public void Client_MissingKey_IsAUsageErrorNamingTheVariable()
     {
         var ex = Assert.Throws<ToolException>(() => StripeEnvironment.CreateClient(Environment(new())));
 
@@ -41,7 +41,7 @@ public sealed class StripeEnvironmentTests
     }
 
     [Test]
-    public void BadApiBase_IsRefused()
+    public void Client_BadApiBase_IsRefused()
     {
         var ex = Assert.Throws<ToolException>(() => StripeEnvironment.CreateClient(Environment(new() { ["STRIPE_API_KEY"] = Key, ["STRIPE_API_BASE"] = "not a url" })));
 

@@ -62,8 +62,8 @@ public abstract class ToolTest(string provider)
             ["acct_unknown"] = UsageReportStatus.Unknown,
         };
         await Ledger.Reports.CompleteAsync(claimed.Select(r => outcomes.TryGetValue(r.Account, out var status)
-            ? new ReportCompletion(r.Id, "seed", status, ClosedAt, Error: status == UsageReportStatus.Failed ? "No such customer: 'cus_gone'" : null)
-            : new ReportCompletion(r.Id, "seed", UsageReportStatus.Pending, ClosedAt, NextAttemptAt: ClosedAt, NotAttempted: true)).ToList());
+            ? new ReportCompletion(r.Id, "seed", status, ClosedAt) { Error = status == UsageReportStatus.Failed ? "No such customer: 'cus_gone'" : null }
+            : new ReportCompletion(r.Id, "seed", UsageReportStatus.Pending, ClosedAt) { NextAttemptAt = ClosedAt, NotAttempted = true }).ToList());
         return byAccount;
     }
 

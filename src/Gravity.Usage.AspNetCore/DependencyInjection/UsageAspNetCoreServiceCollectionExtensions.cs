@@ -58,11 +58,11 @@ public static class UsageAspNetCoreServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Maps the library's input errors to problem details: an <see cref="ArgumentException"/> thrown by Gravity.Usage's
-    /// own argument checks (a bad account, meter, quantity, timestamp or period) becomes 400 with the parameter's name
-    /// in <c>parameter</c>, and <see cref="Gravity.Usage.UsageCommitOutcomeUnknownException"/> becomes 503. Any other
-    /// exception, the host's own <see cref="ArgumentException"/>s included, is left to the host. Needs
-    /// <c>app.UseExceptionHandler()</c> in the pipeline.
+    /// Maps the library's errors to problem details: a <see cref="Gravity.Usage.UsageInputException"/> (a bad account,
+    /// meter, quantity, timestamp, key or period) becomes 400 with the rule in <c>detail</c> and the parameter's name in
+    /// <c>parameter</c>; a <see cref="Gravity.Usage.UsageIdempotencyConflictException"/> becomes 409; a
+    /// <see cref="Gravity.Usage.UsageCommitOutcomeUnknownException"/> becomes 503. Any other exception, the host's own
+    /// <see cref="ArgumentException"/>s included, is left to the host. Needs <c>app.UseExceptionHandler()</c> in the pipeline.
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <returns>The services, for chaining.</returns>

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Gravity.Usage.AspNetCore.Errors;
 
 /// <summary>
-/// Turns the library's input errors into 400 problem details naming the parameter,
+/// Turns the library's input errors (<see cref="UsageInputException"/>) into 400 problem details naming the parameter and the rule,
 /// <see cref="UsageIdempotencyConflictException"/> (a request id reused for other usage) into 409, and
 /// <see cref="UsageCommitOutcomeUnknownException"/> into 503; every other exception is left to the next handler.
 /// Registered by <c>AddUsageProblemDetails()</c>; runs inside <c>app.UseExceptionHandler()</c>.
@@ -62,15 +62,17 @@ internal sealed class UsageExceptionHandler(IProblemDetailsService problemDetail
             return problem;
         }
 
-        if (exception is ArgumentException argument && UsageInputErrors.IsFromLibrary(argument))
+        if (exception is UsageInputException input)
         {
+            // By type, not by where it was thrown: a host's own ArgumentException stays its own (a 500 until it maps it),
+            // while a UsageInputException the host rethrows from UsageInput's checks is the same client error.
             var problem = new ProblemDetails
             {
                 Status = StatusCodes.Status400BadRequest,
                 Title = "Invalid usage input",
-                Detail = argument.Message,
+                Detail = RuleOf(input),
             };
-            if (argument.ParamName is { } parameter)
+            if (input.ParamName is { } parameter)
             {
                 problem.Extensions["parameter"] = parameter;
             }
@@ -79,5 +81,14 @@ internal sealed class UsageExceptionHandler(IProblemDetailsService problemDetail
         }
 
         return null;
+    }
+
+    /// <summary>The message without the " (Parameter 'x')" that <see cref="ArgumentException.Message"/> appends: the parameter has a field of its own.</summary>
+    private static string RuleOf(ArgumentException exception)
+    {
+        var suffix = exception.ParamName is { } name ? $" (Parameter '{name}')" : null;
+        return suffix is not null && exception.Message.EndsWith(suffix, StringComparison.Ordinal)
+            ? exception.Message[..^suffix.Length]
+            : exception.Message;
     }
 }

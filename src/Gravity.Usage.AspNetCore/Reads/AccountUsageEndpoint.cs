@@ -25,7 +25,7 @@ internal static class AccountUsageEndpoint
         {
             summary = await meter.GetAsync(account, periodStart, periodEnd, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (ArgumentException ex) when (UsageExceptionHandler.Describe(ex) is { } problem)
+        catch (UsageInputException ex) when (UsageExceptionHandler.Describe(ex) is { } problem)
         {
             return Results.Problem(problem);
         }

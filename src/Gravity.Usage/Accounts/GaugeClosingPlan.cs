@@ -5,8 +5,11 @@ internal static class GaugeClosingPlan
 {
     /// <summary>A gauge is closed per billing period; where the store keeps the plan, it decides billing inside the close.</summary>
     public static ReportClosing Closing(string account, string meter, MeterKind kind, BillingPeriod period, UsageAccount? plan, bool storeDecides) =>
-        new(account, meter, period.Start, period.End, storeDecides ? null : BillingPlan.SkipReason(plan, period.End), storeDecides, kind, period)
+        new(account, meter, period.Start, period.End, storeDecides ? null : BillingPlan.SkipReason(plan, period.End))
         {
+            ApplyStoredPlan = storeDecides,
+            Kind = kind,
+            Period = period,
             StripeCustomerId = storeDecides ? null : plan?.StripeCustomerId,
             SubscriptionItemId = !storeDecides && plan is not null && plan.SubscriptionItems.TryGetValue(meter, out var item) ? item : null,
         };

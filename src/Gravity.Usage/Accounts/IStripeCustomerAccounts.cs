@@ -11,6 +11,6 @@ public interface IStripeCustomerAccounts
     /// <param name="stripeCustomerId">The Stripe customer (<c>cus_…</c>).</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
     /// <returns>The accounts, ordered; empty when none is mapped to the customer.</returns>
-    /// <exception cref="ArgumentException"><paramref name="stripeCustomerId"/> is empty or longer than 255 characters.</exception>
+    /// <exception cref="UsageInputException"><paramref name="stripeCustomerId"/> is missing, empty or longer than 255 characters.</exception>
     Task<IReadOnlyList<string>> FindAccountsAsync(string stripeCustomerId, CancellationToken cancellationToken = default);
 }

@@ -81,16 +81,18 @@ internal static class UsageRules
     /// <param name="paramName">The argument's name, reported as <see cref="ArgumentException.ParamName"/>.</param>
     /// <param name="what">What the identifier is, for the message.</param>
     /// <param name="maxLength">The most UTF-16 code units it may have.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="value"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException"><paramref name="value"/> breaks the rule; the message states it.</exception>
+    /// <exception cref="UsageInputException"><paramref name="value"/> is <see langword="null"/> or breaks the rule; the message states it.</exception>
     public static void ValidateIdentifier(string? value, string paramName, string what, int maxLength)
     {
-        ArgumentNullException.ThrowIfNull(value, paramName);
-        if (DescribeInvalidIdentifier(value, what, maxLength) is { } problem)
+        if (CheckIdentifier(value, paramName, what, maxLength) is { } problem)
         {
-            throw new ArgumentException(problem, paramName);
+            throw problem;
         }
     }
+
+    /// <summary>The error for <paramref name="value"/> breaking the identifier rule, or <see langword="null"/>.</summary>
+    public static UsageInputException? CheckIdentifier(string? value, string paramName, string what, int maxLength) =>
+        DescribeInvalidIdentifier(value, what, maxLength) is { } problem ? new UsageInputException(problem, paramName) : null;
 
     public static void ValidateAccount(string? account, string paramName = "account") =>
         ValidateIdentifier(account, paramName, "An account", MaxAccountLength);
@@ -101,7 +103,11 @@ internal static class UsageRules
     /// <summary>Checks an account mapping before it is stored: the account, its Stripe customer id and its subscription items.</summary>
     public static void ValidateAccountMapping(UsageAccount mapping, string paramName)
     {
-        ArgumentNullException.ThrowIfNull(mapping, paramName);
+        if (mapping is null)
+        {
+            throw new UsageInputException("An account mapping is required; it is null.", paramName);
+        }
+
         var problem = DescribeInvalidIdentifier(mapping.Account, "An account", MaxAccountLength)
             ?? (mapping.StripeCustomerId is { } customer ? DescribeInvalidIdentifier(customer, "A Stripe customer id", MaxStripeIdLength) : null);
         foreach (var (meter, item) in mapping.SubscriptionItems ?? new Dictionary<string, string>())
@@ -112,7 +118,7 @@ internal static class UsageRules
 
         if (problem is not null)
         {
-            throw new ArgumentException(problem, paramName);
+            throw new UsageInputException(problem, paramName);
         }
     }
 
@@ -136,6 +142,7 @@ internal static class UsageRules
         return null;
     }
 
+    /// <summary>Checks a meter name being declared (configuration, not usage input: a plain <see cref="ArgumentException"/>).</summary>
     public static void ValidateMeterName(string? meter, string paramName)
     {
         ArgumentNullException.ThrowIfNull(meter, paramName);

@@ -26,7 +26,7 @@ public interface IUsageReconciler
     /// <param name="progress">Told how far a long run is; optional.</param>
     /// <param name="cancellationToken">Cancels the run between steps; changes already made stay made.</param>
     /// <returns>The drift report: one row per account, meter and hour with usage on either side, and the actions taken.</returns>
-    /// <exception cref="ArgumentException">A bound is not a whole hour, the period is empty or too long, or the account breaks the account rule; nothing was read or changed.</exception>
+    /// <exception cref="UsageInputException">A bound is not a whole hour, the period is empty or too long, or the account breaks the account rule; nothing was read or changed.</exception>
     Task<UsageReconciliationReport> ReconcileAsync(
         DateTimeOffset periodStart,
         DateTimeOffset periodEnd,
@@ -41,6 +41,6 @@ public interface IUsageReconciler
     /// <param name="eventId">The event's id.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The reports marked failed; empty when none was left to mark.</returns>
-    /// <exception cref="ArgumentException">The id is empty or breaks the identifier rule.</exception>
+    /// <exception cref="UsageInputException">The id is empty or breaks the identifier rule.</exception>
     Task<IReadOnlyList<UsageReconciliationAction>> ApplyMeterErrorEventAsync(string eventId, CancellationToken cancellationToken = default);
 }

@@ -10,7 +10,7 @@ public static class UsageReconcilerExtensions
     /// <param name="progress">Told how far a long run is; optional.</param>
     /// <param name="cancellationToken">Cancels the run between steps.</param>
     /// <returns>The drift report.</returns>
-    /// <exception cref="ArgumentException">The period's bounds are not whole hours, or the account breaks the account rule.</exception>
+    /// <exception cref="UsageInputException">The period's bounds are not whole hours, or the account breaks the account rule.</exception>
     public static Task<UsageReconciliationReport> ReconcileAsync(
         this IUsageReconciler reconciler,
         BillingPeriod period,

@@ -37,7 +37,7 @@ public interface IUsageReporter
     /// is billed under the new mapping. The meter's cached billing cycle of the account is refreshed within
     /// <see cref="UsageBillingOptions.BillingCycleRefreshInterval"/>.
     /// </remarks>
-    /// <exception cref="ArgumentException">The mapping breaks a rule named in the message; nothing is closed.</exception>
+    /// <exception cref="UsageInputException">The mapping breaks a rule named in the message; nothing is closed.</exception>
     Task<ReportRun> CloseUnderMappingAsync(UsageAccount mapping, CancellationToken cancellationToken = default);
 
     /// <summary>Lists reports, oldest first: the outbox and audit trail.</summary>

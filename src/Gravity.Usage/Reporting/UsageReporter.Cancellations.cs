@@ -122,14 +122,12 @@ public sealed partial class UsageReporter
             default:
                 // Asked again later; once past the window, the amount is parked as needing a credit instead.
                 var retryAt = _timeProvider.GetUtcNow();
-                var retries = waiting.Select(r => new ReportCompletion(
-                    r.Id,
-                    owner,
-                    UsageReportStatus.Cancelling,
-                    retryAt,
-                    $"Cancelling report {target.Identifier} failed transiently: {result.Error}",
-                    result.RequestId,
-                    retryAt + RetryDelay(r.Attempts, result.RetryAfter))).ToList();
+                var retries = waiting.Select(r => new ReportCompletion(r.Id, owner, UsageReportStatus.Cancelling, retryAt)
+                {
+                    Error = $"Cancelling report {target.Identifier} failed transiently: {result.Error}",
+                    RequestId = result.RequestId,
+                    NextAttemptAt = retryAt + RetryDelay(r.Attempts, result.RetryAfter),
+                }).ToList();
                 var applied = await corrections.CompleteCorrectionReportsAsync(retries, CancellationToken.None).ConfigureAwait(false);
                 for (var i = 0; i < retries.Count; i++)
                 {
@@ -148,7 +146,7 @@ public sealed partial class UsageReporter
     private async Task ParkAsCreditAsync(IUsageCorrectionStore corrections, List<UsageReport> waiting, string owner, string reason, string? requestId, RunTally tally)
     {
         var now = _timeProvider.GetUtcNow();
-        var credits = waiting.Select(r => new ReportCompletion(r.Id, owner, UsageReportStatus.NeedsCredit, now, reason, requestId)).ToList();
+        var credits = waiting.Select(r => new ReportCompletion(r.Id, owner, UsageReportStatus.NeedsCredit, now) { Error = reason, RequestId = requestId }).ToList();
         var applied = await corrections.CompleteCorrectionReportsAsync(credits, CancellationToken.None).ConfigureAwait(false);
         for (var i = 0; i < credits.Count; i++)
         {

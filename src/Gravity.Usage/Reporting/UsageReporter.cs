@@ -206,7 +206,7 @@ public sealed partial class UsageReporter : IUsageReporter
                 if (_decidesPlanInStore)
                 {
                     // The store cuts the bucket's end at the stored cycle's boundary, inside the close transaction.
-                    closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, alignedEnd, null, ApplyStoredPlan: true));
+                    closings.Add(new ReportClosing(usage.Account, usage.Meter, usage.BucketStart, alignedEnd, null) { ApplyStoredPlan = true });
                     continue;
                 }
 
@@ -392,7 +392,7 @@ public sealed partial class UsageReporter : IUsageReporter
             // Reports a cancelled run did not finish are handed back at once instead of waiting for their lease.
             var finished = claimed.Select(r => attempts.TryGetValue(r.Id, out var attempt)
                 ? attempt
-                : new Attempt(r, AttemptKind.HandedBack, new ReportCompletion(r.Id, owner, UsageReportStatus.Pending, now, NextAttemptAt: now, NotAttempted: !started.ContainsKey(r.Id))));
+                : new Attempt(r, AttemptKind.HandedBack, new ReportCompletion(r.Id, owner, UsageReportStatus.Pending, now) { NextAttemptAt = now, NotAttempted = !started.ContainsKey(r.Id) }));
             await RecordAsync(finished.ToList(), tally).ConfigureAwait(false);
         }
     }
@@ -424,7 +424,7 @@ public sealed partial class UsageReporter : IUsageReporter
         if (now >= leaseExpiresAt)
         {
             // A slow batch outlived its lease: another reporter may own the report now, so it is not sent from here.
-            return new Attempt(report, AttemptKind.HandedBack, new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now, NextAttemptAt: now, NotAttempted: true));
+            return new Attempt(report, AttemptKind.HandedBack, new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now) { NextAttemptAt = now, NotAttempted = true });
         }
 
         if (report.Attempts > 1 && report.FirstAttemptAt is { } first && now - first > _options.SafeResendWindow)
@@ -507,22 +507,20 @@ public sealed partial class UsageReporter : IUsageReporter
         var now = _timeProvider.GetUtcNow();
         return result.Outcome switch
         {
-            DeliveryOutcome.Delivered => new Attempt(report, AttemptKind.Sent, new ReportCompletion(report.Id, owner, UsageReportStatus.Sent, now, RequestId: result.RequestId)),
+            DeliveryOutcome.Delivered => new Attempt(report, AttemptKind.Sent, new ReportCompletion(report.Id, owner, UsageReportStatus.Sent, now) { RequestId = result.RequestId }),
             DeliveryOutcome.Permanent => Park(report, owner, now, UsageReportStatus.Failed, result.Error ?? "Refused by the billing back end.", result.RequestId),
-            _ => new Attempt(report, AttemptKind.Retry, new ReportCompletion(
-                report.Id,
-                owner,
-                UsageReportStatus.Pending,
-                now,
-                result.Error ?? "Not accepted this time.",
-                result.RequestId,
-                now + RetryDelay(report.Attempts, result.RetryAfter),
-                RotateIdempotencyKey: result.RotateIdempotencyKey)),
+            _ => new Attempt(report, AttemptKind.Retry, new ReportCompletion(report.Id, owner, UsageReportStatus.Pending, now)
+            {
+                Error = result.Error ?? "Not accepted this time.",
+                RequestId = result.RequestId,
+                NextAttemptAt = now + RetryDelay(report.Attempts, result.RetryAfter),
+                RotateIdempotencyKey = result.RotateIdempotencyKey,
+            }),
         };
     }
 
     private static Attempt Park(UsageReport report, string owner, DateTimeOffset now, UsageReportStatus status, string reason, string? requestId = null) =>
-        new(report, AttemptKind.Parked, new ReportCompletion(report.Id, owner, status, now, reason, requestId));
+        new(report, AttemptKind.Parked, new ReportCompletion(report.Id, owner, status, now) { Error = reason, RequestId = requestId });
 
     private async Task RecordAsync(IReadOnlyList<Attempt> attempts, RunTally tally)
     {
@@ -568,10 +566,9 @@ public sealed partial class UsageReporter : IUsageReporter
 
     private static void ValidateQuery(UsageReportQuery query)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        if (query.Limit < 1)
+        if (query is null || query.Limit < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "A report query's Limit must be at least 1.");
+            throw new UsageInputException(query is null ? "A report query is required; it is null." : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"A report query's Limit must be at least 1; this one is {query.Limit}."), nameof(query));
         }
     }
 

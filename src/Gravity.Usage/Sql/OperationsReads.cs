@@ -9,13 +9,12 @@ internal static class OperationsReads
     /// <summary>Checks a Stripe customer id before it reaches the database.</summary>
     /// <param name="stripeCustomerId">The id.</param>
     /// <param name="parameterName">The caller's parameter name.</param>
-    /// <exception cref="ArgumentException">The id is empty, white space or too long.</exception>
+    /// <exception cref="UsageInputException">The id is missing, empty, white space or too long.</exception>
     public static void ValidateCustomerId(string stripeCustomerId, string parameterName)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(stripeCustomerId, parameterName);
-        if (stripeCustomerId.Length > MaxCustomerIdLength)
+        if (string.IsNullOrWhiteSpace(stripeCustomerId) || stripeCustomerId.Length > MaxCustomerIdLength)
         {
-            throw new ArgumentException($"A Stripe customer id has at most {MaxCustomerIdLength} characters.", parameterName);
+            throw new UsageInputException($"A Stripe customer id must be 1 to {MaxCustomerIdLength} characters, not only white space.", parameterName);
         }
     }
 

@@ -128,7 +128,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         // merging different accounts or keys, whoever the caller is.
         if (UsageRules.DescribeInvalidIncrement(increments) is { } problem)
         {
-            throw new ArgumentException(problem, nameof(increments));
+            throw new UsageInputException(problem, nameof(increments));
         }
 
         return await RunWriteAsync(writer => writer.Write(increments), cancellationToken).ConfigureAwait(false);
@@ -156,7 +156,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken = default)
     {
         UsageRules.ValidateAccount(account);
         ArgumentNullException.ThrowIfNull(meter);

@@ -36,7 +36,7 @@ public sealed class StripeBillingCycles : IDisposable
     /// <param name="subscriptionId">The subscription (<c>sub_…</c>): 1 to 255 characters of the identifier rule.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The cycle: anchored at <c>billing_cycle_anchor</c>, repeating every <c>interval_count</c> <c>interval</c>s.</returns>
-    /// <exception cref="ArgumentException">The id breaks the rule in the message; nothing was sent.</exception>
+    /// <exception cref="UsageInputException">The id breaks the rule in the message; nothing was sent.</exception>
     /// <exception cref="StripeNet.StripeException">Stripe refused the request (an unknown subscription, a bad key).</exception>
     /// <exception cref="InvalidOperationException">The subscription has no recurring price, or its interval is not a billing cycle.</exception>
     public async Task<BillingCycle> ReadAsync(string subscriptionId, CancellationToken cancellationToken = default)
@@ -53,7 +53,7 @@ public sealed class StripeBillingCycles : IDisposable
     /// <param name="subscriptionId">The account's subscription (<c>sub_…</c>).</param>
     /// <param name="cancellationToken">Cancels the request and the save.</param>
     /// <returns>The account's mapping as saved.</returns>
-    /// <exception cref="ArgumentException">An argument breaks the rule in the message; nothing was sent or saved.</exception>
+    /// <exception cref="UsageInputException">An argument breaks the rule in the message; nothing was sent or saved.</exception>
     /// <exception cref="InvalidOperationException">No built-in account mapping was given, or the subscription has no billing cycle.</exception>
     /// <exception cref="StripeNet.StripeException">Stripe refused the request; nothing was saved.</exception>
     public async Task<UsageAccount> SaveFromSubscriptionAsync(string account, string subscriptionId, CancellationToken cancellationToken = default)

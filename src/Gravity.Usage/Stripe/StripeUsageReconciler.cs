@@ -230,22 +230,22 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
         var (from, to) = (periodStart, periodEnd);
         if (from.UtcTicks % TimeSpan.TicksPerHour != 0)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The period must start on a whole UTC hour (Stripe summarizes meters by hour); {from:O} does not."), nameof(periodStart));
+            throw new UsageInputException(string.Create(CultureInfo.InvariantCulture, $"The period must start on a whole UTC hour (Stripe summarizes meters by hour); {from:O} does not."), nameof(periodStart));
         }
 
         if (to.UtcTicks % TimeSpan.TicksPerHour != 0)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The period must end on a whole UTC hour (Stripe summarizes meters by hour); {to:O} does not."), nameof(periodEnd));
+            throw new UsageInputException(string.Create(CultureInfo.InvariantCulture, $"The period must end on a whole UTC hour (Stripe summarizes meters by hour); {to:O} does not."), nameof(periodEnd));
         }
 
         if (to <= from)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The period must end after it starts; {to:O} is not after {from:O}."), nameof(periodEnd));
+            throw new UsageInputException(string.Create(CultureInfo.InvariantCulture, $"The period must end after it starts; {to:O} is not after {from:O}."), nameof(periodEnd));
         }
 
         if (to - from > TimeSpan.FromDays(MaxPeriodDays))
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The period may last at most {MaxPeriodDays} days; reconcile a longer time in parts."), nameof(periodEnd));
+            throw new UsageInputException(string.Create(CultureInfo.InvariantCulture, $"The period may last at most {MaxPeriodDays} days; reconcile a longer time in parts."), nameof(periodEnd));
         }
 
         if (account is not null)

@@ -7,7 +7,7 @@ namespace Gravity.Usage.IntegrationTests.Contract;
 public sealed partial class UsageStoreContractTests<TFixture>
 {
     [Test]
-    public async Task SaveAccountAsync_CreatesAndReplacesTheMappingWithItsItems()
+    public async Task SaveAccountAsync_NewThenChangedMapping_CreatesThenReplacesItWithItsItems()
     {
         await Store.Accounts.SaveAccountAsync(new UsageAccount("acct")
         {
@@ -45,7 +45,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
             SubscriptionItems = item is null ? new Dictionary<string, string>() : new Dictionary<string, string> { [Usage] = item },
         };
 
-        var exception = Assert.ThrowsAsync<ArgumentException>(() => Store.Accounts.SaveAccountAsync(bad));
+        var exception = Assert.ThrowsAsync<UsageInputException>(() => Store.Accounts.SaveAccountAsync(bad));
 
         var stored = await Store.Accounts.GetAccountAsync("acct");
         Assert.Multiple(() =>

@@ -80,7 +80,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         await Store.Ledger.WriteAsync([Increment("free", 1), Increment("paid", 2), Increment("unknown", 3)]);
 
         var closed = await Store.Reports.CloseAsync(
-            new[] { "free", "paid", "unknown" }.Select(a => new ReportClosing(a, Usage, Start, Start + Hour, "ignored", ApplyStoredPlan: true)).ToList(),
+            new[] { "free", "paid", "unknown" }.Select(a => new ReportClosing(a, Usage, Start, Start + Hour, "ignored") { ApplyStoredPlan = true }).ToList(),
             Start);
 
         Assert.That(

@@ -37,7 +37,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         {
             Assert.That(ex.Message, Does.Contain("time bucket"));
             Assert.That(await TotalAsync("acct", Tokens), Is.EqualTo(5));
-            Assert.That(await Store.Ledger.GetSeriesAsync("acct", Tokens, Start, Start + (2 * Hour)), Is.EqualTo(new[] { new UsageBucket(Start, 5, 0) }));
+            Assert.That(await Store.Ledger.GetSeriesAsync("acct", Start, Start + (2 * Hour), Tokens), Is.EqualTo(new[] { new UsageBucket(Start, 5, 0) }));
         });
     }
 

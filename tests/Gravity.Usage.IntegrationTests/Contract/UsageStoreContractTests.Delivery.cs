@@ -28,7 +28,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task ClaimDueAsync_RespectsDueTimeLimitAndAccount()
+    public async Task ClaimDueAsync_DueTimeLimitAndAccount_AreRespected()
     {
         await PendingReportsAsync(3);
         await Store.Ledger.WriteAsync([Increment("other", 1)]);
@@ -77,7 +77,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task CompleteAsync_RecordsEachOutcomeUnderTheCallersLeaseOnly()
+    public async Task CompleteAsync_MixedOutcomes_RecordsEachUnderTheCallersLeaseOnly()
     {
         var reports = await PendingReportsAsync(4);
         var now = Start + Hour;
@@ -86,10 +86,10 @@ public sealed partial class UsageStoreContractTests<TFixture>
 
         var applied = await Store.Reports.CompleteAsync(
         [
-            new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Sent, later, RequestId: "req_1"),
-            new ReportCompletion(reports[1].Id, "me", UsageReportStatus.Pending, later, Error: "503", NextAttemptAt: later + Hour),
+            new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Sent, later) { RequestId = "req_1" },
+            new ReportCompletion(reports[1].Id, "me", UsageReportStatus.Pending, later) { Error = "503", NextAttemptAt = later + Hour },
             new ReportCompletion(reports[2].Id, "someone else", UsageReportStatus.Sent, later),
-            new ReportCompletion(reports[3].Id, "me", UsageReportStatus.Pending, later, NextAttemptAt: later, NotAttempted: true),
+            new ReportCompletion(reports[3].Id, "me", UsageReportStatus.Pending, later) { NextAttemptAt = later, NotAttempted = true },
         ]);
         var again = await Store.Reports.CompleteAsync([new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Failed, later)]);
 
@@ -115,14 +115,14 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task RedriveAsync_MakesFailedAndUnknownReportsPendingAgainWithAFreshIdempotencyKey()
+    public async Task RedriveAsync_FailedAndUnknownReports_ArePendingAgainWithAFreshIdempotencyKey()
     {
         var reports = await PendingReportsAsync(3);
         var now = Start + Hour;
         await Store.Reports.ClaimDueAsync(new ReportClaim("me", now, now + Lease, 10));
         await Store.Reports.CompleteAsync(
         [
-            new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Failed, now, Error: "No such customer"),
+            new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Failed, now) { Error = "No such customer" },
             new ReportCompletion(reports[1].Id, "me", UsageReportStatus.Unknown, now),
             new ReportCompletion(reports[2].Id, "me", UsageReportStatus.Sent, now),
         ]);
@@ -144,7 +144,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task ListReportsAsync_FiltersByStatusAccountIdAndPagesById()
+    public async Task ListReportsAsync_ByStatusAccountAndId_FiltersAndPagesById()
     {
         var reports = await PendingReportsAsync(5);
         await Store.Ledger.WriteAsync([Increment("acct0", 1, bucketStart: Start + Hour)]);

@@ -38,7 +38,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
             _ => meter.IncrementAsync("acct", meter: value),
         };
 
-        var ex = Assert.ThrowsAsync<ArgumentException>(Act)!;
+        var ex = Assert.ThrowsAsync<UsageInputException>(Act)!;
         // The queue is first in, first out: had the refused call queued anything, it is committed before this.
         await meter.IncrementAsync("barrier");
 
@@ -59,8 +59,8 @@ public sealed partial class UsageStoreContractTests<TFixture>
     {
         var meter = CreateMeter();
 
-        var totals = Assert.ThrowsAsync<ArgumentException>(() => meter.GetAsync(account, Start, Start + Hour))!;
-        var series = Assert.ThrowsAsync<ArgumentException>(() => meter.GetSeriesAsync(account, Start, Start + Hour))!;
+        var totals = Assert.ThrowsAsync<UsageInputException>(() => meter.GetAsync(account, Start, Start + Hour))!;
+        var series = Assert.ThrowsAsync<UsageInputException>(() => meter.GetSeriesAsync(account, Start, Start + Hour))!;
 
         Assert.Multiple(() =>
         {
@@ -73,8 +73,8 @@ public sealed partial class UsageStoreContractTests<TFixture>
     [TestCaseSource(nameof(AccountsBreakingTheRule))]
     public void GetTotalsAsync_AccountBreakingTheRule_IsRefusedByTheStoreItself(string account)
     {
-        var totals = Assert.ThrowsAsync<ArgumentException>(() => Store.Ledger.GetTotalsAsync(account, Start, Start + Hour, null))!;
-        var series = Assert.ThrowsAsync<ArgumentException>(() => Store.Ledger.GetSeriesAsync(account, Usage, Start, Start + Hour))!;
+        var totals = Assert.ThrowsAsync<UsageInputException>(() => Store.Ledger.GetTotalsAsync(account, Start, Start + Hour, null))!;
+        var series = Assert.ThrowsAsync<UsageInputException>(() => Store.Ledger.GetSeriesAsync(account, Start, Start + Hour, Usage))!;
 
         Assert.Multiple(() =>
         {
@@ -88,11 +88,11 @@ public sealed partial class UsageStoreContractTests<TFixture>
     {
         var meter = CreateMeter();
 
-        var highKey = Assert.ThrowsAsync<ArgumentException>(() => meter.IncrementAsync("acct", 1, idempotencyKey: "key\uD800"))!;
-        var otherHighKey = Assert.ThrowsAsync<ArgumentException>(() => meter.IncrementAsync("acct", 1, idempotencyKey: "key\uD801"))!;
+        var highKey = Assert.ThrowsAsync<UsageInputException>(() => meter.IncrementAsync("acct", 1, idempotencyKey: "key\uD800"))!;
+        var otherHighKey = Assert.ThrowsAsync<UsageInputException>(() => meter.IncrementAsync("acct", 1, idempotencyKey: "key\uD801"))!;
         var replacementKey = await meter.IncrementAsync("acct", 1, idempotencyKey: "key\uFFFD");
-        var highAccount = Assert.ThrowsAsync<ArgumentException>(() => meter.IncrementAsync("acc\uD800", 2))!;
-        var otherHighAccount = Assert.ThrowsAsync<ArgumentException>(() => meter.IncrementAsync("acc\uDBFF", 3))!;
+        var highAccount = Assert.ThrowsAsync<UsageInputException>(() => meter.IncrementAsync("acc\uD800", 2))!;
+        var otherHighAccount = Assert.ThrowsAsync<UsageInputException>(() => meter.IncrementAsync("acc\uDBFF", 3))!;
         await meter.IncrementAsync("acc\uFFFD", 4);
 
         Assert.Multiple(async () =>
@@ -131,7 +131,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         Assert.Multiple(async () =>
         {
             Assert.That(failed.Select(f => f.Index), Is.EqualTo(new[] { 200 }), "only the bad caller fails");
-            Assert.That(calls[200].Exception?.InnerException, Is.InstanceOf<ArgumentException>().With.Property(nameof(ArgumentException.ParamName)).EqualTo("account"));
+            Assert.That(calls[200].Exception?.InnerException, Is.InstanceOf<UsageInputException>().With.Property(nameof(ArgumentException.ParamName)).EqualTo("account"));
             Assert.That(await TotalAsync("acct"), Is.EqualTo(400));
         });
     }
@@ -140,7 +140,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     public async Task WriteAsync_IncrementBreakingTheRule_IsRefusedByTheStoreItselfAndNothingIsStored(string account)
     {
         await Store.Ledger.EnsureSchemaAsync();
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => Store.Ledger.WriteAsync([Increment("good", 1, "k"), Increment(account, 1, "k")]))!;
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => Store.Ledger.WriteAsync([Increment("good", 1, "k"), Increment(account, 1, "k")]))!;
 
         Assert.Multiple(async () =>
         {

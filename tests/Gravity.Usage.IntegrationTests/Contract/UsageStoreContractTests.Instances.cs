@@ -10,7 +10,7 @@ namespace Gravity.Usage.IntegrationTests.Contract;
 public sealed partial class UsageStoreContractTests<TFixture>
 {
     [Test]
-    public async Task SeveralWritersAndReportersAtOnce_TotalsAreExactAndEveryReportIsDeliveredOnce()
+    public async Task IncrementAndReportAsync_SeveralWritersAndReportersAtOnce_TotalsExactAndEachReportDeliveredOnce()
     {
         const int accounts = 4;
         for (var a = 0; a < accounts; a++)

@@ -26,7 +26,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         var meter = CreateMeter(Store.Ledger, o => o.MaxIncrementQuantity = Cap);
         await meter.IncrementAsync("acct", Cap - 10);
 
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.IncrementAsync("acct", 11, idempotencyKey: "k"))!;
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => meter.IncrementAsync("acct", 11, idempotencyKey: "k"))!;
         var afterRefusal = await TotalAsync("acct");
         var retry = await meter.IncrementAsync("acct", 10, idempotencyKey: "k");
 

@@ -79,7 +79,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         await Store.Ledger.WriteAsync([Increment("acct", UsageBillingOptions.MaxCounterQuantity - 5, meter: Tokens)]);
         var meter = CreateChatMeter();
 
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.RecordAsync("acct", [UsagePart.Increment(ApiCalls, 1), UsagePart.Increment(Tokens, 10)], idempotencyKey: "req-1"))!;
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => meter.RecordAsync("acct", [UsagePart.Increment(ApiCalls, 1), UsagePart.Increment(Tokens, 10)], idempotencyKey: "req-1"))!;
         var apiCallsAfterRefusal = await TotalAsync("acct", ApiCalls);
         var keysAfterRefusal = await KeyCountAsync();
         var retry = await meter.RecordAsync("acct", [UsagePart.Increment(ApiCalls, 1), UsagePart.Increment(Tokens, 5)], idempotencyKey: "req-1");
@@ -254,8 +254,8 @@ public sealed partial class UsageStoreContractTests<TFixture>
         public Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default) =>
             inner.GetTotalsAsync(account, periodStart, periodEnd, meter, cancellationToken);
 
-        public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default) =>
-            inner.GetSeriesAsync(account, meter, periodStart, periodEnd, cancellationToken);
+        public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken = default) =>
+            inner.GetSeriesAsync(account, periodStart, periodEnd, meter, cancellationToken);
 
         public Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default) =>
             inner.PruneIdempotencyKeysAsync(recordedBefore, maxKeys, cancellationToken);

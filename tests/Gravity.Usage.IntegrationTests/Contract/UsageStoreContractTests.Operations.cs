@@ -16,7 +16,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task CountReportsAsync_CountsEveryStatusAndFindsTheOldestPendingReport()
+    public async Task CountReportsAsync_ReportsInEveryStatus_CountsEachAndFindsTheOldestPending()
     {
         var reports = await PendingReportsAsync(5);
         var now = Start + Hour;
@@ -24,7 +24,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         await Store.Reports.CompleteAsync(
         [
             new ReportCompletion(reports[0].Id, "me", UsageReportStatus.Sent, now),
-            new ReportCompletion(reports[1].Id, "me", UsageReportStatus.Failed, now, Error: "No such customer"),
+            new ReportCompletion(reports[1].Id, "me", UsageReportStatus.Failed, now) { Error = "No such customer" },
             new ReportCompletion(reports[2].Id, "me", UsageReportStatus.Unknown, now),
         ]);
         await Store.Ledger.WriteAsync([Increment("free", 1, bucketStart: Start + Hour)]);
@@ -55,7 +55,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     [TestCase("  ")]
     public void FindAccountsAsync_EmptyCustomerId_IsRefusedNamingIt(string customer)
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => Customers.FindAccountsAsync(customer));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => Customers.FindAccountsAsync(customer));
 
         Assert.That(ex!.ParamName, Is.EqualTo("stripeCustomerId"));
     }
@@ -63,7 +63,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     [Test]
     public void FindAccountsAsync_OverlongCustomerId_IsRefusedNamingIt()
     {
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => Customers.FindAccountsAsync("cus_" + new string('x', 300)));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => Customers.FindAccountsAsync("cus_" + new string('x', 300)));
 
         Assert.That(ex!.ParamName, Is.EqualTo("stripeCustomerId"));
     }

@@ -39,7 +39,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     }
 
     [Test]
-    public async Task GetSeriesAsync_ReturnsBucketsWithUsageInTimeOrder()
+    public async Task GetSeriesAsync_SeveralBuckets_ReturnsThoseWithUsageInTimeOrder()
     {
         await Store.Ledger.WriteAsync(
         [
@@ -49,13 +49,13 @@ public sealed partial class UsageStoreContractTests<TFixture>
             Increment("acct", 1, meter: "tokens", bucketStart: Start + Hour),
         ]);
 
-        var series = await Store.Ledger.GetSeriesAsync("acct", Usage, Start, Start + (5 * Hour));
+        var series = await Store.Ledger.GetSeriesAsync("acct", Start, Start + (5 * Hour), Usage);
 
         Assert.That(series, Is.EqualTo(new[] { new UsageBucket(Start, 5, 0), new UsageBucket(Start + (2 * Hour), 7, 0) }));
     }
 
     [Test]
-    public async Task PruneIdempotencyKeysAsync_DeletesKeysRecordedBeforeTheInstantInSlices()
+    public async Task PruneIdempotencyKeysAsync_KeysRecordedBeforeTheInstant_AreDeletedInSlices()
     {
         for (var i = 0; i < 5; i++)
         {

@@ -8,7 +8,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     private static readonly long[] AllVersions = [.. Enumerable.Range(1, SqliteUsageStore.SchemaVersion).Select(v => (long)v)];
 
     [Test]
-    public void SchemaVersion_IsTheSameOnEveryProvider() =>
+    public void SchemaVersion_OnEveryProvider_IsTheSame() =>
         Assert.That(global::Gravity.Usage.PostgreSql.PostgreSqlUsageStore.SchemaVersion, Is.EqualTo(SqliteUsageStore.SchemaVersion), "each schema change ships for both providers");
 
     [Test]

@@ -15,7 +15,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
             Increment("acct", 6, bucketStart: Start + Hour),
         ]);
 
-        var series = await Store.Ledger.GetSeriesAsync("acct", Usage, Start, Start + (2 * Hour));
+        var series = await Store.Ledger.GetSeriesAsync("acct", Start, Start + (2 * Hour), Usage);
         Assert.Multiple(async () =>
         {
             Assert.That(statuses, Is.EqualTo(Enumerable.Repeat(UsageWriteStatus.Recorded, 5)));
@@ -135,7 +135,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
         var second = await Store.Ledger.WriteAsync([Increment(account, 3, key, meter)]);
 
         var totals = await Store.Ledger.GetTotalsAsync(account, Start, Start + Hour, null);
-        var series = await Store.Ledger.GetSeriesAsync(account, meter, Start, Start + Hour);
+        var series = await Store.Ledger.GetSeriesAsync(account, Start, Start + Hour, meter);
         Assert.Multiple(async () =>
         {
             Assert.That(first.Concat(second), Is.EqualTo(new[] { UsageWriteStatus.Recorded, UsageWriteStatus.Duplicate }));

@@ -1,4 +1,5 @@
 using Gravity.Usage.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.IntegrationTests.Contract;
 
@@ -22,7 +23,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
 
     private TFixture _fixture = default!;
 
-    private ManualTimeProvider Clock { get; set; } = null!;
+    private FakeTimeProvider Clock { get; set; } = null!;
 
     private TFixture Fixture => _fixture;
 
@@ -44,7 +45,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
     {
         _fixture = new TFixture();
         await _fixture.InitializeAsync();
-        Clock = new ManualTimeProvider(Start);
+        Clock = new FakeTimeProvider(Start);
         Store = _fixture.CreateStore(Clock);
     }
 

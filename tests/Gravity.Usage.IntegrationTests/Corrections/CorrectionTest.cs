@@ -2,8 +2,8 @@ using Gravity.Usage.IntegrationTests.Contract;
 using Gravity.Usage.IntegrationTests.Infrastructure;
 using Gravity.Usage.Stripe;
 using Gravity.Usage.Testing;
-using ManualTimeProvider = Gravity.Usage.IntegrationTests.Infrastructure.ManualTimeProvider;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.IntegrationTests.Corrections;
 
@@ -28,7 +28,7 @@ public abstract class CorrectionTest<TFixture>
     private readonly List<IDisposable> _sinks = [];
     private TFixture _fixture = default!;
 
-    protected ManualTimeProvider Clock { get; private set; } = null!;
+    protected FakeTimeProvider Clock { get; private set; } = null!;
 
     protected PersistentStore Store { get; private set; } = null!;
 
@@ -46,7 +46,7 @@ public abstract class CorrectionTest<TFixture>
     {
         _fixture = new TFixture();
         await _fixture.InitializeAsync();
-        Clock = new ManualTimeProvider(Start);
+        Clock = new FakeTimeProvider(Start);
         Store = _fixture.CreateStore(Clock);
         Billing = new UsageBillingOptions();
         Billing.Meters[ApiCalls] = new MeterOptions();

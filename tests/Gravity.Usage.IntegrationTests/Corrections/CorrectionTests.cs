@@ -41,7 +41,7 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
         await RecordAsync(10);
         Clock.SetUtcNow(Start + TimeSpan.FromHours(1));
         var closed = await Store.Reports.CloseAsync(
-            [new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null, ApplyStoredPlan: true)],
+            [new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null) { ApplyStoredPlan = true }],
             Clock.GetUtcNow());
 
         var correction = await CorrectAsync(-4, "fix-1");
@@ -68,7 +68,7 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     {
         await RecordAsync(10);
         Clock.SetUtcNow(Start + TimeSpan.FromHours(1));
-        await Store.Reports.CloseAsync([new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null, ApplyStoredPlan: true)], Clock.GetUtcNow());
+        await Store.Reports.CloseAsync([new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null) { ApplyStoredPlan = true }], Clock.GetUtcNow());
 
         await CorrectAsync(-10, "fix-1");
         var run = await RunAsync(CreateReporter());
@@ -252,7 +252,7 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
         await RunAsync(reporter);
         await RecordAsync(2);
 
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => CorrectAsync(-13, "fix-1"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => CorrectAsync(-13, "fix-1"));
         var run = await RunAsync(reporter, TimeSpan.FromHours(2));
 
         Note("sent 10 + 2, correction -13 refused", 12, StripeTotal);
@@ -271,7 +271,7 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     [Test]
     public async Task CorrectAsync_OfAnEmptyCounter_IsRefusedAndStoresNothing()
     {
-        var ex = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => CorrectAsync(-1, "fix-1"));
+        var ex = Assert.ThrowsAsync<UsageInputException>(() => CorrectAsync(-1, "fix-1"));
 
         Assert.Multiple(async () =>
         {
@@ -312,17 +312,17 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     {
         await RecordAsync(10);
 
-        var emptyReason = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, string.Empty, "k1"));
-        var blankReason = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "\u200B ", "k1"));
-        var longReason = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, new string('r', 501), "k1"));
-        var zero = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Meter.CorrectAsync(Account, 0, ApiCalls, Start, "why", "k1"));
-        var huge = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Meter.CorrectAsync(Account, -(Billing.MaxIncrementQuantity + 1), ApiCalls, Start, "why", "k1"));
-        var unknownMeter = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(Account, -1, "no_such_meter", Start, "why", "k1"));
-        var missingKey = Assert.ThrowsAsync<ArgumentNullException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "why", null!));
-        var emptyKey = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "why", string.Empty));
-        var badAccount = Assert.ThrowsAsync<ArgumentException>(() => Meter.CorrectAsync(string.Empty, -1, ApiCalls, Start, "why", "k1"));
-        var tooOld = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start.AddDays(-31), "why", "k1"));
-        var future = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start.AddMinutes(6), "why", "k1"));
+        var emptyReason = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, string.Empty, "k1"));
+        var blankReason = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "\u200B ", "k1"));
+        var longReason = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, new string('r', 501), "k1"));
+        var zero = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, 0, ApiCalls, Start, "why", "k1"));
+        var huge = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -(Billing.MaxIncrementQuantity + 1), ApiCalls, Start, "why", "k1"));
+        var unknownMeter = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, "no_such_meter", Start, "why", "k1"));
+        var missingKey = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "why", null!));
+        var emptyKey = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start, "why", string.Empty));
+        var badAccount = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(string.Empty, -1, ApiCalls, Start, "why", "k1"));
+        var tooOld = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start.AddDays(-31), "why", "k1"));
+        var future = Assert.ThrowsAsync<UsageInputException>(() => Meter.CorrectAsync(Account, -1, ApiCalls, Start.AddMinutes(6), "why", "k1"));
 
         Assert.Multiple(async () =>
         {
@@ -383,12 +383,12 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     {
         await RecordAsync(10);
         Clock.SetUtcNow(Start + TimeSpan.FromHours(1));
-        await Store.Reports.CloseAsync([new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null, ApplyStoredPlan: true)], Clock.GetUtcNow());
+        await Store.Reports.CloseAsync([new ReportClosing(Account, ApiCalls, Start.AddMinutes(-15), Start.AddMinutes(45), null) { ApplyStoredPlan = true }], Clock.GetUtcNow());
         var now = Clock.GetUtcNow();
         var claimed = (await Store.Reports.ClaimDueAsync(new ReportClaim("reporter-1", now, now.AddMinutes(5), 10))).Single();
 
         var whileClaimed = await CorrectAsync(-3, "fix-1");
-        await Store.Reports.CompleteAsync([new ReportCompletion(claimed.Id, "reporter-1", UsageReportStatus.Pending, now, NextAttemptAt: now, NotAttempted: true)]);
+        await Store.Reports.CompleteAsync([new ReportCompletion(claimed.Id, "reporter-1", UsageReportStatus.Pending, now) { NextAttemptAt = now, NotAttempted = true }]);
         var afterHandBack = await CorrectAsync(-2, "fix-2");
         var run = await RunAsync(CreateReporter());
 
@@ -431,7 +431,7 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     }
 
     [Test]
-    public async Task ListCorrectionsAsync_FiltersByMeterAndPeriodAndPages()
+    public async Task ListCorrectionsAsync_ByMeterAndPeriod_FiltersAndPages()
     {
         await RecordAsync(10);
         await Meter.IncrementAsync(Account, 5, ApiCalls, timestamp: Start.AddHours(-2));

@@ -6,9 +6,10 @@ namespace Gravity.Usage.IntegrationTests.EndToEnd;
 /// (which use the same registered <see cref="TimeProvider"/>) still end on their own.
 /// </summary>
 /// <remarks>
-/// The stand-in's <c>Gravity.Usage.Testing.ManualTimeProvider</c> also holds timers until it is moved: registered as
-/// the host's clock, <c>UseStripe</c> hands it to the Stripe client, whose pacing then waits forever before its second
-/// request.
+/// Kept instead of <c>FakeTimeProvider</c>, which also holds its timers and delays until the test advances it:
+/// registered as the host's clock, <c>UseStripe</c> hands it to the Stripe client, whose pacing
+/// (<c>Task.Delay(wait, timeProvider)</c>) then waits forever before its next request while the test awaits the run
+/// that makes it. Here only "now" is the test's; every timer runs on real time.
 /// </remarks>
 /// <param name="start">The first "now".</param>
 public sealed class SteppedClock(DateTimeOffset start) : TimeProvider

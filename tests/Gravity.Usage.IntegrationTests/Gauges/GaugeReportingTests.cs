@@ -214,10 +214,16 @@ public sealed class GaugeReportingTests<TFixture> : GaugeTest<TFixture>
         await MapAsync(provider, "free", billable: false);
         await MapAsync(provider, "broken", customer: "cus_missing"); // Stripe refuses its events for good
 
-        foreach (var account in new[] { "paid", "free", "broken" })
+        // The clock only moves forward: every account's increment first, then every account's reading.
+        var accounts = new[] { "paid", "free", "broken" };
+        Clock.SetUtcNow(Day0.AddHours(1));
+        foreach (var account in accounts)
         {
-            Clock.SetUtcNow(Day0.AddHours(1));
             await provider.GetRequiredService<IUsageMeter>().IncrementAsync(account, 5, ApiCalls, timestamp: Day0.AddHours(1));
+        }
+
+        foreach (var account in accounts)
+        {
             await SetAsync(provider, account, Seats, 4, Day0.AddHours(1).AddMinutes(10));
         }
 

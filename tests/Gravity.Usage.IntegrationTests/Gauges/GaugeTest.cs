@@ -1,7 +1,7 @@
 using Gravity.Usage.IntegrationTests.Contract;
 using Gravity.Usage.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using ManualTimeProvider = Gravity.Usage.IntegrationTests.Infrastructure.ManualTimeProvider;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.IntegrationTests.Gauges;
 
@@ -30,7 +30,7 @@ public abstract class GaugeTest<TFixture>
     /// <summary>Midnight UTC two days before real time: the first of two whole days in the past.</summary>
     protected DateTimeOffset Day0 { get; private set; }
 
-    protected ManualTimeProvider Clock { get; private set; } = null!;
+    protected FakeTimeProvider Clock { get; private set; } = null!;
 
     protected TFixture Fixture { get; private set; } = default!;
 
@@ -41,7 +41,7 @@ public abstract class GaugeTest<TFixture>
     {
         var now = TimeProvider.System.GetUtcNow();
         Day0 = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero).AddDays(-2);
-        Clock = new ManualTimeProvider(Day0);
+        Clock = new FakeTimeProvider(Day0);
         Fixture = new TFixture();
         await Fixture.InitializeAsync();
         Stripe = new StripeStandIn();

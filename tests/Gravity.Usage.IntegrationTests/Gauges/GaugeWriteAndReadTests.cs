@@ -92,12 +92,12 @@ public sealed class GaugeWriteAndReadTests<TFixture> : GaugeTest<TFixture>
         var meter = provider.GetRequiredService<IUsageMeter>();
         Clock.SetUtcNow(Day0.AddHours(3));
 
-        var negative = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.SetAsync("acct", -1, Seats));
-        var oversized = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.SetAsync("acct", UsageBillingOptions.MaxCounterQuantity + 1, Peak));
-        var setOnSum = Assert.ThrowsAsync<ArgumentException>(() => meter.SetAsync("acct", 4, ApiCalls));
-        var setOnDefault = Assert.ThrowsAsync<ArgumentException>(() => meter.SetAsync("acct", 4));
-        var incrementOnGauge = Assert.ThrowsAsync<ArgumentException>(() => meter.IncrementAsync("acct", 1, Seats));
-        var unknown = Assert.ThrowsAsync<ArgumentException>(() => meter.SetAsync("acct", 4, "no_such_meter"));
+        var negative = Assert.ThrowsAsync<UsageInputException>(() => meter.SetAsync("acct", -1, Seats));
+        var oversized = Assert.ThrowsAsync<UsageInputException>(() => meter.SetAsync("acct", UsageBillingOptions.MaxCounterQuantity + 1, Peak));
+        var setOnSum = Assert.ThrowsAsync<UsageInputException>(() => meter.SetAsync("acct", 4, ApiCalls));
+        var setOnDefault = Assert.ThrowsAsync<UsageInputException>(() => meter.SetAsync("acct", 4));
+        var incrementOnGauge = Assert.ThrowsAsync<UsageInputException>(() => meter.IncrementAsync("acct", 1, Seats));
+        var unknown = Assert.ThrowsAsync<UsageInputException>(() => meter.SetAsync("acct", 4, "no_such_meter"));
         await meter.SetAsync("acct", 1, Seats, timestamp: Day0.AddHours(1)); // the meter still works, and this proves the table is read
 
         var usage = await meter.GetAsync("acct", Day0.AddYears(-1), Day0.AddYears(1));

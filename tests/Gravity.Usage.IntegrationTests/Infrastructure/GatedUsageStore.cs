@@ -101,8 +101,8 @@ public sealed class GatedUsageStore : IUsageStore
     public Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default) =>
         _inner.GetTotalsAsync(account, periodStart, periodEnd, meter, cancellationToken);
 
-    public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default) =>
-        _inner.GetSeriesAsync(account, meter, periodStart, periodEnd, cancellationToken);
+    public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken = default) =>
+        _inner.GetSeriesAsync(account, periodStart, periodEnd, meter, cancellationToken);
 
     public Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default) =>
         _inner.PruneIdempotencyKeysAsync(recordedBefore, maxKeys, cancellationToken);

@@ -1,6 +1,7 @@
 using Gravity.Usage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.IntegrationTests.Infrastructure;
 
@@ -23,7 +24,7 @@ public abstract class LedgerTest
     private readonly List<GatedUsageStore> _gates = [];
     private readonly List<SqliteFile> _files = [];
 
-    protected ManualTimeProvider Clock { get; private set; } = null!;
+    protected FakeTimeProvider Clock { get; private set; } = null!;
 
     protected SqliteFile Database { get; private set; } = null!;
 
@@ -35,9 +36,15 @@ public abstract class LedgerTest
     [SetUp]
     public void CreateLedger()
     {
-        Clock = new ManualTimeProvider(Start);
+        Clock = new FakeTimeProvider(Start);
         Database = NewDatabaseFile();
     }
+
+    /// <summary>
+    /// A fresh clock at <see cref="Start"/> for what is created from now on. A <see cref="FakeTimeProvider"/> never goes
+    /// back, so a test that replays a history on a second ledger replays it on a clock of its own.
+    /// </summary>
+    protected void RestartClock() => Clock = new FakeTimeProvider(Start);
 
     [TearDown]
     public async Task DisposeLedgerAsync()

@@ -15,7 +15,7 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
     where TFixture : IStoreFixture, new()
 {
     [Test]
-    public async Task SaveAccountAsync_round_trips_the_cycle_set_by_anchor_or_by_current_period_and_removes_it()
+    public async Task SaveAccountAsync_CycleByAnchorOrByCurrentPeriod_RoundTripsAndCanBeRemoved()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10));
         var accounts = provider.GetRequiredService<IUsageAccountStore>();
@@ -36,7 +36,7 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task StripeBillingCycles_reads_a_stand_in_subscription_through_Stripe_net_and_saves_it()
+    public async Task StripeBillingCycles_StandInSubscription_IsReadThroughStripeNetAndSaved()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10));
         var anchor = Utc(2026, 5, 31, 14, 37, 12);
@@ -57,13 +57,13 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task StripeBillingCycles_bad_or_unknown_subscription_is_refused_and_nothing_is_saved()
+    public async Task StripeBillingCycles_BadOrUnknownSubscription_IsRefusedAndNothingIsSaved()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10));
         var cycles = provider.GetRequiredService<StripeBillingCycles>();
 
-        var empty = Assert.ThrowsAsync<ArgumentException>(() => cycles.ReadAsync(string.Empty));
-        var control = Assert.ThrowsAsync<ArgumentException>(() => cycles.SaveFromSubscriptionAsync("acct", "sub_\u0001"));
+        var empty = Assert.ThrowsAsync<UsageInputException>(() => cycles.ReadAsync(string.Empty));
+        var control = Assert.ThrowsAsync<UsageInputException>(() => cycles.SaveFromSubscriptionAsync("acct", "sub_\u0001"));
         var requestsBefore = Stripe.RequestCount;
         var unknown = Assert.ThrowsAsync<global::Stripe.StripeException>(() => cycles.SaveFromSubscriptionAsync("acct", "sub_missing"));
 
@@ -78,7 +78,7 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task A_cycle_saved_in_this_process_cuts_the_very_next_increment()
+    public async Task IncrementAsync_CycleSavedInThisProcess_CutsTheVeryNextIncrement()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10, 5));
         await RecordAtAsync(provider, "acct", 1, Utc(2026, 6, 10, 10, 38));
@@ -95,7 +95,7 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task A_cycle_saved_by_another_instance_applies_here_once_the_refresh_interval_has_passed()
+    public async Task IncrementAsync_CycleSavedByAnotherInstance_AppliesOnceTheRefreshIntervalHasPassed()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10, 5), options: o => o.BillingCycleRefreshInterval = TimeSpan.FromMinutes(2));
         await RecordAtAsync(provider, "acct", 1, Utc(2026, 6, 10, 10, 37, 30));
@@ -114,7 +114,7 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task The_meter_loads_an_accounts_cycle_once_per_refresh_interval_through_the_resolver()
+    public async Task IncrementAsync_WithAResolver_LoadsTheCycleOncePerRefreshInterval()
     {
         var resolver = new CountingResolver(BillingCycle.Monthly(Utc(2026, 6, 1)));
         var provider = await StartAsync(Utc(2026, 6, 10, 10), u => u.UseAccountResolver(_ => resolver), o => o.BillingCycleRefreshInterval = TimeSpan.FromMinutes(10));
@@ -132,7 +132,7 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task A_failing_resolver_never_fails_an_increment_and_is_asked_again_a_few_seconds_later()
+    public async Task IncrementAsync_ResolverFails_SucceedsAndAsksAgainSecondsLater()
     {
         var resolver = new FlakyResolver(BillingCycle.Monthly(Utc(2026, 6, 10, 10, 37, 12))) { Failing = true };
         var provider = await StartAsync(Utc(2026, 6, 10, 10, 38), u => u.UseAccountResolver(_ => resolver));
@@ -152,7 +152,7 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
     [TestCase(0)]
     [TestCase(-1)]
     [TestCase(86_401)]
-    public void BillingCycleRefreshInterval_out_of_range_is_refused_naming_the_option(int seconds)
+    public void AddUsageBilling_BillingCycleRefreshIntervalOutOfRange_IsRefusedNamingTheOption(int seconds)
     {
         var store = Fixture.CreateStore(TimeProvider.System);
         var options = new UsageBillingOptions { BillingCycleRefreshInterval = TimeSpan.FromSeconds(seconds) };
@@ -163,7 +163,7 @@ public sealed class CycleSourceTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task Bad_cycle_values_are_refused_before_anything_is_stored()
+    public async Task SaveAccountAsync_BadCycleValues_AreRefusedAndNothingIsStored()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10));
         var accounts = provider.GetRequiredService<IUsageAccountStore>();

@@ -16,7 +16,7 @@ public sealed class MappingChangeTests<TFixture> : BillingPeriodTest<TFixture>
     where TFixture : IStoreFixture, new()
 {
     [Test]
-    public async Task A_plan_change_that_moves_the_anchor_bills_usage_before_it_in_the_old_period_and_after_it_in_the_new()
+    public async Task SaveAccountAsync_PlanChangeMovesTheAnchor_BillsEarlierUsageInTheOldPeriodAndLaterInTheNew()
     {
         var oldAnchor = Utc(2026, 6, 1);
         var change = Utc(2026, 6, 10, 14, 37, 12);
@@ -49,7 +49,7 @@ public sealed class MappingChangeTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task A_customer_change_mid_period_bills_old_usage_to_the_old_customer_and_pending_reports_keep_it()
+    public async Task SaveAccountAsync_CustomerChangeMidPeriod_BillsEarlierUsageAndPendingReportsToTheOldCustomer()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10, 5));
         var oldCustomer = Stripe.AddCustomer("cus_old");
@@ -84,7 +84,7 @@ public sealed class MappingChangeTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task A_failed_report_redriven_after_fixing_the_customer_goes_to_the_fixed_customer()
+    public async Task RedriveAsync_AfterTheCustomerWasFixed_DeliversToTheFixedCustomer()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10, 5));
         var right = Stripe.AddCustomer("cus_right");
@@ -107,7 +107,7 @@ public sealed class MappingChangeTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task A_legacy_subscription_item_change_closes_the_usage_so_far_under_the_old_item()
+    public async Task SaveAccountAsync_LegacySubscriptionItemChange_ClosesUsageSoFarUnderTheOldItem()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10, 5), u => u.UseStripe(o => o.Api = StripeUsageApi.LegacyUsageRecords));
         var customer = Stripe.AddCustomer("cus_items");
@@ -131,7 +131,7 @@ public sealed class MappingChangeTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task A_host_resolver_closes_under_the_old_mapping_with_CloseUnderMappingAsync()
+    public async Task CloseUnderMappingAsync_HostResolverChangesTheMapping_ClosesUnderTheOldMapping()
     {
         var resolver = new SwitchableResolver();
         var provider = await StartAsync(Utc(2026, 6, 10, 10, 5), u => u.UseAccountResolver(_ => resolver));
@@ -157,14 +157,14 @@ public sealed class MappingChangeTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task CloseUnderMappingAsync_with_a_bad_mapping_is_refused_and_closes_nothing()
+    public async Task CloseUnderMappingAsync_BadMapping_IsRefusedAndClosesNothing()
     {
         var provider = await StartAsync(Utc(2026, 6, 10, 10, 5));
         await RecordAtAsync(provider, "acct", 5, Utc(2026, 6, 10, 10, 10));
         var reporter = provider.GetRequiredService<IUsageReporter>();
 
-        var empty = Assert.ThrowsAsync<ArgumentException>(() => reporter.CloseUnderMappingAsync(new UsageAccount(string.Empty)));
-        var badCustomer = Assert.ThrowsAsync<ArgumentException>(() => reporter.CloseUnderMappingAsync(new UsageAccount("acct") { StripeCustomerId = "cus_\0" }));
+        var empty = Assert.ThrowsAsync<UsageInputException>(() => reporter.CloseUnderMappingAsync(new UsageAccount(string.Empty)));
+        var badCustomer = Assert.ThrowsAsync<UsageInputException>(() => reporter.CloseUnderMappingAsync(new UsageAccount("acct") { StripeCustomerId = "cus_\0" }));
 
         Assert.Multiple(async () =>
         {

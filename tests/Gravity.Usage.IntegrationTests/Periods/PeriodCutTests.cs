@@ -14,7 +14,7 @@ public sealed class PeriodCutTests<TFixture> : BillingPeriodTest<TFixture>
     where TFixture : IStoreFixture, new()
 {
     [Test]
-    public async Task A_boundary_at_14_37_12_splits_the_hour_and_each_side_is_billed_in_its_own_period()
+    public async Task IncrementAsync_PeriodBoundaryAt143712_SplitsTheHourAndBillsEachSideInItsPeriod()
     {
         var anchor = Utc(2026, 3, 15, 14, 37, 12);
         var boundary = Utc(2026, 4, 15, 14, 37, 12);
@@ -74,7 +74,7 @@ public sealed class PeriodCutTests<TFixture> : BillingPeriodTest<TFixture>
     [TestCase(2027, 29, "2027-02-28", "2027-03-29", TestName = "{m}(anchor 29 Jan 2027)")]
     [TestCase(2027, 30, "2027-02-28", "2027-03-30", TestName = "{m}(anchor 30 Jan 2027)")]
     [TestCase(2027, 31, "2027-02-28", "2027-03-31", TestName = "{m}(anchor 31 Jan 2027)")]
-    public async Task Month_end_anchors_usage_right_before_and_after_each_boundary_is_billed_in_its_period(int year, int day, string february, string march)
+    public async Task IncrementAsync_MonthEndAnchor_BillsUsageAroundEachBoundaryInItsPeriod(int year, int day, string february, string march)
     {
         var anchor = Utc(year, 1, day, 10, 30);
         var first = DateTimeOffset.Parse(february, CultureInfo.InvariantCulture).AddHours(10).AddMinutes(30);
@@ -103,7 +103,7 @@ public sealed class PeriodCutTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task A_multi_meter_call_is_cut_at_the_boundary_like_an_increment()
+    public async Task RecordAsync_AcrossAPeriodBoundary_IsCutLikeAnIncrement()
     {
         var boundary = Utc(2026, 4, 15, 14, 37, 12);
         var provider = await StartAsync(Utc(2026, 4, 15, 14, 5), u => u.AddMeter("tokens"));
@@ -127,7 +127,7 @@ public sealed class PeriodCutTests<TFixture> : BillingPeriodTest<TFixture>
     }
 
     [Test]
-    public async Task Without_a_cycle_buckets_are_not_cut_and_the_current_period_is_the_utc_calendar_month()
+    public async Task GetCurrentPeriodAsync_WithoutACycle_IsTheUtcCalendarMonthAndBucketsAreNotCut()
     {
         var provider = await StartAsync(Utc(2026, 6, 1, 0, 10));
         var customer = Stripe.AddCustomer("cus_plain");

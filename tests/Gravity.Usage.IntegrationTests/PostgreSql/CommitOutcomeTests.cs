@@ -3,6 +3,7 @@ using Gravity.Usage.IntegrationTests.Contract;
 using Gravity.Usage.IntegrationTests.Infrastructure;
 using Gravity.Usage.PostgreSql;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace Gravity.Usage.IntegrationTests.PostgreSql;
@@ -61,7 +62,7 @@ public sealed class CommitOutcomeTests
     [Test]
     public async Task IncrementAsync_ConnectionLostAfterTheServerCommitted_EveryCallerIsToldRecorded()
     {
-        var meter = new UsageMeter(await CreateStoreAsync(), Options.Create(new UsageBillingOptions()), new ManualTimeProvider(Start));
+        var meter = new UsageMeter(await CreateStoreAsync(), Options.Create(new UsageBillingOptions()), new FakeTimeProvider(Start));
         _owned.Add(meter);
         _proxy.Arm(CommitFault.DropAfterCommitAnswered);
 
@@ -130,7 +131,7 @@ public sealed class CommitOutcomeTests
             options.CommitOutcomeTimeout = timeout;
         }
 
-        var store = new PostgreSqlUsageStore(options, new ManualTimeProvider(Start));
+        var store = new PostgreSqlUsageStore(options, new FakeTimeProvider(Start));
         _owned.Add(store);
         await store.EnsureSchemaAsync();
         return store;

@@ -2,6 +2,7 @@ using Dapper;
 using Gravity.Usage.IntegrationTests.Infrastructure;
 using Gravity.Usage.PostgreSql;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace Gravity.Usage.IntegrationTests.PostgreSql;
@@ -19,8 +20,8 @@ public sealed class ServerRestartTests
     public async Task IncrementAsync_ServerKilledAndRestartedUnderTraffic_EveryCallerIsToldTheTruth()
     {
         await using var server = await ThrowawayPostgres.StartAsync();
-        await using var store = new PostgreSqlUsageStore(new PostgreSqlUsageStoreOptions { ConnectionString = server.ConnectionString }, new ManualTimeProvider(Start));
-        var meter = new UsageMeter(store, Options.Create(new UsageBillingOptions()), new ManualTimeProvider(Start));
+        await using var store = new PostgreSqlUsageStore(new PostgreSqlUsageStoreOptions { ConnectionString = server.ConnectionString }, new FakeTimeProvider(Start));
+        var meter = new UsageMeter(store, Options.Create(new UsageBillingOptions()), new FakeTimeProvider(Start));
         await using var meterScope = meter;
         await store.EnsureSchemaAsync();
 
@@ -89,13 +90,13 @@ public sealed class ServerRestartTests
 
     [TestCase(true, TestName = "WriteAsync_CommitAnswerLostThenServerRestarted_BatchWithKeys_ReturnsTheRealStatuses")]
     [TestCase(false, TestName = "WriteAsync_CommitAnswerLostThenServerRestarted_BatchWithoutKeys_FaultsAsOutcomeUnknown")]
-    public async Task WriteAsync_CommitAnswerLostThenServerRestarted(bool withKeys)
+    public async Task WriteAsync_CommitAnswerLostThenServerRestarted_OnlyTheBatchsKeysTellTheOutcome(bool withKeys)
     {
         // The server answers COMMIT (so it committed), the answer is lost, and the server restarts before the store can
         // ask: after a restart a transaction id proves nothing alone, so only the batch's stored keys can confirm it.
         await using var server = await ThrowawayPostgres.StartAsync();
         await using var proxy = new PostgresCommitFaultProxy(server.ConnectionString);
-        await using var store = new PostgreSqlUsageStore(new PostgreSqlUsageStoreOptions { ConnectionString = proxy.ConnectionString }, new ManualTimeProvider(Start));
+        await using var store = new PostgreSqlUsageStore(new PostgreSqlUsageStoreOptions { ConnectionString = proxy.ConnectionString }, new FakeTimeProvider(Start));
         await store.EnsureSchemaAsync();
         var batch = Enumerable.Range(0, 10)
             .Select(i => new UsageIncrement("acct", UsageBillingOptions.DefaultMeterName, Start, 1, withKeys ? $"k-{i}" : null, Start))

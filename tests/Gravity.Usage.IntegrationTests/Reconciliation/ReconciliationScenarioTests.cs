@@ -254,7 +254,7 @@ public sealed class ReconciliationScenarioTests<TFixture> : ReconciliationTest<T
         var requests = Stripe.RequestCount;
         var from = Day.AddMinutes(startMinutes);
 
-        var error = Assert.ThrowsAsync<ArgumentException>(() => CreateReconciler().ReconcileAsync(from, from.AddMinutes(lengthMinutes), account));
+        var error = Assert.ThrowsAsync<UsageInputException>(() => CreateReconciler().ReconcileAsync(from, from.AddMinutes(lengthMinutes), account));
 
         Assert.Multiple(async () =>
         {

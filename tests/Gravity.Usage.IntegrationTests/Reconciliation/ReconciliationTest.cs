@@ -2,7 +2,7 @@ using Gravity.Usage.IntegrationTests.Contract;
 using Gravity.Usage.Stripe;
 using Gravity.Usage.Testing;
 using Microsoft.Extensions.Options;
-using ManualTimeProvider = Gravity.Usage.IntegrationTests.Infrastructure.ManualTimeProvider;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.IntegrationTests.Reconciliation;
 
@@ -27,7 +27,7 @@ public abstract class ReconciliationTest<TFixture>
     private readonly List<IDisposable> _disposables = [];
     private TFixture _fixture = default!;
 
-    protected ManualTimeProvider Clock { get; private set; } = null!;
+    protected FakeTimeProvider Clock { get; private set; } = null!;
 
     protected PersistentStore Store { get; private set; } = null!;
 
@@ -42,7 +42,7 @@ public abstract class ReconciliationTest<TFixture>
     {
         _fixture = new TFixture();
         await _fixture.InitializeAsync();
-        Clock = new ManualTimeProvider(Start);
+        Clock = new FakeTimeProvider(Start);
         Store = _fixture.CreateStore(Clock);
         Billing = new UsageBillingOptions();
         Billing.Meters[ApiCalls] = new MeterOptions();

@@ -1,6 +1,7 @@
 using Gravity.Usage.IntegrationTests.Infrastructure;
 using Gravity.Usage.Sqlite;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gravity.Usage.IntegrationTests.Reporting;
 
@@ -88,7 +89,7 @@ public sealed class CloseTests : ReportingTest
     }
 
     [Test]
-    public async Task ReportAccountAsync_ClosesAndDeliversTheBucketInProgressOfThatAccountOnly()
+    public async Task ReportAccountAsync_BucketInProgress_IsClosedAndDeliveredForThatAccountOnly()
     {
         await MapAsync("acct", "cus_1");
         await MapAsync("other", "cus_2");
@@ -135,7 +136,7 @@ public sealed class CloseTests : ReportingTest
     }
 
     [Test]
-    public async Task Identifier_IsGuAnd40HexDerivedFromTheCounterAndTheQuantityReportedBefore()
+    public async Task Identifier_OfAReport_IsGuAnd40HexFromTheCounterAndTheQuantityReportedBefore()
     {
         await MapAsync("acct", "cus_1");
         At(TimeSpan.FromMinutes(10));
@@ -164,7 +165,7 @@ public sealed class CloseTests : ReportingTest
         var identifiers = new List<IReadOnlyList<string>>();
         foreach (var file in new[] { NewDatabaseFile(), NewDatabaseFile() })
         {
-            Clock.SetUtcNow(Start);
+            RestartClock();
             var store = CreateStore(file);
             var meter = Own(new UsageMeter(store, Options.Create(Billing), Clock));
             await store.SaveAccountAsync(new UsageAccount("acct") { StripeCustomerId = "cus_1" });
@@ -189,7 +190,7 @@ public sealed class CloseTests : ReportingTest
 
         static string WithoutIdentifier(string report) => report[..report.LastIndexOf('|')];
 
-        static async Task RecordHistoryAsync(UsageMeter meter, ManualTimeProvider clock)
+        static async Task RecordHistoryAsync(UsageMeter meter, FakeTimeProvider clock)
         {
             await meter.IncrementAsync("acct", 1, timestamp: Start.AddMinutes(1));
             await meter.IncrementAsync("acct", 2, ApiCalls, timestamp: Start.AddMinutes(2));

@@ -22,7 +22,7 @@ public sealed class HostedServiceTests : ReportingTest
     public void StartTheFakeClock() => _time = new FakeTimeProvider(Start);
 
     [Test]
-    public async Task Service_RunsAtStartAndThenOncePerIntervalOnTheHostsClock()
+    public async Task StartAsync_FakeClockMoved_RunsAtStartAndThenOncePerInterval()
     {
         var logs = new CapturingLoggerProvider();
         await using var provider = BuildProvider(logs);

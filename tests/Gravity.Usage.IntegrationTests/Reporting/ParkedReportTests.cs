@@ -81,7 +81,7 @@ public sealed class ParkedReportTests : ReportingTest
     }
 
     [Test]
-    public async Task RedriveAsync_NeverTouchesSentOrSkippedReports()
+    public async Task RedriveAsync_SentOrSkippedReports_AreNeverTouched()
     {
         await MapAsync("paid", "cus_1");
         await MapAsync("free", "cus_2", billable: false);
@@ -126,8 +126,8 @@ public sealed class ParkedReportTests : ReportingTest
 
         Assert.Multiple(() =>
         {
-            Assert.That(Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => reporter.RedriveAsync(new UsageReportQuery { Limit = 0 }))!.ParamName, Is.EqualTo("query"));
-            Assert.That(Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => reporter.ListReportsAsync(new UsageReportQuery { Limit = 0 }))!.ParamName, Is.EqualTo("query"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => reporter.RedriveAsync(new UsageReportQuery { Limit = 0 }))!.ParamName, Is.EqualTo("query"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => reporter.ListReportsAsync(new UsageReportQuery { Limit = 0 }))!.ParamName, Is.EqualTo("query"));
         });
     }
 

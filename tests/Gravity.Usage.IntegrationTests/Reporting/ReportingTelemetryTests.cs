@@ -24,7 +24,7 @@ public sealed class ReportingTelemetryTests : ReportingTest
     private IMeterFactory MeterFactory => _services.GetRequiredService<IMeterFactory>();
 
     [Test]
-    public async Task ReportAsync_CountsReportsByStatusAndTheAgeOfTheOldestClaimed()
+    public async Task ReportAsync_ReportsInSeveralStatuses_CountsThemAndTheAgeOfTheOldestClaimed()
     {
         using var reports = new MetricCollector<long>(MeterFactory, UsageTelemetry.MeterName, "gravity.usage.reports");
         using var ages = new MetricCollector<double>(MeterFactory, UsageTelemetry.MeterName, "gravity.usage.report.oldest_age");
@@ -69,7 +69,7 @@ public sealed class ReportingTelemetryTests : ReportingTest
     }
 
     [Test]
-    public async Task ReportAsync_IsASpanWithItsCountsAroundOneSpanPerDeliveryBatch()
+    public async Task ReportAsync_WithAListener_IsASpanWithItsCountsAroundOneSpanPerDeliveryBatch()
     {
         var spans = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener

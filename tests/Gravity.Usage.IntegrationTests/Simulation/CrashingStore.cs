@@ -37,8 +37,8 @@ public sealed class CrashingStore(object inner, ProcessLife life, ICrashObserver
     public Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default) =>
         PassAsync(() => _ledger.GetTotalsAsync(account, periodStart, periodEnd, meter, cancellationToken));
 
-    public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, string meter, DateTimeOffset periodStart, DateTimeOffset periodEnd, CancellationToken cancellationToken = default) =>
-        PassAsync(() => _ledger.GetSeriesAsync(account, meter, periodStart, periodEnd, cancellationToken));
+    public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken = default) =>
+        PassAsync(() => _ledger.GetSeriesAsync(account, periodStart, periodEnd, meter, cancellationToken));
 
     public Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default) =>
         PassAsync(() => _ledger.PruneIdempotencyKeysAsync(recordedBefore, maxKeys, cancellationToken));

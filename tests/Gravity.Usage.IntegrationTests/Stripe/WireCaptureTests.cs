@@ -28,7 +28,7 @@ public sealed class WireCaptureTests
     private static readonly IReadOnlyList<WireCapture> s_captures = WireCapture.Load();
 
     [Test]
-    public void CapturesFile_HoldsEveryRecordedRequest()
+    public void CapturesFile_AfterARun_HoldsEveryRecordedRequest()
     {
         Assert.Multiple(() =>
         {
@@ -39,7 +39,7 @@ public sealed class WireCaptureTests
     }
 
     [Test]
-    public void Captures_RetriedRequestKeepsItsIdempotencyKey()
+    public void Captures_RetriedRequest_KeepsItsIdempotencyKey()
     {
         var attempts = s_captures.Where(c => c.Method == "POST" && c.Path == "/v1/billing/meter_events").ToList();
 
@@ -51,7 +51,7 @@ public sealed class WireCaptureTests
     }
 
     [Test]
-    public async Task MeterEventSink_SendsWhatStripeNodeSent()
+    public async Task MeterEventSink_SameReport_SendsWhatStripeNodeSent()
     {
         var capture = Capture("POST", "/v1/billing/meter_events");
         var parameters = Form(capture.Body);

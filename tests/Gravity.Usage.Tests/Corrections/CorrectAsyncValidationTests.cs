@@ -29,12 +29,13 @@ public sealed class CorrectAsyncValidationTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.CorrectAsync("acct", 1_001, "api_calls", TestClock.Now, "why", "key"))!.ParamName, Is.EqualTo("delta"));
-            Assert.That(Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.CorrectAsync("acct", -1_001, "api_calls", TestClock.Now, "why", "key"))!.ParamName, Is.EqualTo("delta"));
-            Assert.That(Assert.ThrowsAsync<ArgumentNullException>(() => meter.CorrectAsync("acct", -1, null!, TestClock.Now, "why", "key"))!.ParamName, Is.EqualTo("meter"));
-            Assert.That(Assert.ThrowsAsync<ArgumentNullException>(() => meter.CorrectAsync("acct", -1, "api_calls", TestClock.Now, null!, "key"))!.ParamName, Is.EqualTo("reason"));
-            Assert.That(Assert.ThrowsAsync<ArgumentException>(() => meter.CorrectAsync("acct", -1, "api_calls", TestClock.Now, "line\nbreak", "key"))!.ParamName, Is.EqualTo("reason"));
-            Assert.That(Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.ListCorrectionsAsync(new UsageCorrectionQuery { Limit = 0 }))!.ParamName, Is.EqualTo("query"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => meter.CorrectAsync("acct", 1_001, "api_calls", TestClock.Now, "why", "key"))!.ParamName, Is.EqualTo("delta"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => meter.CorrectAsync("acct", -1_001, "api_calls", TestClock.Now, "why", "key"))!.ParamName, Is.EqualTo("delta"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => meter.CorrectAsync("acct", -1, null!, TestClock.Now, "why", "key"))!.ParamName, Is.EqualTo("meter"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => meter.CorrectAsync("acct", -1, "api_calls", TestClock.Now, null!, "key"))!.ParamName, Is.EqualTo("reason"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => meter.CorrectAsync("acct", -1, "api_calls", TestClock.Now, "line\nbreak", "key"))!.ParamName, Is.EqualTo("reason"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => meter.CorrectAsync("acct", -1, "api_calls", TestClock.Now, "why", null!))!.ParamName, Is.EqualTo("idempotencyKey"));
+            Assert.That(Assert.ThrowsAsync<UsageInputException>(() => meter.ListCorrectionsAsync(new UsageCorrectionQuery { Limit = 0 }))!.ParamName, Is.EqualTo("query"));
         });
     }
 }

@@ -24,7 +24,7 @@ public sealed class ReportIdentifierCorrectionTests
     }
 
     [Test]
-    public void Revise_IsNewAndDeterministic()
+    public void Revise_SameReportAndRevision_IsNewAndDeterministic()
     {
         var original = ReportIdentifier.Create(Ledger, "acct", "api_calls", 1_700_000_000, 0, 10);
         var revised = ReportIdentifier.Revise(original);

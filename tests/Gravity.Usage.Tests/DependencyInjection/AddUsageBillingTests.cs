@@ -19,7 +19,7 @@ public sealed class AddUsageBillingTests
     }
 
     [Test]
-    public void DefaultDirectory_IsOutsideTheBuildOutput()
+    public void DefaultDirectory_OfTheLedger_IsOutsideTheBuildOutput()
     {
         // A clean build or a redeploy replaces the application's directory; the ledger must not live there.
         var directory = Path.GetFullPath(SqliteUsageStoreOptions.DefaultDirectory);

@@ -10,7 +10,7 @@ public sealed class BillingCycleCacheTests
     private static readonly TimeSpan Refresh = TimeSpan.FromMinutes(5);
 
     [Test]
-    public async Task GetAsync_LoadsOnceThenServesTheCacheUntilTheRefreshInterval()
+    public async Task GetAsync_RepeatedWithinTheRefreshInterval_LoadsOnceThenServesTheCache()
     {
         var resolver = Resolver(Monthly);
         var cache = new BillingCycleCache(resolver.Object, Refresh, NullLogger.Instance);
@@ -28,7 +28,7 @@ public sealed class BillingCycleCacheTests
     }
 
     [Test]
-    public async Task GetAsync_ConcurrentCallersOfAnAccountNotLoadedShareOneLoad()
+    public async Task GetAsync_ConcurrentCallersOfAnAccountNotLoaded_ShareOneLoad()
     {
         var load = new TaskCompletionSource<UsageAccount?>();
         var resolver = new Mock<IUsageAccountResolver>();
@@ -47,7 +47,7 @@ public sealed class BillingCycleCacheTests
     }
 
     [Test]
-    public async Task Invalidate_MakesTheNextCallLoadAgain()
+    public async Task Invalidate_AfterALoad_MakesTheNextCallLoadAgain()
     {
         var resolver = Resolver(Monthly);
         var cache = new BillingCycleCache(resolver.Object, Refresh, NullLogger.Instance);
@@ -64,7 +64,7 @@ public sealed class BillingCycleCacheTests
     }
 
     [Test]
-    public async Task GetAsync_AFailedRefreshKeepsTheCycleKnownBeforeAndRetriesSoon()
+    public async Task GetAsync_RefreshFails_KeepsTheCycleKnownBeforeAndRetriesSoon()
     {
         var resolver = Resolver(Monthly);
         var cache = new BillingCycleCache(resolver.Object, Refresh, NullLogger.Instance);
@@ -79,7 +79,7 @@ public sealed class BillingCycleCacheTests
     }
 
     [Test]
-    public async Task GetAsync_AFailedFirstLoadGivesNoCycleAndNeverThrows()
+    public async Task GetAsync_FirstLoadFails_GivesNoCycleAndNeverThrows()
     {
         var resolver = new Mock<IUsageAccountResolver>();
         resolver.Setup(r => r.ResolveAsync("acct", It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("down"));

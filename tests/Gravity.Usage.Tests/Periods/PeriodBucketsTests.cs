@@ -36,7 +36,7 @@ public sealed class PeriodBucketsTests
     }
 
     [Test]
-    public void EndOf_IsTheNextBoundaryWhenEarlierThanTheAlignedEnd()
+    public void EndOf_BoundaryBeforeTheAlignedEnd_IsTheBoundary()
     {
         Assert.Multiple(() =>
         {
@@ -48,7 +48,7 @@ public sealed class PeriodBucketsTests
     }
 
     [Test]
-    public void Anchor_IsTruncatedToWholeSecondsAsStripesTimestampsAre()
+    public void Anchor_WithFractionsOfASecond_IsTruncatedToWholeSeconds()
     {
         var cycle = BillingCycle.Monthly(Utc(2026, 3, 15, 14, 37, 12).AddMilliseconds(999));
 

@@ -29,7 +29,7 @@ public sealed class UsageReconciliationOptionsTests
     }
 
     [Test]
-    public void ThrowIfInvalid_ListsEveryFailure()
+    public void ThrowIfInvalid_TwoRulesBroken_ListsEveryFailure()
     {
         var error = Assert.Throws<OptionsValidationException>(() => UsageReconciliationOptionsValidator.ThrowIfInvalid(new UsageReconciliationOptions { SettleTime = TimeSpan.Zero, MaxUnknownReportsPerHour = 0 }));
 

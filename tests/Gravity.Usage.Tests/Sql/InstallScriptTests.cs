@@ -27,7 +27,7 @@ public sealed class InstallScriptTests
     }
 
     [Test]
-    public void SchemaVersion_MatchesNumberOfEmbeddedScripts()
+    public void SchemaVersion_OfTheSqliteStore_MatchesTheNumberOfEmbeddedScripts()
     {
         Assert.That(SqliteUsageStore.SchemaVersion, Is.EqualTo(SqliteSchema.Scripts.Count).And.GreaterThanOrEqualTo(1));
         Assert.That(SqliteSchema.Scripts.Select(s => s.Version), Is.Ordered.And.Unique);

@@ -15,7 +15,7 @@ public sealed class StripeMeterEventSinkTests
     public void TearDown() => _harness.Dispose();
 
     [Test]
-    public async Task Deliver_PostsTheMeterEventWithIdentifierAsIdempotencyKey()
+    public async Task Deliver_AReport_PostsTheMeterEventWithItsIdentifierAsIdempotencyKey()
     {
         _harness.Handler.Then(200, "{\"object\":\"billing.meter_event\"}", "req_ok");
         using var sink = _harness.MeterEventSink();
@@ -375,7 +375,7 @@ public sealed class StripeMeterEventSinkTests
     }
 
     [Test]
-    public async Task PublicConstructor_UsesTheHostsHttpClientAndTimeProvider()
+    public async Task PublicConstructor_HostsHttpClientAndTimeProvider_AreUsed()
     {
         _harness.Handler.Then(200, "{}", "req_public");
         var logger = new TestLogger<StripeMeterEventSink>();
@@ -403,7 +403,7 @@ public sealed class StripeMeterEventSinkTests
     }
 
     [Test]
-    public void Factory_ChoosesTheSinkByApi()
+    public void Factory_EachApi_ChoosesItsSink()
     {
         var meterEvents = new StripeOptions { ApiKey = StripeHarness.ApiKey };
         var legacy = new StripeOptions { ApiKey = StripeHarness.ApiKey, Api = StripeUsageApi.LegacyUsageRecords };

@@ -21,7 +21,7 @@ public sealed class StripeMeterEventStreamSinkTests
     public void TearDown() => _harness.Dispose();
 
     [Test]
-    public async Task DeliverBatch_OpensASessionThenSendsEveryEventInOneRequestOnItsToken()
+    public async Task DeliverBatch_SeveralEvents_OpensASessionThenSendsThemInOneRequestOnItsToken()
     {
         _harness.Handler.Then(200, Session(Token, minutes: 15), "req_session").Then(200, "{}", "req_stream");
         using var sink = _harness.StreamSink();

@@ -17,13 +17,13 @@ public sealed class StripeOptionsValidatorTests
 
     [TestCase("sk_live_abc123")]
     [TestCase("rk_test_abc123")]
-    public void SecretAndRestrictedKeys_AreAccepted(string key)
+    public void Validate_SecretAndRestrictedKeys_AreAccepted(string key)
     {
         Assert.That(_validator.Validate(null, new StripeOptions { ApiKey = key }).Succeeded, Is.True);
     }
 
     [Test]
-    public void EverythingWrong_ListsEveryFailure()
+    public void Validate_EverythingWrong_ListsEveryFailure()
     {
         var options = new StripeOptions
         {
@@ -54,7 +54,7 @@ public sealed class StripeOptionsValidatorTests
     [TestCase("sk_test_with space_123")]
     [TestCase("sk_test_ünicode_123")]
     [TestCase(" sk_test_padded_123")]
-    public void BadKey_IsRefusedWithoutQuotingIt(string key)
+    public void Validate_BadKey_IsRefusedWithoutQuotingIt(string key)
     {
         var options = new StripeOptions { ApiKey = key, LegacyApiVersion = key };
 
@@ -69,7 +69,7 @@ public sealed class StripeOptionsValidatorTests
 
     [TestCase("")]
     [TestCase("   ")]
-    public void MissingKey_IsRequired(string key)
+    public void Validate_MissingKey_IsRefusedAsRequired(string key)
     {
         var failures = _validator.Validate(null, new StripeOptions { ApiKey = key }).Failures;
 
@@ -77,7 +77,7 @@ public sealed class StripeOptionsValidatorTests
     }
 
     [Test]
-    public void KeyPastedIntoTheLegacyVersion_IsNotQuoted()
+    public void Validate_KeyPastedIntoTheLegacyVersion_IsNotQuoted()
     {
         var options = new StripeOptions { ApiKey = Key, LegacyApiVersion = Key };
 
@@ -94,7 +94,7 @@ public sealed class StripeOptionsValidatorTests
     [TestCase("https://api.stripe.com/sk_live_PastedIntoThePath123")]
     [TestCase("https://sk_test_PastedAsAUser123@api.stripe.com")]
     [TestCase("https://api.stripe.com/v1?key=rk_live_PastedIntoTheQuery123")]
-    public void KeyPastedIntoTheApiBase_IsRefusedAndNeverShown(string address)
+    public void Validate_KeyPastedIntoTheApiBase_IsRefusedAndNeverShown(string address)
     {
         var options = new StripeOptions { ApiKey = Key, ApiBase = new Uri(address) };
         var pasted = address[(address.IndexOf('_', StringComparison.Ordinal) - 2)..].Split('@')[0];
@@ -129,7 +129,7 @@ public sealed class StripeOptionsValidatorTests
     [TestCase("2025-02-25.acacia", false)]
     [TestCase("2025-03-31.basil", false)]
     [TestCase("2026-10-28.endive", false)]
-    public void LegacyApiVersion_MustPredateTheRemovalOfUsageRecords(string version, bool valid)
+    public void Validate_LegacyApiVersion_AcceptedOnlyBeforeUsageRecordsWereRemoved(string version, bool valid)
     {
         var options = new StripeOptions { ApiKey = Key, LegacyApiVersion = version };
 
@@ -147,7 +147,7 @@ public sealed class StripeOptionsValidatorTests
     [TestCase("ftp://stripe.test", false)]
     [TestCase("https://user:pass@api.stripe.com", false)]
     [TestCase("https://api.stripe.com/?x=1", false)]
-    public void ApiBase_MustBeAPlainHttpAddress(string address, bool valid)
+    public void Validate_ApiBase_AcceptedOnlyAsAPlainHttpAddress(string address, bool valid)
     {
         var options = new StripeOptions { ApiKey = Key, ApiBase = new Uri(address) };
 
@@ -166,7 +166,7 @@ public sealed class StripeOptionsValidatorTests
     [TestCase(0, true)]
     [TestCase(10, true)]
     [TestCase(11, false)]
-    public void MaxNetworkRetries_Range(int retries, bool valid)
+    public void Validate_MaxNetworkRetries_AcceptedOnlyInRange(int retries, bool valid)
     {
         Assert.That(_validator.Validate(null, new StripeOptions { ApiKey = Key, MaxNetworkRetries = retries }).Succeeded, Is.EqualTo(valid));
     }
@@ -177,7 +177,7 @@ public sealed class StripeOptionsValidatorTests
     [TestCase(double.PositiveInfinity, false)]
     [TestCase(0.5, true)]
     [TestCase(1000.0, true)]
-    public void MaxRequestsPerSecond_Range(double rate, bool valid)
+    public void Validate_MaxRequestsPerSecond_AcceptedOnlyInRange(double rate, bool valid)
     {
         Assert.That(_validator.Validate(null, new StripeOptions { ApiKey = Key, MaxRequestsPerSecond = rate }).Succeeded, Is.EqualTo(valid));
     }
@@ -187,13 +187,13 @@ public sealed class StripeOptionsValidatorTests
     [TestCase(1, true)]
     [TestCase(3600, true)]
     [TestCase(3601, false)]
-    public void RequestTimeout_Range(int seconds, bool valid)
+    public void Validate_RequestTimeout_AcceptedOnlyInRange(int seconds, bool valid)
     {
         Assert.That(_validator.Validate(null, new StripeOptions { ApiKey = Key, RequestTimeout = TimeSpan.FromSeconds(seconds) }).Succeeded, Is.EqualTo(valid));
     }
 
     [Test]
-    public void ToString_NeverShowsTheKey()
+    public void ToString_WithAKey_NeverShowsTheKey()
     {
         var text = new StripeOptions { ApiKey = Key }.ToString();
 
@@ -205,7 +205,7 @@ public sealed class StripeOptionsValidatorTests
     }
 
     [Test]
-    public void ToString_NeverShowsUserInformationOfTheBaseAddress()
+    public void ToString_BaseAddressWithUserInformation_NeverShowsIt()
     {
         var text = new StripeOptions { ApiKey = Key, ApiBase = new Uri("https://sk_test_inurl:pw@stripe.test/base") }.ToString();
 

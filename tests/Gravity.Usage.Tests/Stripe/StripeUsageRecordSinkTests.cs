@@ -13,7 +13,7 @@ public sealed class StripeUsageRecordSinkTests
     public void TearDown() => _harness.Dispose();
 
     [Test]
-    public async Task Deliver_PostsAnIncrementWithThePinnedLegacyVersion()
+    public async Task Deliver_AReport_PostsAnIncrementWithThePinnedLegacyVersion()
     {
         _harness.Handler.Then(200, "{\"object\":\"usage_record\"}", "req_ur");
         using var sink = _harness.UsageRecordSink();
@@ -35,7 +35,7 @@ public sealed class StripeUsageRecordSinkTests
     }
 
     [Test]
-    public async Task Deliver_UsesTheConfiguredLegacyVersion()
+    public async Task Deliver_ConfiguredLegacyVersion_IsUsed()
     {
         _harness.Options.LegacyApiVersion = "2024-06-20";
         _harness.Handler.Then(200);
@@ -47,7 +47,7 @@ public sealed class StripeUsageRecordSinkTests
     }
 
     [Test]
-    public async Task Deliver_SubscriptionItemIsEscapedInThePath()
+    public async Task Deliver_SubscriptionItemWithReservedCharacters_IsEscapedInThePath()
     {
         _harness.Handler.Then(200);
         using var sink = _harness.UsageRecordSink();

@@ -13,7 +13,7 @@ public sealed class GroupCommitTelemetryTests
     public void TearDown() => _telemetry.Dispose();
 
     [Test]
-    public async Task IncrementAsync_CountsEveryIncrementByMeterAndOutcome()
+    public async Task IncrementAsync_EveryOutcome_IsCountedByMeterAndOutcome()
     {
         var increments = _telemetry.Collect<long>("gravity.usage.increments");
         var store = new GateStore
@@ -31,7 +31,7 @@ public sealed class GroupCommitTelemetryTests
         await meter.IncrementAsync("acct", 2);
         await meter.IncrementAsync("acct", meter: "api_calls");
         await meter.IncrementAsync("acct", meter: "api_calls", idempotencyKey: "seen");
-        Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => meter.IncrementAsync("acct", idempotencyKey: "huge"));
+        Assert.ThrowsAsync<UsageInputException>(() => meter.IncrementAsync("acct", idempotencyKey: "huge"));
         store.FailWith = new InvalidOperationException("disk full");
         Assert.ThrowsAsync<InvalidOperationException>(() => meter.IncrementAsync("acct", meter: "api_calls"));
 
@@ -48,7 +48,7 @@ public sealed class GroupCommitTelemetryTests
     }
 
     [Test]
-    public async Task IncrementAsync_RecordsBatchSizeAndCommitDurationPerGroupCommit()
+    public async Task IncrementAsync_GroupCommit_RecordsBatchSizeAndCommitDuration()
     {
         var batchSizes = _telemetry.Collect<int>("gravity.usage.commit.batch_size");
         var durations = _telemetry.Collect<double>("gravity.usage.commit.duration");
@@ -79,7 +79,7 @@ public sealed class GroupCommitTelemetryTests
     }
 
     [Test]
-    public async Task IncrementAsync_QueueDepthRisesWhileACommitIsInProgressAndFallsBackToZero()
+    public async Task IncrementAsync_WhileACommitIsInProgress_QueueDepthRisesThenFallsToZero()
     {
         var depth = _telemetry.Collect<long>("gravity.usage.queue.depth");
         var store = new GateStore();
@@ -100,7 +100,7 @@ public sealed class GroupCommitTelemetryTests
     }
 
     [Test]
-    public async Task IncrementAsync_MeasurementsStayInTheMeterFactoryThatCreatedTheMeter()
+    public async Task IncrementAsync_TwoMeterFactories_MeasurementsStayInTheFactoryThatCreatedTheMeter()
     {
         using var other = new TelemetryScope();
         var mine = _telemetry.Collect<long>("gravity.usage.increments");
@@ -121,7 +121,7 @@ public sealed class GroupCommitTelemetryTests
     }
 
     [Test]
-    public async Task IncrementAsync_EveryGroupCommitIsASpanWithItsBatchSize()
+    public async Task IncrementAsync_GroupCommit_IsASpanWithItsBatchSize()
     {
         using var spans = new SpanRecorder();
         var store = new GateStore();

@@ -31,7 +31,7 @@ public sealed class StripeTelemetryTests
     private UsageInstruments Instruments => UsageInstruments.For(_telemetry.MeterFactory);
 
     [Test]
-    public async Task MeterEvents_EveryCallIsTimedByApiAndOutcome()
+    public async Task MeterEvents_EveryCall_IsTimedByApiAndOutcome()
     {
         var durations = _telemetry.Collect<double>("gravity.usage.stripe.request.duration");
         _harness.Options.MaxNetworkRetries = 0;
@@ -87,7 +87,7 @@ public sealed class StripeTelemetryTests
     }
 
     [Test]
-    public async Task UsageRecords_AreTimedAsUsageRecords()
+    public async Task UsageRecords_EveryCall_IsTimedAsAUsageRecord()
     {
         var durations = _telemetry.Collect<double>("gravity.usage.stripe.request.duration");
         _harness.Handler.Then(200, "{}", "req_ur");

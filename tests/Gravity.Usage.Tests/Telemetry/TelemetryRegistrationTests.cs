@@ -6,7 +6,7 @@ namespace Gravity.Usage.Tests.Telemetry;
 public sealed class TelemetryRegistrationTests
 {
     [Test]
-    public async Task AddUsageBilling_RecordsOnTheContainersMeterFactory()
+    public async Task AddUsageBilling_WithMetrics_RecordsOnTheContainersMeterFactory()
     {
         var store = new GateStore();
         store.Open();
@@ -22,7 +22,7 @@ public sealed class TelemetryRegistrationTests
     }
 
     [Test]
-    public void Names_AreTheOnesOpenTelemetryIsToldToListenTo()
+    public void Names_OfMeterAndActivitySource_AreTheOnesOpenTelemetryIsToldToListenTo()
     {
         Assert.Multiple(() =>
         {

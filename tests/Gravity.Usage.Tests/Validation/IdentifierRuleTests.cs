@@ -8,15 +8,15 @@ public sealed class IdentifierRuleTests
     // Built in code, not in attributes: attribute strings are stored as UTF-8, which turns an unpaired surrogate into U+FFFD.
     private static readonly TestCaseData[] Refused =
     [
-        new TestCaseData("a\0b", "control character U+0000 at index 1").SetName("Nul"),
-        new TestCaseData("a\u007Fb", "control character U+007F at index 1").SetName("Delete"),
-        new TestCaseData("a\u0085", "control character U+0085 at index 1").SetName("NextLine"),
-        new TestCaseData("x\uD800", "unpaired surrogate U+D800 at index 1").SetName("LoneHighSurrogateAtEnd"),
-        new TestCaseData("\uD800x", "unpaired surrogate U+D800 at index 0").SetName("HighSurrogateBeforeNonSurrogate"),
-        new TestCaseData("\uDC00", "unpaired surrogate U+DC00 at index 0").SetName("LoneLowSurrogate"),
-        new TestCaseData("\u200B", "only white space or invisible characters").SetName("ZeroWidthSpace"),
-        new TestCaseData("\uFEFF\u2060\u00A0\u3000", "only white space or invisible characters").SetName("BomWordJoinerAndSpaces"),
-        new TestCaseData(string.Empty, "this one is 0 characters").SetName("Empty"),
+        new TestCaseData("a\0b", "control character U+0000 at index 1").SetName("{m}(Nul)"),
+        new TestCaseData("a\u007Fb", "control character U+007F at index 1").SetName("{m}(Delete)"),
+        new TestCaseData("a\u0085", "control character U+0085 at index 1").SetName("{m}(NextLine)"),
+        new TestCaseData("x\uD800", "unpaired surrogate U+D800 at index 1").SetName("{m}(LoneHighSurrogateAtEnd)"),
+        new TestCaseData("\uD800x", "unpaired surrogate U+D800 at index 0").SetName("{m}(HighSurrogateBeforeNonSurrogate)"),
+        new TestCaseData("\uDC00", "unpaired surrogate U+DC00 at index 0").SetName("{m}(LoneLowSurrogate)"),
+        new TestCaseData("\u200B", "only white space or invisible characters").SetName("{m}(ZeroWidthSpace)"),
+        new TestCaseData("\uFEFF\u2060\u00A0\u3000", "only white space or invisible characters").SetName("{m}(BomWordJoinerAndSpaces)"),
+        new TestCaseData(string.Empty, "this one is 0 characters").SetName("{m}(Empty)"),
     ];
 
     private static readonly string[] Accepted = ["acct_42", "a\u200Bb", "😀", "账户-ß", "\uFFFD", "O'Brien \"x\"", "cus_ABC123"];
@@ -38,8 +38,8 @@ public sealed class IdentifierRuleTests
     [Test]
     public void ValidateIdentifier_BreakingTheRule_ThrowsNamingTheArgument()
     {
-        var ex = Assert.Throws<ArgumentException>(() => UsageRules.ValidateIdentifier("a\0", "customerId", "A Stripe customer id", 255))!;
-        var nullEx = Assert.Throws<ArgumentNullException>(() => UsageRules.ValidateIdentifier(null, "customerId", "A Stripe customer id", 255))!;
+        var ex = Assert.Throws<UsageInputException>(() => UsageRules.ValidateIdentifier("a\0", "customerId", "A Stripe customer id", 255))!;
+        var nullEx = Assert.Throws<UsageInputException>(() => UsageRules.ValidateIdentifier(null, "customerId", "A Stripe customer id", 255))!;
 
         Assert.Multiple(() =>
         {
