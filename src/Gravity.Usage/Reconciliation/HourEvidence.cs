@@ -23,7 +23,16 @@ internal sealed record HourVerdict(
 /// </remarks>
 internal static class HourEvidence
 {
-    public static HourVerdict Judge(IReadOnlyList<UsageReport> reports, bool isGauge, decimal stripeTotal, DateTimeOffset now, UsageReconciliationOptions options)
+    /// <param name="reports">The hour's reports.</param>
+    /// <param name="isGauge">Whether the meter is a gauge (Stripe <c>last</c>).</param>
+    /// <param name="stripeTotal">Stripe's summary of the hour.</param>
+    /// <param name="now">When the evidence is judged.</param>
+    /// <param name="options">The settle time and the most unknown reports weighed.</param>
+    /// <param name="unnamedRejections">
+    /// Stripe rejected events of the meter that it did not name: a report counted as sent may not be at Stripe, so no
+    /// combination can be trusted and nothing is resolved (a landed report could be resent).
+    /// </param>
+    public static HourVerdict Judge(IReadOnlyList<UsageReport> reports, bool isGauge, decimal stripeTotal, DateTimeOffset now, UsageReconciliationOptions options, bool unnamedRejections = false)
     {
         var sent = reports.Where(r => r.Status == UsageReportStatus.Sent).ToList();
         var unknown = reports.Where(r => r.Status == UsageReportStatus.Unknown).OrderBy(r => r.Id).ToList();
@@ -48,6 +57,11 @@ internal static class HourEvidence
         if (inFlight || !settled)
         {
             return new(UsageReconciliationRowState.Unsettled, local, unknownTotal, [], [], Unsettled(inFlight, lastActivity, options) + " The unknown reports are left for a later run.");
+        }
+
+        if (unnamedRejections)
+        {
+            return new(UsageReconciliationRowState.Ambiguous, local, unknownTotal, [], [], "Stripe rejected events of this meter asynchronously without naming them all, so a report counted as sent may be missing at Stripe; nothing was resolved.");
         }
 
         if (unknown.Count > options.MaxUnknownReportsPerHour)

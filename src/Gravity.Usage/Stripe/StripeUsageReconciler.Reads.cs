@@ -43,8 +43,11 @@ public sealed partial class StripeUsageReconciler
         return totals;
     }
 
-    /// <summary>The rejections Stripe reported for a meter since the period began (usage of the period is sent after it begins).</summary>
-    private async Task<List<UsageRejection>> ReadRejectionsAsync(string meterId, DateTimeOffset from, CancellationToken cancellationToken)
+    /// <summary>
+    /// The rejections Stripe reported for a meter since the period began (usage of the period is sent after it begins),
+    /// and whether it rejected more events than it named (an error report names a sample of them).
+    /// </summary>
+    private async Task<(List<UsageRejection> Rejections, bool Unnamed)> ReadRejectionsAsync(string meterId, DateTimeOffset from, CancellationToken cancellationToken)
     {
         // One turn of the pacing per listing (each is a page or a few): reads count against Stripe's rate limit too.
         await _transport.RequestPacer.WaitAsync(1, cancellationToken).ConfigureAwait(false);
@@ -56,12 +59,15 @@ public sealed partial class StripeUsageReconciler
             Created = new StripeNet.V2.Core.EventListCreatedOptions { Gte = from.UtcDateTime },
         };
         var rejections = new List<UsageRejection>();
+        var unnamed = false;
         await foreach (var stripeEvent in service.ListAutoPagingAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            rejections.AddRange(RejectionsOf(stripeEvent));
+            var named = RejectionsOf(stripeEvent);
+            rejections.AddRange(named);
+            unnamed |= stripeEvent is StripeNet.Events.V1BillingMeterErrorReportTriggeredEvent { Data.Reason: { } reason } && reason.ErrorCount > named.Count;
         }
 
-        return rejections;
+        return (rejections, unnamed);
     }
 
     private List<UsageRejection> RejectionsOf(StripeNet.V2.Core.Event stripeEvent)

@@ -99,14 +99,19 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
         // Rejections first, for the configured meters and those the period's reports name: a sent report Stripe
         // rejected counts 0 from here on.
         var named = (await ListReportsAsync(from, to, account, cancellationToken).ConfigureAwait(false)).Select(r => r.Meter);
+        var unnamedRejections = new HashSet<string>(StringComparer.Ordinal);
         var eventNames = _billing.Meters.Keys.Concat(named).Distinct(StringComparer.Ordinal).Select(EventName).Distinct(StringComparer.Ordinal).ToList();
         for (var i = 0; i < eventNames.Count; i++)
         {
             progress?.Report(new UsageReconciliationProgress("meter errors", i, eventNames.Count));
             if (meters.TryGetValue(eventNames[i], out var meter))
             {
-                var rejections = await ReadRejectionsAsync(meter.Id, from, cancellationToken).ConfigureAwait(false);
+                var (rejections, unnamed) = await ReadRejectionsAsync(meter.Id, from, cancellationToken).ConfigureAwait(false);
                 actions.AddRange(await MarkRejectedAsync(rejections, account, cancellationToken).ConfigureAwait(false));
+                if (unnamed)
+                {
+                    unnamedRejections.Add(eventNames[i]);
+                }
             }
         }
 
@@ -170,7 +175,7 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
             {
                 var inHour = byHour.GetValueOrDefault(hour) ?? [];
                 var stripeTotal = summaries.GetValueOrDefault(hour);
-                var verdict = HourEvidence.Judge(inHour, isGauge, stripeTotal, now, _options);
+                var verdict = HourEvidence.Judge(inHour, isGauge, stripeTotal, now, _options, unnamedRejections.Contains(EventName(meterName)));
                 var done = await ApplyAsync(verdict, hour, stripeTotal, cancellationToken).ConfigureAwait(false);
                 actions.AddRange(done);
                 rows.Add(new UsageReconciliationRow

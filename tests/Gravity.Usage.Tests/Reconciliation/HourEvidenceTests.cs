@@ -130,6 +130,16 @@ public sealed class HourEvidenceTests
     }
 
     [Test]
+    public void Judge_MeterWithUnnamedRejections_ResolvesNothing()
+    {
+        var unknown = Report(UsageReportStatus.Unknown, 5);
+
+        var verdict = HourEvidence.Judge([Report(UsageReportStatus.Sent, 5), unknown], isGauge: false, 5m, Now, Options, unnamedRejections: true);
+
+        Assert.That((verdict.State, verdict.Landed.Count, verdict.Lacking.Count), Is.EqualTo((UsageReconciliationRowState.Ambiguous, 0, 0)));
+    }
+
+    [Test]
     public void Judge_MoreUnknownReportsThanWeighed_IsAmbiguous()
     {
         var options = new UsageReconciliationOptions { MaxUnknownReportsPerHour = 2 };
