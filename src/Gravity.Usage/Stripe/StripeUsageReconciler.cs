@@ -111,21 +111,27 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
         }
 
         progress?.Report(new UsageReconciliationProgress("meter errors", eventNames.Count, eventNames.Count));
-        var reports = await ListReportsAsync(from, to, account, cancellationToken).ConfigureAwait(false);
+        // Stripe totals a customer's usage of an event name, whichever account or ledger meter it came from: every
+        // report that can be in that total is weighed, even when one account is reconciled, or another account's (or
+        // meter's) usage would pass for a report Stripe never counted. Only the account's reports are changed.
+        var reports = await ListReportsAsync(from, to, null, cancellationToken).ConfigureAwait(false);
         var customers = await CustomersOfAsync(reports, cancellationToken).ConfigureAwait(false);
 
         var now = _timeProvider.GetUtcNow();
         var rows = new List<UsageReconciliationRow>();
         var pairs = reports
-            .GroupBy(r => (Customer: customers.GetValueOrDefault(r.Id), r.Meter))
+            .GroupBy(r => (Customer: customers.GetValueOrDefault(r.Id), EventName: EventName(r.Meter)))
+            .Where(g => account is null || g.Any(r => string.Equals(r.Account, account, StringComparison.Ordinal)))
             .OrderBy(g => g.Key.Customer, StringComparer.Ordinal)
-            .ThenBy(g => g.Key.Meter, StringComparer.Ordinal)
+            .ThenBy(g => g.Key.EventName, StringComparer.Ordinal)
             .ToList();
         for (var i = 0; i < pairs.Count; i++)
         {
             progress?.Report(new UsageReconciliationProgress("summaries", i, pairs.Count));
-            var (customer, meterName) = pairs[i].Key;
+            var customer = pairs[i].Key.Customer;
             var pair = pairs[i].ToList();
+            var meterNames = pair.Select(r => r.Meter).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var meterName = string.Join(",", meterNames);
             if (!pair.Any(CanBeAtStripe))
             {
                 continue;
@@ -144,9 +150,9 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
                 continue;
             }
 
-            if (!meters.TryGetValue(EventName(meterName), out var stripeMeter))
+            if (!meters.TryGetValue(pairs[i].Key.EventName, out var stripeMeter))
             {
-                problems.Add($"Meter {meterName}: Stripe has no meter with the event name {EventName(meterName)}, so {pair.Count} report(s) could not be compared.");
+                problems.Add($"Meter {meterName}: Stripe has no meter with the event name {pairs[i].Key.EventName}, so {pair.Count} report(s) could not be compared.");
                 continue;
             }
 
@@ -162,7 +168,7 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
             }
 
             // A meter not configured here (the operations tool knows none) is weighed as Stripe aggregates it.
-            var isGauge = _billing.Meters.TryGetValue(meterName, out var meterOptions)
+            var isGauge = _billing.Meters.TryGetValue(meterNames[0], out var meterOptions)
                 ? meterOptions.Kind != MeterKind.Sum
                 : string.Equals(stripeMeter.DefaultAggregation?.Formula, "last", StringComparison.Ordinal);
             var byHour = pair.GroupBy(r => HourOf(r.BucketStart)).ToDictionary(g => g.Key, g => g.ToList());
@@ -171,7 +177,7 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
                 var inHour = byHour.GetValueOrDefault(hour) ?? [];
                 var stripeTotal = summaries.GetValueOrDefault(hour);
                 var verdict = HourEvidence.Judge(inHour, isGauge, stripeTotal, now, _options);
-                var done = await ApplyAsync(verdict, hour, stripeTotal, cancellationToken).ConfigureAwait(false);
+                var done = await ApplyAsync(verdict, hour, stripeTotal, account, cancellationToken).ConfigureAwait(false);
                 actions.AddRange(done);
                 rows.Add(new UsageReconciliationRow
                 {
@@ -185,7 +191,7 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
                     State = verdict.State,
                     ReportIds = inHour.Where(CanBeAtStripe).Select(r => r.Id).Order().ToList(),
                     UnknownReportIds = inHour.Where(r => r.Status == UsageReportStatus.Unknown).Select(r => r.Id).Order().ToList(),
-                    Note = verdict.State == UsageReconciliationRowState.Resolved && done.Count < verdict.Landed.Count + verdict.Lacking.Count
+                    Note = verdict.State == UsageReconciliationRowState.Resolved && done.Count < verdict.Landed.Concat(verdict.Lacking).Count(r => account is null || string.Equals(r.Account, account, StringComparison.Ordinal))
                         ? verdict.Note + " Some reports were changed meanwhile by another run and were left as they are."
                         : verdict.Note,
                 });
@@ -402,7 +408,7 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
         return customers;
     }
 
-    private async Task<List<UsageReconciliationAction>> ApplyAsync(HourVerdict verdict, DateTimeOffset hour, decimal stripeTotal, CancellationToken cancellationToken)
+    private async Task<List<UsageReconciliationAction>> ApplyAsync(HourVerdict verdict, DateTimeOffset hour, decimal stripeTotal, string? account, CancellationToken cancellationToken)
     {
         var actions = new List<UsageReconciliationAction>();
         if (verdict.State != UsageReconciliationRowState.Resolved)
@@ -410,8 +416,10 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
             return actions;
         }
 
+        bool InScope(UsageReport report) => account is null || string.Equals(report.Account, account, StringComparison.Ordinal);
+
         var now = _timeProvider.GetUtcNow();
-        foreach (var report in verdict.Landed)
+        foreach (var report in verdict.Landed.Where(InScope))
         {
             var note = string.Create(CultureInfo.InvariantCulture, $"Reconciled at {now:O}: Stripe's total for {hour:yyyy-MM-dd HH}:00 UTC ({stripeTotal}) shows this report; marked sent.");
             if (await _store.MarkUnknownSentAsync(report.Id, now, note, cancellationToken).ConfigureAwait(false))
@@ -421,7 +429,7 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
             }
         }
 
-        foreach (var report in verdict.Lacking)
+        foreach (var report in verdict.Lacking.Where(InScope))
         {
             var identifier = ReportIdentifier.Resend(report.Identifier);
             var note = string.Create(CultureInfo.InvariantCulture, $"Reconciled at {now:O}: Stripe's settled total for {hour:yyyy-MM-dd HH}:00 UTC ({stripeTotal}) lacks this report; sent again as {identifier}.");
