@@ -125,13 +125,13 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
             .OrderBy(g => g.Key.Customer, StringComparer.Ordinal)
             .ThenBy(g => g.Key.EventName, StringComparer.Ordinal)
             .ToList();
+        var evidence = new Dictionary<(string Customer, string EventName), (StripeNet.Billing.Meter Meter, IReadOnlyDictionary<DateTimeOffset, decimal> Summaries)>();
         for (var i = 0; i < pairs.Count; i++)
         {
             progress?.Report(new UsageReconciliationProgress("summaries", i, pairs.Count));
             var customer = pairs[i].Key.Customer;
             var pair = pairs[i].ToList();
-            var meterNames = pair.Select(r => r.Meter).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            var meterName = string.Join(",", meterNames);
+            var meterName = string.Join(",", pair.Select(r => r.Meter).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
             if (!pair.Any(CanBeAtStripe))
             {
                 continue;
@@ -156,16 +156,34 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
                 continue;
             }
 
-            IReadOnlyDictionary<DateTimeOffset, decimal> summaries;
             try
             {
-                summaries = await ReadSummariesAsync(stripeMeter.Id, customer, from, to, cancellationToken).ConfigureAwait(false);
+                evidence[(customer, pairs[i].Key.EventName)] = (stripeMeter, await ReadSummariesAsync(stripeMeter.Id, customer, from, to, cancellationToken).ConfigureAwait(false));
             }
             catch (StripeNet.StripeException ex) when ((int)ex.HttpStatusCode is >= 400 and < 500 and not 429)
             {
                 problems.Add($"Account {accounts}, meter {meterName}: Stripe refused the summaries of customer {customer} ({_transport.Redact(ex.Message)}).");
-                continue;
             }
+        }
+
+        // The ledger is read again once Stripe's totals are in: a report closed or sent while they were read then shows
+        // as sent (and too recent to judge), where the first reading would let its usage pass for an unknown report.
+        // A report still unattempted now was not at Stripe when its totals were read: claims are recorded before sending.
+        var fresh = await ListReportsAsync(from, to, null, cancellationToken).ConfigureAwait(false);
+        var freshCustomers = await CustomersOfAsync(fresh, cancellationToken).ConfigureAwait(false);
+        var judged = fresh
+            .GroupBy(r => (Customer: freshCustomers.GetValueOrDefault(r.Id), EventName: EventName(r.Meter)))
+            .Where(g => g.Key.Customer is not null && evidence.ContainsKey((g.Key.Customer, g.Key.EventName)))
+            .OrderBy(g => g.Key.Customer, StringComparer.Ordinal)
+            .ThenBy(g => g.Key.EventName, StringComparer.Ordinal);
+        foreach (var group in judged)
+        {
+            var customer = group.Key.Customer!;
+            var (stripeMeter, summaries) = evidence[(customer, group.Key.EventName)];
+            var pair = group.ToList();
+            var meterNames = pair.Select(r => r.Meter).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var meterName = string.Join(",", meterNames);
+            var accounts = string.Join(",", pair.Select(r => r.Account).Distinct().Order(StringComparer.Ordinal));
 
             // A meter not configured here (the operations tool knows none) is weighed as Stripe aggregates it.
             var isGauge = _billing.Meters.TryGetValue(meterNames[0], out var meterOptions)
