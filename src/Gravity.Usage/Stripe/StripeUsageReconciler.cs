@@ -283,12 +283,13 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
 
     /// <summary>Whether Stripe can count the report: everything but a pending report never attempted.</summary>
     private static bool CanBeAtStripe(UsageReport report) =>
-        report.Status != UsageReportStatus.Pending || HourEvidence.IsInFlight(report);
+        report.Status is not (UsageReportStatus.Pending or UsageReportStatus.Cancelling) || HourEvidence.IsInFlight(report);
 
-    /// <summary>The period's reports Stripe can have heard of: sent, unknown, pending, failed and cancelled ones.</summary>
+    /// <summary>The period's reports Stripe can have heard of: sent, unknown, pending, failed and cancelled ones, and cancellations under way.</summary>
     private async Task<List<UsageReport>> ListReportsAsync(DateTimeOffset from, DateTimeOffset to, string? account, CancellationToken cancellationToken) =>
         (await _store.ListReportsInPeriodAsync(from, to, account, cancellationToken).ConfigureAwait(false))
-            .Where(r => r.Status is UsageReportStatus.Sent or UsageReportStatus.Unknown or UsageReportStatus.Pending or UsageReportStatus.Failed or UsageReportStatus.Cancelled)
+            .Where(r => r.Status is UsageReportStatus.Sent or UsageReportStatus.Unknown or UsageReportStatus.Pending or UsageReportStatus.Failed or UsageReportStatus.Cancelled
+                || HourEvidence.IsInFlight(r))
             .ToList();
 
     /// <summary>The meter's Stripe event name: configured, or else the meter's own name (as the reporter sends it).</summary>
