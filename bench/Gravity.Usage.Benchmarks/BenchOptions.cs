@@ -16,6 +16,9 @@ internal sealed record BenchOptions
           --reporting-only only the reporting table (v1 meter events and the v2 stream against the stand-in)
           --reads-only   only the read table (GetAsync against the raw SQL query on the same file)
           --with-cycles  give every account a monthly billing cycle (a boundary at hh:37:12) before the increment rounds
+          --keys-prefill N  keys generated into the key table (in bulk SQL) for the keyed case at a realistic size
+                         (default 10,000,000, quick 1,000,000; 0 skips that table)
+          --keys-only    only the key table: (b) and (c) with an empty key table and with the prefilled one, both providers
           --help         show this text
         """;
 
@@ -43,6 +46,12 @@ internal sealed record BenchOptions
 
     public bool ReportingOnly { get; init; }
 
+    /// <summary>Gets how many keys the key table holds before the keyed rounds at a realistic size (--keys-prefill).</summary>
+    public long KeysPrefill { get; init; } = 10_000_000;
+
+    /// <summary>Gets a value indicating whether only the key table runs (--keys-only).</summary>
+    public bool KeysOnly { get; init; }
+
     /// <summary>Gets a value indicating whether only the read table runs (--reads-only).</summary>
     public bool ReadsOnly { get; init; }
 
@@ -69,6 +78,7 @@ internal sealed record BenchOptions
         int? rounds = null;
         double? seconds = null;
         var quick = false;
+        long? keysPrefill = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -102,6 +112,14 @@ internal sealed record BenchOptions
                 case "--with-cycles":
                     options = options with { WithCycles = true };
                     break;
+                case "--keys-prefill" when i + 1 < args.Length
+                    && long.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k <= 1_000_000_000:
+                    keysPrefill = k;
+                    i++;
+                    break;
+                case "--keys-only":
+                    options = options with { KeysOnly = true };
+                    break;
                 case "--help" or "-h":
                     error = string.Empty;
                     return false;
@@ -115,6 +133,16 @@ internal sealed record BenchOptions
         {
             // A smaller read file (1,000 x 1,000 rows) keeps generation and the row-count check to a few seconds.
             options = options with { Quick = true, Rounds = 1, Measured = TimeSpan.FromSeconds(1), Warmup = TimeSpan.FromSeconds(0.25), ReadBucketsPerAccount = 1_000 };
+        }
+
+        if (quick)
+        {
+            options = options with { KeysPrefill = 1_000_000 };
+        }
+
+        if (keysPrefill is { } prefill)
+        {
+            options = options with { KeysPrefill = prefill };
         }
 
         if (rounds is { } roundCount)

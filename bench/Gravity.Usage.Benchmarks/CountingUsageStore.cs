@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gravity.Usage.Internal;
 
 namespace Gravity.Usage.Benchmarks;
 
@@ -6,7 +7,7 @@ namespace Gravity.Usage.Benchmarks;
 /// Delegates everything to the real store and counts the batches (commits) that complete inside the measurement
 /// window, with their size and duration: that shows how many increments share one fsync.
 /// </summary>
-internal sealed class CountingUsageStore(IUsageStore inner) : IUsageStore
+internal sealed class CountingUsageStore(IUsageStore inner) : IUsageStore, IIdempotencyKeySweeper
 {
     private long _batches;
     private long _increments;
@@ -46,6 +47,18 @@ internal sealed class CountingUsageStore(IUsageStore inner) : IUsageStore
 
     public Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default) =>
         inner.PruneIdempotencyKeysAsync(recordedBefore, maxKeys, cancellationToken);
+
+    /// <summary>Passes the meter's bounded sweep steps on, so that a wrapped SQLite store is pruned as the meter would prune it.</summary>
+    public async Task<(int Deleted, bool PassComplete)> SweepExpiredKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken)
+    {
+        if (inner is IIdempotencyKeySweeper sweeper)
+        {
+            return await sweeper.SweepExpiredKeysAsync(recordedBefore, maxKeys, cancellationToken);
+        }
+
+        var deleted = await inner.PruneIdempotencyKeysAsync(recordedBefore, maxKeys, cancellationToken);
+        return (deleted, deleted < maxKeys);
+    }
 }
 
 /// <summary>The measured part of a round, in <see cref="Stopwatch"/> timestamps: (Start, End].</summary>

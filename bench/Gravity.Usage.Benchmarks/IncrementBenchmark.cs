@@ -114,7 +114,7 @@ internal static class IncrementBenchmark
         return new IncrementRound(perSecond, latency, 1, double.NaN, acknowledged, null);
     }
 
-    private static async Task<IncrementRound> RunGroupCommitAsync(IUsageStore store, bool withKeys, int callers, BenchOptions options)
+    internal static async Task<IncrementRound> RunGroupCommitAsync(IUsageStore store, bool withKeys, int callers, BenchOptions options, string keyPrefix = "req")
     {
         var counting = new CountingUsageStore(store);
 
@@ -142,7 +142,7 @@ internal static class IncrementBenchmark
             callers,
             window,
             withKeys
-                ? (caller, sequence, account) => meter.IncrementAsync(account, idempotencyKey: IdempotencyKey(caller, sequence))
+                ? (caller, sequence, account) => meter.IncrementAsync(account, idempotencyKey: IdempotencyKey(keyPrefix, caller, sequence))
                 : (caller, sequence, account) => meter.IncrementAsync(account),
             Task.Run);
 
@@ -154,9 +154,9 @@ internal static class IncrementBenchmark
         return new IncrementRound(perSecond, latency, averageBatch, averageCommit, acknowledged, null, bytesPerIncrement);
     }
 
-    /// <summary>Request-id-like keys, unique within a round (every round has a fresh file).</summary>
-    private static string IdempotencyKey(int caller, long sequence) =>
-        string.Create(CultureInfo.InvariantCulture, $"req-{caller}-{sequence}");
+    /// <summary>Request-id-like keys, unique within a round (every round has a fresh file, or a prefix of its own).</summary>
+    private static string IdempotencyKey(string prefix, int caller, long sequence) =>
+        string.Create(CultureInfo.InvariantCulture, $"{prefix}-{caller}-{sequence}");
 
     /// <summary>
     /// Starts the callers together and waits for all of them. Each one increments a pseudo-random account, waits for
@@ -218,7 +218,7 @@ internal static class IncrementBenchmark
             return string.Create(CultureInfo.InvariantCulture, $"{mode}: the counters sum to {counted:N0} but {acknowledged:N0} increments were acknowledged.");
         }
 
-        var keys = await scalar("SELECT COUNT(*) FROM {schema}.usage_idempotency_key");
+        var keys = await scalar("SELECT COUNT(*) FROM {schema}.usage_idempotency_hash");
         var expectedKeys = mode == WriteMode.GroupCommitWithKeys ? acknowledged : 0;
         return keys == expectedKeys
             ? null

@@ -59,7 +59,11 @@ internal static class Program
         Console.WriteLine(Conditions.Describe(options));
 
         var failures = new List<string>();
-        if (options.ReportingOnly)
+        if (options.KeysOnly)
+        {
+            await KeyTableBenchmark.RunAsync(options, progress, clock, failures);
+        }
+        else if (options.ReportingOnly)
         {
             var (deliveries, calls) = await RunReportingAsync(options, progress, clock, failures);
             Console.WriteLine();
@@ -86,9 +90,14 @@ internal static class Program
             await RunSqliteAsync(options, progress, clock, failures);
         }
 
-        if (options.Postgres is { } postgres)
+        if (options.Postgres is { } postgres && !options.KeysOnly)
         {
             await RunPostgreSqlAsync(options, postgres, progress, clock, failures);
+        }
+
+        if (options.KeysPrefill > 0 && !options.KeysOnly && !options.ReportingOnly && !options.ReadsOnly)
+        {
+            await KeyTableBenchmark.RunAsync(options, progress, clock, failures);
         }
 
         Console.WriteLine();
@@ -124,7 +133,7 @@ internal static class Program
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- ceiling = callers x {singleCommits:N0}/s, the single-row durable commits of (a) at 1 caller in this run: with one increment outstanding per caller and every commit costing at least that, a durable design cannot do more. B/incr = bytes the process allocated per increment in the window."));
         Console.WriteLine("- Latency runs from the call to its acknowledgement (the increment is committed). avg batch = increments per commit; commit µs = time the store spends per commit (SQL + fsync); spread = (max - min) / median of the rounds' increments/s.");
         Console.WriteLine("- The writer commits back to back, so increments/s ≈ avg batch x 1,000,000 / commit µs: with one increment in flight per caller, a row is bound by how many callers share each fsync.");
-        Console.WriteLine("- (c) starts every round with an empty key table; a ledger that keeps IdempotencyKeyRetention (7 days) of keys inserts into a bigger, colder index.");
+        Console.WriteLine("- (c) starts every round with an empty key table; the key table section below measures it again beside a table already holding --keys-prefill keys.");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- * (a) was run up to {BenchOptions.NaiveCallers[^1]} callers; rows beyond it are compared with (a) at {BenchOptions.NaiveCallers[^1]}."));
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"### Reads: one account-month ({fixture.Rows:N0}-row file, {fixture.Accounts:N0} accounts x {fixture.BucketsPerAccount:N0} hourly buckets, {options.ReadSamples:N0} random reads per round, one at a time)"));

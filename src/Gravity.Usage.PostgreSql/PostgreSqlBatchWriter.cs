@@ -128,10 +128,12 @@ internal sealed class PostgreSqlBatchWriter
     {
         var parts = calls.SelectMany(c => Enumerable.Range(c.Start, c.Size)).Select(k => increments[k]).ToList();
         var stored = new Dictionary<KeyRef, long>();
-        var read = new NpgsqlCommand(_queries.ReadFingerprints, _connection, _transaction);
+        var read = new NpgsqlCommand(_queries.Keys.ReadFingerprints, _connection, _transaction);
         await using (read.ConfigureAwait(false))
         {
             var old = parts.Where(p => !newKeys.Contains(KeyRef.Of(p))).ToList();
+            var (hashes, byHash) = HashesOf(old);
+            read.Parameters.Add(UuidArray(hashes));
             read.Parameters.Add(TextArray("accounts", old.Select(i => i.Account)));
             read.Parameters.Add(TextArray("meters", old.Select(i => i.Meter)));
             read.Parameters.Add(TextArray("keys", old.Select(i => i.IdempotencyKey!)));
@@ -139,7 +141,7 @@ internal sealed class PostgreSqlBatchWriter
             await using var readerScope = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                stored[new KeyRef(reader.GetString(0), reader.GetString(1), reader.GetString(2))] = reader.IsDBNull(3) ? IdempotencyFingerprint.None : reader.GetInt64(3);
+                stored[byHash[reader.GetGuid(0)]] = reader.IsDBNull(1) ? IdempotencyFingerprint.None : reader.GetInt64(1);
             }
         }
 
@@ -229,11 +231,9 @@ internal sealed class PostgreSqlBatchWriter
             return;
         }
 
-        var delete = new NpgsqlCommand(_queries.DeleteKeys, _connection, _transaction);
+        var delete = new NpgsqlCommand(_queries.Keys.Delete, _connection, _transaction);
         await using var deleteScope = delete.ConfigureAwait(false);
-        delete.Parameters.Add(TextArray("accounts", keyed.Select(p => p.Account)));
-        delete.Parameters.Add(TextArray("meters", keyed.Select(p => p.Meter)));
-        delete.Parameters.Add(TextArray("keys", keyed.Select(p => p.IdempotencyKey!)));
+        delete.Parameters.Add(UuidArray(HashesOf(keyed).Hashes));
         await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -288,14 +288,9 @@ internal sealed class PostgreSqlBatchWriter
             return UsageWriteStatus.Recorded;
         }
 
-        if (increment.IdempotencyKey is { } key)
+        if (increment.IdempotencyKey is not null)
         {
-            var delete = new NpgsqlCommand(_queries.DeleteKey, _connection, _transaction);
-            await using var deleteScope = delete.ConfigureAwait(false);
-            delete.Parameters.Add(new NpgsqlParameter<string>("account", increment.Account));
-            delete.Parameters.Add(new NpgsqlParameter<string>("meter", increment.Meter));
-            delete.Parameters.Add(new NpgsqlParameter<string>("key", key));
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await DeleteKeysAsync([increment], cancellationToken).ConfigureAwait(false);
         }
 
         return UsageWriteStatus.WouldOverflow;
@@ -311,18 +306,26 @@ internal sealed class PostgreSqlBatchWriter
             return inserted;
         }
 
-        var command = new NpgsqlCommand(_queries.InsertKeys, _connection, _transaction);
+        // Beside the keys stored as text before schema version 8 while any is left; then on the hashes alone.
+        var legacy = _queries.Keys.LegacyKeysLeft;
+        var command = new NpgsqlCommand(legacy ? _queries.Keys.InsertBesideLegacy : _queries.Keys.Insert, _connection, _transaction);
         await using var commandScope = command.ConfigureAwait(false);
-        command.Parameters.Add(TextArray("accounts", list.Select(i => i.Account)));
-        command.Parameters.Add(TextArray("meters", list.Select(i => i.Meter)));
-        command.Parameters.Add(TextArray("keys", list.Select(i => i.IdempotencyKey!)));
-        command.Parameters.Add(BigintArray("recorded_at", list.Select(i => i.RecordedAt.ToUnixTimeMilliseconds())));
+        var (hashes, byHash) = HashesOf(list);
+        command.Parameters.Add(UuidArray(hashes));
         command.Parameters.Add(FingerprintArray(list));
+        command.Parameters.Add(BigintArray("recorded_at", list.Select(i => IdempotencyKeyExpiry.RecordedSecond(i.RecordedAt))));
+        if (legacy)
+        {
+            command.Parameters.Add(TextArray("accounts", list.Select(i => i.Account)));
+            command.Parameters.Add(TextArray("meters", list.Select(i => i.Meter)));
+            command.Parameters.Add(TextArray("keys", list.Select(i => i.IdempotencyKey!)));
+        }
+
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            inserted.Add(new KeyRef(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            inserted.Add(byHash[reader.GetGuid(0)]);
         }
 
         return inserted;
@@ -352,6 +355,23 @@ internal sealed class PostgreSqlBatchWriter
 
         return applied;
     }
+
+    /// <summary>The stored hashes of the increments' keys, in the increments' order, and the key each stands for.</summary>
+    private static (Guid[] Hashes, Dictionary<Guid, KeyRef> Keys) HashesOf(List<UsageIncrement> keyed)
+    {
+        var hashes = new Guid[keyed.Count];
+        var keys = new Dictionary<Guid, KeyRef>(keyed.Count);
+        for (var i = 0; i < keyed.Count; i++)
+        {
+            hashes[i] = IdempotencyKeyHash.ToUuid(IdempotencyKeyHash.Of(keyed[i]));
+            keys[hashes[i]] = KeyRef.Of(keyed[i]);
+        }
+
+        return (hashes, keys);
+    }
+
+    private static NpgsqlParameter UuidArray(Guid[] hashes) =>
+        new("key_hashes", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = hashes };
 
     private static NpgsqlParameter TextArray(string name, IEnumerable<string> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };

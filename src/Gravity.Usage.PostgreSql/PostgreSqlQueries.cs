@@ -10,27 +10,9 @@ internal sealed class PostgreSqlQueries : CounterSql
     {
         Schema = schema;
         var counter = schema + ".usage_counter";
-        var keys = schema + "." + IdempotencyKeyTable;
+        Keys = new PostgreSqlIdempotencyKeys(schema);
         Gauges = new GaugeSql(schema + ".", postgreSql: true);
 
-        // One statement for the whole batch's keys: the rows it returns are the keys that were new.
-        InsertKeys = $"""
-            INSERT INTO {keys} (account, meter, idempotency_key, recorded_at, fingerprint)
-            SELECT * FROM unnest(@accounts::text[], @meters::text[], @keys::text[], @recorded_at::bigint[], @fingerprints::bigint[])
-            ON CONFLICT (account, meter, idempotency_key) DO NOTHING
-            RETURNING account, meter, idempotency_key
-            """;
-
-        // The fingerprints stored with keys that were already there: a retry or a conflict. Read only when a batch has such keys.
-        ReadFingerprints = $"""
-            SELECT k.account, k.meter, k.idempotency_key, k.fingerprint
-            FROM {keys} k JOIN unnest(@accounts::text[], @meters::text[], @keys::text[]) AS w(account, meter, idempotency_key)
-                ON k.account = w.account AND k.meter = w.meter AND k.idempotency_key = w.idempotency_key
-            """;
-        ReadFingerprint = $"SELECT fingerprint FROM {keys} WHERE account = @Account AND meter = @Meter AND idempotency_key = @Key";
-        DeleteKeys = $"""
-            DELETE FROM {keys} WHERE (account, meter, idempotency_key) IN (SELECT * FROM unnest(@accounts::text[], @meters::text[], @keys::text[]))
-            """;
 
         // Takes back what a refused multi-meter call added earlier in the same transaction; a row it created goes again.
         Subtract = $"""
@@ -40,13 +22,6 @@ internal sealed class PostgreSqlQueries : CounterSql
             DELETE FROM {counter} c
             WHERE (c.account, c.bucket_start, c.meter) IN (SELECT * FROM unnest(@accounts::text[], @bucket_starts::bigint[], @meters::text[]))
                 AND c.quantity = 0 AND c.reported_quantity = 0;
-            """;
-        DeleteKey = $"DELETE FROM {keys} WHERE account = @account AND meter = @meter AND idempotency_key = @key";
-
-        // How many of the given keys are stored: the evidence that a batch committed when its transaction id cannot tell.
-        CountKeys = $"""
-            SELECT COUNT(*) FROM {keys}
-            WHERE (account, meter, idempotency_key) IN (SELECT * FROM unnest(@Accounts::text[], @Meters::text[], @Keys::text[]))
             """;
 
         // One statement for the whole batch's counters. The WHERE guard refuses an addition that would take the counter
@@ -86,19 +61,9 @@ internal sealed class PostgreSqlQueries : CounterSql
 
     public string Schema { get; }
 
-    public string InsertKeys { get; }
-
-    public string DeleteKey { get; }
-
-    public string ReadFingerprints { get; }
-
-    public string ReadFingerprint { get; }
-
-    public string DeleteKeys { get; }
+    public PostgreSqlIdempotencyKeys Keys { get; }
 
     public string Subtract { get; }
-
-    public string CountKeys { get; }
 
     public string Upsert { get; }
 

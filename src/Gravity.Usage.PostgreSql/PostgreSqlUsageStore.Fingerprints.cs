@@ -8,7 +8,10 @@ public sealed partial class PostgreSqlUsageStore : IIdempotencyFingerprintReader
     /// <inheritdoc />
     async Task<long> IIdempotencyFingerprintReader.ReadFingerprintAsync(string account, string meter, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var rows = await QueryAsync<long?>(_queries.ReadFingerprint, new { Account = account, Meter = meter, Key = idempotencyKey }, cancellationToken).ConfigureAwait(false);
+        var rows = await QueryAsync<long?>(
+            _queries.Keys.ReadFingerprint,
+            new { KeyHash = IdempotencyKeyHash.ToUuid(IdempotencyKeyHash.Compute(account, meter, idempotencyKey)), Account = account, Meter = meter, Key = idempotencyKey },
+            cancellationToken).ConfigureAwait(false);
         return rows.Count == 1 && rows[0] is { } fingerprint ? fingerprint : IdempotencyFingerprint.None;
     }
 }

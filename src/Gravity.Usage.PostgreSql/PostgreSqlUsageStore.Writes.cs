@@ -75,8 +75,8 @@ public sealed partial class PostgreSqlUsageStore
         }
 
         var found = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            _queries.CountKeys,
-            new { Accounts = keyed.Select(k => k.Account).ToArray(), Meters = keyed.Select(k => k.Meter).ToArray(), Keys = keyed.Select(k => k.IdempotencyKey!).ToArray() },
+            _queries.Keys.Count,
+            new { KeyHashes = keyed.Select(k => IdempotencyKeyHash.ToUuid(IdempotencyKeyHash.Of(k))).ToArray() },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         return found == keyed.Count;
     }

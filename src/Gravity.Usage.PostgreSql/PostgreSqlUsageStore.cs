@@ -147,11 +147,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxKeys, 1);
         return await InTransactionAsync(
-            (connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-                _queries.PruneKeys,
-                new { RecordedBefore = recordedBefore.ToUnixTimeMilliseconds(), MaxKeys = maxKeys },
-                transaction,
-                cancellationToken: cancellationToken)),
+            (connection, transaction) => PostgreSqlKeyPruning.PruneAsync(connection, transaction, _queries, recordedBefore, maxKeys, cancellationToken),
             cancellationToken).ConfigureAwait(false);
     }
 

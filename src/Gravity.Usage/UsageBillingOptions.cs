@@ -33,8 +33,14 @@ public sealed class UsageBillingOptions
     public TimeSpan MaxBackdate { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>Gets or sets how long an idempotency key is remembered; a key repeated later counts again.</summary>
-    /// <value>The default value is 7 days. It must be at least one hour.</value>
-    public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromDays(7);
+    /// <value>
+    /// The default value is 48 hours: twice the 24 hours for which Stripe keeps its own idempotency keys, so that a
+    /// retry policy written for Stripe is covered with a day to spare. It must be at least 1 hour and at most 35 days
+    /// (Stripe accepts no usage older than 35 days). Each key costs about 40 bytes on SQLite and about 100 on
+    /// PostgreSQL, so a ledger holds rate × retention keys: 1,000 keyed increments a second kept 48 hours are
+    /// 173 million keys, about 7 GB on SQLite.
+    /// </value>
+    public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromHours(48);
 
     /// <summary>Gets or sets the most increments committed in one transaction.</summary>
     /// <value>The default value is 4,096. It must be between 1 and 65,536.</value>

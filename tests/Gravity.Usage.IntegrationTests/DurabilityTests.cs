@@ -182,7 +182,7 @@ public sealed class DurabilityTests : LedgerTest
             Assert.That(failedBatch.Select(i => i.Account), Is.EqualTo(new[] { "a", "poison", "b" }), "the three increments formed one batch");
             Assert.That(errors.Select(e => e!.Message), Has.All.Contains("simulated disk failure"));
             Assert.That(countersAfterFailure, Is.EqualTo(new[] { $"a | usage | {bucket} | 1 | 0", $"b | usage | {bucket} | 2 | 0", $"held | usage | {bucket} | 1 | 0" }));
-            Assert.That(keysAfterFailure, Is.EqualTo(new[] { "b | usage | req-b" }), "the failed batch's keys were not consumed");
+            Assert.That(keysAfterFailure, Is.EqualTo(SqliteFile.Hashed("b | usage | req-b")), "the failed batch's keys were not consumed");
             Assert.That(retry, Is.EqualTo(IncrementOutcome.Recorded), "retrying with the same key is safe");
             Assert.That(later, Is.EqualTo(IncrementOutcome.Recorded));
             Assert.That(Database.CounterRows(), Is.EqualTo(new[] { $"a | usage | {bucket} | 6 | 0", $"b | usage | {bucket} | 9 | 0", $"held | usage | {bucket} | 1 | 0" }));

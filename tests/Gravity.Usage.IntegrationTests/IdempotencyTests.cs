@@ -58,7 +58,7 @@ public sealed class IdempotencyTests : LedgerTest
         {
             Assert.That(statuses, Is.EqualTo(new[] { UsageWriteStatus.Recorded, UsageWriteStatus.Duplicate }));
             Assert.That(Database.CounterRows(), Is.EqualTo(new[] { $"acct | usage | {Start.ToUnixTimeSeconds()} | 4 | 0" }));
-            Assert.That(Database.IdempotencyKeys(), Is.EqualTo(new[] { "acct | usage | req-1" }));
+            Assert.That(Database.IdempotencyKeys(), Is.EqualTo(SqliteFile.Hashed("acct | usage | req-1")));
         });
     }
 
@@ -77,7 +77,7 @@ public sealed class IdempotencyTests : LedgerTest
         Assert.Multiple(() =>
         {
             Assert.That(statuses, Is.All.EqualTo(UsageWriteStatus.Recorded));
-            Assert.That(Database.IdempotencyKeys(), Is.EqualTo(new[] { "acct | api_calls | req-1", "acct | usage | req-1", "other | usage | req-1" }));
+            Assert.That(Database.IdempotencyKeys(), Is.EqualTo(SqliteFile.Hashed("acct | api_calls | req-1", "acct | usage | req-1", "other | usage | req-1")));
         });
     }
 

@@ -7,7 +7,7 @@ namespace Gravity.Usage.IntegrationTests;
 /// <summary>Schema install: idempotent, safe under concurrency, refusing newer databases, and applicable by hand (DESIGN §4.1).</summary>
 public sealed class SchemaTests : LedgerTest
 {
-    private static readonly string[] UsageTables = ["usage_account", "usage_account_cycle", "usage_account_item", "usage_correction", "usage_counter", "usage_gauge", "usage_idempotency_key", "usage_ledger", "usage_report", "usage_report_correction", "usage_report_mapping", "usage_schema_version"];
+    private static readonly string[] UsageTables = ["usage_account", "usage_account_cycle", "usage_account_item", "usage_correction", "usage_counter", "usage_gauge", "usage_idempotency_hash", "usage_idempotency_key", "usage_ledger", "usage_report", "usage_report_correction", "usage_report_mapping", "usage_schema_version"];
 
     [Test]
     public async Task EnsureSchemaAsync_TwiceAndFromTwoStores_InstallsOnce()

@@ -267,9 +267,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
         try
         {
-            var deleted = await _store.PruneIdempotencyKeysAsync(now - _keyRetention, PruneSliceSize, CancellationToken.None).ConfigureAwait(false);
-            // A full slice means more keys have expired: take the next slice after the next batch.
-            _nextPruneAt = deleted >= PruneSliceSize ? now : now + s_pruneInterval;
+            _nextPruneAt = await ExpiredKeyPruning.PruneAsync(_store, now - _keyRetention, PruneSliceSize, _timeProvider).ConfigureAwait(false) ?? now + s_pruneInterval;
         }
 #pragma warning disable CA1031 // Pruning is housekeeping: a failure is logged and tried again later.
         catch (Exception ex)

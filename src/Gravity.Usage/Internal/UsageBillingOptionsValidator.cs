@@ -33,9 +33,9 @@ internal sealed class UsageBillingOptionsValidator : IValidateOptions<UsageBilli
             failures.Add(Invariant($"{nameof(UsageBillingOptions.MaxBackdate)} must be positive and at most 34 days (Stripe accepts no usage older than 35 days, and reporting needs time); it is {options.MaxBackdate}."));
         }
 
-        if (options.IdempotencyKeyRetention < TimeSpan.FromHours(1))
+        if (options.IdempotencyKeyRetention < TimeSpan.FromHours(1) || options.IdempotencyKeyRetention > TimeSpan.FromDays(35))
         {
-            failures.Add(Invariant($"{nameof(UsageBillingOptions.IdempotencyKeyRetention)} must be at least 1 hour; it is {options.IdempotencyKeyRetention}."));
+            failures.Add(Invariant($"{nameof(UsageBillingOptions.IdempotencyKeyRetention)} must be at least 1 hour and at most 35 days (Stripe accepts no usage older than 35 days, so a later retry could not be billed anyway); it is {options.IdempotencyKeyRetention}."));
         }
 
         if (options.MaxBatchSize is < 1 or > 65_536)

@@ -29,8 +29,9 @@ internal abstract class CounterSql
     }
 
     /// <summary>
-    /// The table of idempotency keys (schema version 4 on): <c>usage_idempotency</c> with a fingerprint per key, under a new
-    /// name so that the install script stays safe to run again (SQLite cannot add a column only if it is missing).
+    /// The table of idempotency keys stored as text (schema versions 4 to 7): <c>usage_idempotency</c> with a fingerprint
+    /// per key, under a new name so that the install script stays safe to run again (SQLite cannot add a column only if it
+    /// is missing). From version 8 keys are stored hashed, and this table is only read and pruned until it is empty.
     /// </summary>
     public const string IdempotencyKeyTable = "usage_idempotency_key";
 
@@ -40,7 +41,7 @@ internal abstract class CounterSql
     /// <summary>Gets the query of one meter's buckets of an account in a period.</summary>
     public string Series { get; }
 
-    /// <summary>Gets the statement that deletes idempotency keys recorded before an instant, at most so many.</summary>
+    /// <summary>Gets the statement that deletes text keys (from before schema version 8) recorded before an instant, at most so many.</summary>
     public string PruneKeys { get; }
 
     /// <summary>Gets the query of the schema version installed.</summary>

@@ -12,9 +12,6 @@ namespace Gravity.Usage.Sqlite;
 internal sealed class SqliteBatchWriter : IDisposable
 {
     private readonly SqliteCommand _upsert;
-    private readonly SqliteCommand _insertKey;
-    private readonly SqliteCommand _deleteKey;
-    private readonly SqliteCommand _readFingerprint;
     private readonly SqliteCommand _subtract;
     private readonly SqliteCommand _upsertReading;
 
@@ -22,14 +19,15 @@ internal sealed class SqliteBatchWriter : IDisposable
     {
         Connection = connection;
         _upsert = Prepare(queries.Upsert, "$account", "$bucket_start", "$meter", "$quantity");
-        _insertKey = Prepare(queries.InsertKey, "$account", "$meter", "$key", "$recorded_at", "$fingerprint");
-        _deleteKey = Prepare(queries.DeleteKey, "$account", "$meter", "$key");
-        _readFingerprint = Prepare(queries.ReadFingerprint, "$account", "$meter", "$key");
         _subtract = Prepare(queries.Subtract, "$account", "$bucket_start", "$meter", "$quantity");
         _upsertReading = Prepare(queries.Gauges.UpsertReading, "$account", "$bucket_start", "$meter", "$kind", "$value", "$observed_at");
+        Keys = new SqliteIdempotencyKeys(connection, queries.Keys);
     }
 
     public SqliteConnection Connection { get; }
+
+    /// <summary>Gets the idempotency keys on this connection (hashed; those from before schema version 8 read beside).</summary>
+    public SqliteIdempotencyKeys Keys { get; }
 
     public static SqliteBatchWriter Open(string connectionString, SqliteQueries queries)
     {
@@ -62,9 +60,7 @@ internal sealed class SqliteBatchWriter : IDisposable
         var statuses = new UsageWriteStatus[increments.Count];
         using var transaction = Connection.BeginTransaction(deferred: false);
         _upsert.Transaction = transaction;
-        _insertKey.Transaction = transaction;
-        _deleteKey.Transaction = transaction;
-        _readFingerprint.Transaction = transaction;
+        Keys.Transaction = transaction;
         _subtract.Transaction = transaction;
         _upsertReading.Transaction = transaction;
 
@@ -167,7 +163,7 @@ internal sealed class SqliteBatchWriter : IDisposable
     /// </summary>
     private UsageWriteStatus ClaimKeys(IReadOnlyList<UsageIncrement> increments, int start, int size, BatchKeys keys)
     {
-        if (increments[start].IdempotencyKey is not { } key)
+        if (increments[start].IdempotencyKey is null)
         {
             return UsageWriteStatus.Recorded;
         }
@@ -184,7 +180,7 @@ internal sealed class SqliteBatchWriter : IDisposable
         for (var k = 0; k < size; k++)
         {
             var part = increments[start + k];
-            if (InsertKey(part, key))
+            if (InsertKey(part))
             {
                 inserted++;
                 if (insertedParts is not null)
@@ -194,7 +190,7 @@ internal sealed class SqliteBatchWriter : IDisposable
             }
             else
             {
-                matched &= IdempotencyFingerprint.Matches(ReadFingerprint(part, key), part.Fingerprint);
+                matched &= IdempotencyFingerprint.Matches(ReadFingerprint(part), part.Fingerprint);
             }
         }
 
@@ -209,7 +205,7 @@ internal sealed class SqliteBatchWriter : IDisposable
         {
             if (insertedParts[k])
             {
-                DeleteKey(increments[start + k], key);
+                DeleteKey(increments[start + k]);
             }
         }
 
@@ -240,9 +236,9 @@ internal sealed class SqliteBatchWriter : IDisposable
                 Subtract(new CounterKey(part.Account, part.Meter, part.BucketStart.ToUnixTimeSeconds()), part.Quantity);
             }
 
-            if (part.IdempotencyKey is { } key)
+            if (part.IdempotencyKey is not null)
             {
-                DeleteKey(part, key);
+                DeleteKey(part);
             }
         }
 
@@ -265,7 +261,7 @@ internal sealed class SqliteBatchWriter : IDisposable
 
             if (size == 1 && increments[owner].PartCount <= 1)
             {
-                if (InsertKey(increments[start], increments[start].IdempotencyKey!))
+                if (InsertKey(increments[start]))
                 {
                     keys.Claim(increments, start, 1);
                     statuses[start] = UsageWriteStatus.Recorded;
@@ -282,9 +278,7 @@ internal sealed class SqliteBatchWriter : IDisposable
     public void Dispose()
     {
         _upsert.Dispose();
-        _insertKey.Dispose();
-        _deleteKey.Dispose();
-        _readFingerprint.Dispose();
+        Keys.Dispose();
         _subtract.Dispose();
         _upsertReading.Dispose();
         Connection.Dispose();
@@ -297,31 +291,17 @@ internal sealed class SqliteBatchWriter : IDisposable
         if (!Upsert(counter, increment.Quantity))
         {
             status = UsageWriteStatus.WouldOverflow;
-            if (increment.IdempotencyKey is { } key)
+            if (increment.IdempotencyKey is not null)
             {
-                DeleteKey(increment, key);
+                DeleteKey(increment);
             }
         }
     }
 
-    private bool InsertKey(UsageIncrement increment, string key)
-    {
-        _insertKey.Parameters[0].Value = increment.Account;
-        _insertKey.Parameters[1].Value = increment.Meter;
-        _insertKey.Parameters[2].Value = key;
-        _insertKey.Parameters[3].Value = increment.RecordedAt.ToUnixTimeMilliseconds();
-        _insertKey.Parameters[4].Value = increment.Fingerprint == IdempotencyFingerprint.None ? DBNull.Value : increment.Fingerprint;
-        return _insertKey.ExecuteNonQuery() == 1;
-    }
+    private bool InsertKey(UsageIncrement increment) => Keys.TryInsert(increment);
 
     /// <summary>The fingerprint stored with a key; <see cref="IdempotencyFingerprint.None"/> for a key stored without one.</summary>
-    private long ReadFingerprint(UsageIncrement increment, string key)
-    {
-        _readFingerprint.Parameters[0].Value = increment.Account;
-        _readFingerprint.Parameters[1].Value = increment.Meter;
-        _readFingerprint.Parameters[2].Value = key;
-        return _readFingerprint.ExecuteScalar() is long fingerprint ? fingerprint : IdempotencyFingerprint.None;
-    }
+    private long ReadFingerprint(UsageIncrement increment) => Keys.ReadFingerprint(increment);
 
     /// <summary>Takes back a quantity added to a counter earlier in this transaction; a counter left empty is removed.</summary>
     private void Subtract(CounterKey counter, long quantity)
@@ -333,13 +313,7 @@ internal sealed class SqliteBatchWriter : IDisposable
         _subtract.ExecuteNonQuery();
     }
 
-    private void DeleteKey(UsageIncrement increment, string key)
-    {
-        _deleteKey.Parameters[0].Value = increment.Account;
-        _deleteKey.Parameters[1].Value = increment.Meter;
-        _deleteKey.Parameters[2].Value = key;
-        _deleteKey.ExecuteNonQuery();
-    }
+    private void DeleteKey(UsageIncrement increment) => Keys.Delete(increment);
 
     /// <summary>Adds to a counter; false when the guard refused it because the counter would overflow.</summary>
     private bool Upsert(CounterKey counter, long quantity)

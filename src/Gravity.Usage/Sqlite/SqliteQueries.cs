@@ -10,8 +10,8 @@ internal sealed class SqliteQueries : CounterSql
         : base(prefix)
     {
         var counter = prefix + "usage_counter";
-        var keys = prefix + CounterSql.IdempotencyKeyTable;
         Gauges = new GaugeSql(prefix, postgreSql: false);
+        Keys = new SqliteKeySql(prefix);
 
         // The WHERE guard refuses an addition that would take the counter past MaxCounterQuantity, the most Stripe takes
         // in one value; far below long.MaxValue, so SQLite never turns the sum into a floating-point number.
@@ -20,18 +20,12 @@ internal sealed class SqliteQueries : CounterSql
             ON CONFLICT (account, bucket_start, meter) DO UPDATE SET quantity = {counter}.quantity + excluded.quantity
             WHERE {counter}.quantity <= {UsageBillingOptions.MaxCounterQuantity} - excluded.quantity
             """;
-        InsertKey = $"""
-            INSERT INTO {keys} (account, meter, idempotency_key, recorded_at, fingerprint) VALUES ($account, $meter, $key, $recorded_at, $fingerprint)
-            ON CONFLICT (account, meter, idempotency_key) DO NOTHING
-            """;
-        ReadFingerprint = $"SELECT fingerprint FROM {keys} WHERE account = $account AND meter = $meter AND idempotency_key = $key";
 
         // Takes back what a refused multi-meter call added earlier in the same transaction; a row it created goes again.
         Subtract = $"""
             UPDATE {counter} SET quantity = quantity - $quantity WHERE account = $account AND bucket_start = $bucket_start AND meter = $meter;
             DELETE FROM {counter} WHERE account = $account AND bucket_start = $bucket_start AND meter = $meter AND quantity = 0 AND reported_quantity = 0;
             """;
-        DeleteKey = $"DELETE FROM {keys} WHERE account = $account AND meter = $meter AND idempotency_key = $key";
         // Plain sums are one cheap pass; SQLite's SUM fails past long.MaxValue, and only then are the totals summed
         // again in two parts (UsageReads.SplitSums), which no period, however long, overflows.
         Totals = TotalsOf(counter, "GROUP BY meter ORDER BY meter", meterFilter: string.Empty);
@@ -52,11 +46,7 @@ internal sealed class SqliteQueries : CounterSql
 
     public GaugeSql Gauges { get; }
 
-    public string InsertKey { get; }
-
-    public string DeleteKey { get; }
-
-    public string ReadFingerprint { get; }
+    public SqliteKeySql Keys { get; }
 
     public string Subtract { get; }
 

@@ -1,5 +1,4 @@
 using Gravity.Usage.Internal;
-using Gravity.Usage.Sql;
 
 namespace Gravity.Usage.Sqlite;
 
@@ -10,8 +9,8 @@ public sealed partial class SqliteUsageStore : IIdempotencyFingerprintReader
     async Task<long> IIdempotencyFingerprintReader.ReadFingerprintAsync(string account, string meter, string idempotencyKey, CancellationToken cancellationToken)
     {
         var rows = await QueryAsync<long?>(
-            $"SELECT fingerprint FROM {_prefix}{CounterSql.IdempotencyKeyTable} WHERE account = @Account AND meter = @Meter AND idempotency_key = @Key",
-            new { Account = account, Meter = meter, Key = idempotencyKey },
+            _queries.Keys.ReadFingerprintByText,
+            new { KeyHash = IdempotencyKeyHash.Compute(account, meter, idempotencyKey), Account = account, Meter = meter, Key = idempotencyKey },
             cancellationToken).ConfigureAwait(false);
         return rows.Count == 1 && rows[0] is { } fingerprint ? fingerprint : IdempotencyFingerprint.None;
     }

@@ -174,17 +174,6 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         return await UsageTotals.ReadGaugeSeriesAsync(connection, _queries.Gauges, account, periodStart, periodEnd, meter, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public Task<int> PruneIdempotencyKeysAsync(DateTimeOffset recordedBefore, int maxKeys, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxKeys, 1);
-        return RunWriteAsync(
-            writer => writer.Connection.Execute(
-                _queries.PruneKeys,
-                new { RecordedBefore = recordedBefore.ToUnixTimeMilliseconds(), MaxKeys = maxKeys }),
-            cancellationToken);
-    }
-
     /// <summary>Waits for a write in progress, then closes the store's connections. Later calls throw <see cref="ObjectDisposedException"/>.</summary>
     /// <returns>A task that completes when the store is closed.</returns>
     public async ValueTask DisposeAsync()

@@ -47,7 +47,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
             Assert.That(ex.ParamName, Is.EqualTo(argument));
             Assert.That(ex.Message, Does.Contain(Rule));
             Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_counter")} WHERE account <> 'barrier'"), Is.Zero, "no counter");
-            Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency_key")}"), Is.Zero, "no key");
+            Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency_hash")}"), Is.Zero, "no key");
         });
     }
 
@@ -147,7 +147,7 @@ public sealed partial class UsageStoreContractTests<TFixture>
             Assert.That(ex.ParamName, Is.EqualTo("increments"));
             Assert.That(ex.Message, Does.Contain("Increment 1 of the batch").And.Contain(Rule));
             Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_counter")}"), Is.Zero);
-            Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency_key")}"), Is.Zero);
+            Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency_hash")}"), Is.Zero);
         });
     }
 

@@ -230,7 +230,9 @@ public sealed partial class UsageStoreContractTests<TFixture>
         return meter;
     }
 
-    private Task<long> KeyCountAsync() => Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency_key")}");
+    /// <summary>Keys stored: hashed (schema version 8 on) and, left from before it, as text.</summary>
+    private Task<long> KeyCountAsync() => Fixture.ScalarAsync(
+        $"SELECT (SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency_hash")}) + (SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency_key")})");
 
     private Task<long> CounterCountAsync() => Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_counter")}");
 

@@ -115,7 +115,7 @@ public sealed class GaugeWriteAndReadTests<TFixture> : GaugeTest<TFixture>
             Assert.That(usage.Meters, Is.EqualTo(new[] { new MeterUsage(Seats, 1) { Kind = MeterKind.Last, PendingQuantity = 1 } }), "only the valid reading");
             Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_gauge")}"), Is.EqualTo(1));
             Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_counter")}"), Is.Zero);
-            Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency_key")}"), Is.Zero);
+            Assert.That(await Fixture.ScalarAsync($"SELECT COUNT(*) FROM {Fixture.Table("usage_idempotency_hash")}"), Is.Zero);
         });
     }
 }

@@ -68,10 +68,20 @@ public sealed class SqliteFile
             .Select(r => string.Join(" | ", r))
             .ToList();
 
-    /// <summary>Every stored idempotency key as "account | meter | key", sorted.</summary>
+    /// <summary>
+    /// Every stored idempotency key, as its 16-byte hash in hexadecimal, sorted (schema version 8 stores no texts):
+    /// compare with <see cref="Hashed"/> of the "account | meter | key" texts expected.
+    /// </summary>
     public IReadOnlyList<string> IdempotencyKeys(string tablePrefix = "") =>
-        Query($"SELECT account, meter, idempotency_key FROM {tablePrefix}usage_idempotency_key ORDER BY account, meter, idempotency_key")
-            .Select(r => string.Join(" | ", r))
+        Query($"SELECT hex(key_hash) FROM {tablePrefix}usage_idempotency_hash ORDER BY 1")
+            .Select(r => (string)r[0])
+            .ToList();
+
+    /// <summary>The stored form of keys given as "account | meter | key", sorted as <see cref="IdempotencyKeys"/> returns them.</summary>
+    public static IReadOnlyList<string> Hashed(params string[] keys) =>
+        keys.Select(k => k.Split(" | "))
+            .Select(p => Convert.ToHexString(Gravity.Usage.Internal.IdempotencyKeyHash.Compute(p[0], p[1], p[2])))
+            .Order(StringComparer.Ordinal)
             .ToList();
 
     /// <summary>Deletes the database and its write-ahead log and shared-memory files.</summary>

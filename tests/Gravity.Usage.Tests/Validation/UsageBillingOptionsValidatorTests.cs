@@ -34,6 +34,32 @@ public sealed class UsageBillingOptionsValidatorTests
     }
 
     [Test]
+    public void IdempotencyKeyRetention_Default_Is48Hours()
+    {
+        Assert.That(new UsageBillingOptions().IdempotencyKeyRetention, Is.EqualTo(TimeSpan.FromHours(48)));
+    }
+
+    [TestCase(59)]
+    [TestCase(35 * 24 * 60 + 1)]
+    public void Validate_KeyRetentionOutOfBounds_FailsNamingTheBounds(int minutes)
+    {
+        var options = new UsageBillingOptions { IdempotencyKeyRetention = TimeSpan.FromMinutes(minutes) };
+
+        var failures = _validator.Validate(null, options).Failures;
+
+        Assert.That(failures, Has.One.Contains("IdempotencyKeyRetention").And.Contains("at least 1 hour and at most 35 days"));
+    }
+
+    [TestCase(60)]
+    [TestCase(35 * 24 * 60)]
+    public void Validate_KeyRetentionAtABound_Succeeds(int minutes)
+    {
+        var options = new UsageBillingOptions { IdempotencyKeyRetention = TimeSpan.FromMinutes(minutes) };
+
+        Assert.That(_validator.Validate(null, options).Succeeded, Is.True);
+    }
+
+    [Test]
     public void Validate_EverythingWrong_ListsEveryFailure()
     {
         var options = new UsageBillingOptions
