@@ -102,11 +102,16 @@ internal static class HourEvidence
             : counted.OrderBy(r => r.BucketStart).ThenBy(r => r.Id).LastOrDefault()?.Quantity ?? 0;
 
     /// <summary>
-    /// A pending report Stripe may already have: attempted, or re-driven after an attempt that may have landed. Its
-    /// attempts may still be answered, so its hour is not judged.
+    /// A pending report Stripe may already have: attempted, or re-driven after an attempt that may have landed; or a
+    /// correction's cancellation attempted but not completed, which may already have taken its report's event off
+    /// Stripe's total while the report still counts as sent. Its attempts may still be answered, so its hour is not judged.
     /// </summary>
-    public static bool IsInFlight(UsageReport report) =>
-        report.Status == UsageReportStatus.Pending && (report.Attempts > 0 || report.RedriveCount > 0 || report.FirstAttemptAt is not null);
+    public static bool IsInFlight(UsageReport report) => report.Status switch
+    {
+        UsageReportStatus.Pending => report.Attempts > 0 || report.RedriveCount > 0 || report.FirstAttemptAt is not null,
+        UsageReportStatus.Cancelling => report.Attempts > 0 || report.FirstAttemptAt is not null,
+        _ => false,
+    };
 
     /// <summary>
     /// The latest moment the report may have reached Stripe: its delivery, or its last attempt, which the ledger bounds

@@ -54,11 +54,20 @@ internal static class ReconciliationWrites
     /// </summary>
     private static readonly TimeSpan RecordingSlack = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Whether the report's current delivery began after the validation window ended: a re-drive keeps the identifier
+    /// and clears the first attempt, which is recorded before anything is sent, so such a rejection is of an earlier
+    /// delivery, and the one Stripe counted since must stay sent.
+    /// </summary>
+    private static bool IsFirstAttemptedAfter(ReportRow row, DateTimeOffset rejectedBy) =>
+        row.FirstAttemptAt is { } first && DateTimeOffset.FromUnixTimeMilliseconds(first) > rejectedBy;
+
     private static bool IsRejected(ReportRow row, UsageRejection rejection) => ReportStatusText.Parse(row.Status) switch
     {
         UsageReportStatus.Unknown => true,
         UsageReportStatus.Sent => row.SentAt is null || rejection.RejectedBy is null
-            || DateTimeOffset.FromUnixTimeMilliseconds(row.SentAt.Value) <= rejection.RejectedBy.Value + RecordingSlack,
+            || (DateTimeOffset.FromUnixTimeMilliseconds(row.SentAt.Value) <= rejection.RejectedBy.Value + RecordingSlack
+                && !IsFirstAttemptedAfter(row, rejection.RejectedBy.Value)),
         _ => false,
     };
 }

@@ -116,21 +116,27 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
         }
 
         progress?.Report(new UsageReconciliationProgress("meter errors", eventNames.Count, eventNames.Count));
-        var reports = await ListReportsAsync(from, to, account, cancellationToken).ConfigureAwait(false);
+        // Stripe totals a customer's usage of an event name, whichever account or ledger meter it came from: every
+        // report that can be in that total is weighed, even when one account is reconciled, or another account's (or
+        // meter's) usage would pass for a report Stripe never counted. Only the account's reports are changed.
+        var reports = await ListReportsAsync(from, to, null, cancellationToken).ConfigureAwait(false);
         var customers = await CustomersOfAsync(reports, cancellationToken).ConfigureAwait(false);
 
         var now = _timeProvider.GetUtcNow();
         var rows = new List<UsageReconciliationRow>();
         var pairs = reports
-            .GroupBy(r => (Customer: customers.GetValueOrDefault(r.Id), r.Meter))
+            .GroupBy(r => (Customer: customers.GetValueOrDefault(r.Id), EventName: EventName(r.Meter)))
+            .Where(g => account is null || g.Any(r => string.Equals(r.Account, account, StringComparison.Ordinal)))
             .OrderBy(g => g.Key.Customer, StringComparer.Ordinal)
-            .ThenBy(g => g.Key.Meter, StringComparer.Ordinal)
+            .ThenBy(g => g.Key.EventName, StringComparer.Ordinal)
             .ToList();
+        var evidence = new Dictionary<(string Customer, string EventName), (StripeNet.Billing.Meter Meter, IReadOnlyDictionary<DateTimeOffset, decimal> Summaries)>();
         for (var i = 0; i < pairs.Count; i++)
         {
             progress?.Report(new UsageReconciliationProgress("summaries", i, pairs.Count));
-            var (customer, meterName) = pairs[i].Key;
+            var customer = pairs[i].Key.Customer;
             var pair = pairs[i].ToList();
+            var meterName = string.Join(",", pair.Select(r => r.Meter).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
             if (!pair.Any(CanBeAtStripe))
             {
                 continue;
@@ -149,25 +155,43 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
                 continue;
             }
 
-            if (!meters.TryGetValue(EventName(meterName), out var stripeMeter))
+            if (!meters.TryGetValue(pairs[i].Key.EventName, out var stripeMeter))
             {
-                problems.Add($"Meter {meterName}: Stripe has no meter with the event name {EventName(meterName)}, so {pair.Count} report(s) could not be compared.");
+                problems.Add($"Meter {meterName}: Stripe has no meter with the event name {pairs[i].Key.EventName}, so {pair.Count} report(s) could not be compared.");
                 continue;
             }
 
-            IReadOnlyDictionary<DateTimeOffset, decimal> summaries;
             try
             {
-                summaries = await ReadSummariesAsync(stripeMeter.Id, customer, from, to, cancellationToken).ConfigureAwait(false);
+                evidence[(customer, pairs[i].Key.EventName)] = (stripeMeter, await ReadSummariesAsync(stripeMeter.Id, customer, from, to, cancellationToken).ConfigureAwait(false));
             }
             catch (StripeNet.StripeException ex) when ((int)ex.HttpStatusCode is >= 400 and < 500 and not 429)
             {
                 problems.Add($"Account {accounts}, meter {meterName}: Stripe refused the summaries of customer {customer} ({_transport.Redact(ex.Message)}).");
-                continue;
             }
+        }
+
+        // The ledger is read again once Stripe's totals are in: a report closed or sent while they were read then shows
+        // as sent (and too recent to judge), where the first reading would let its usage pass for an unknown report.
+        // A report still unattempted now was not at Stripe when its totals were read: claims are recorded before sending.
+        var fresh = await ListReportsAsync(from, to, null, cancellationToken).ConfigureAwait(false);
+        var freshCustomers = await CustomersOfAsync(fresh, cancellationToken).ConfigureAwait(false);
+        var judged = fresh
+            .GroupBy(r => (Customer: freshCustomers.GetValueOrDefault(r.Id), EventName: EventName(r.Meter)))
+            .Where(g => g.Key.Customer is not null && evidence.ContainsKey((g.Key.Customer, g.Key.EventName)))
+            .OrderBy(g => g.Key.Customer, StringComparer.Ordinal)
+            .ThenBy(g => g.Key.EventName, StringComparer.Ordinal);
+        foreach (var group in judged)
+        {
+            var customer = group.Key.Customer!;
+            var (stripeMeter, summaries) = evidence[(customer, group.Key.EventName)];
+            var pair = group.ToList();
+            var meterNames = pair.Select(r => r.Meter).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var meterName = string.Join(",", meterNames);
+            var accounts = string.Join(",", pair.Select(r => r.Account).Distinct().Order(StringComparer.Ordinal));
 
             // A meter not configured here (the operations tool knows none) is weighed as Stripe aggregates it.
-            var isGauge = _billing.Meters.TryGetValue(meterName, out var meterOptions)
+            var isGauge = _billing.Meters.TryGetValue(meterNames[0], out var meterOptions)
                 ? meterOptions.Kind != MeterKind.Sum
                 : string.Equals(stripeMeter.DefaultAggregation?.Formula, "last", StringComparison.Ordinal);
             var byHour = pair.GroupBy(r => HourOf(r.BucketStart)).ToDictionary(g => g.Key, g => g.ToList());
@@ -175,8 +199,8 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
             {
                 var inHour = byHour.GetValueOrDefault(hour) ?? [];
                 var stripeTotal = summaries.GetValueOrDefault(hour);
-                var verdict = HourEvidence.Judge(inHour, isGauge, stripeTotal, now, _options, unnamedRejections.Contains(EventName(meterName)));
-                var done = await ApplyAsync(verdict, hour, stripeTotal, cancellationToken).ConfigureAwait(false);
+                var verdict = HourEvidence.Judge(inHour, isGauge, stripeTotal, now, _options, unnamedRejections.Contains(group.Key.EventName));
+                var done = await ApplyAsync(verdict, hour, stripeTotal, account, cancellationToken).ConfigureAwait(false);
                 actions.AddRange(done);
                 rows.Add(new UsageReconciliationRow
                 {
@@ -190,7 +214,7 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
                     State = verdict.State,
                     ReportIds = inHour.Where(CanBeAtStripe).Select(r => r.Id).Order().ToList(),
                     UnknownReportIds = inHour.Where(r => r.Status == UsageReportStatus.Unknown).Select(r => r.Id).Order().ToList(),
-                    Note = verdict.State == UsageReconciliationRowState.Resolved && done.Count < verdict.Landed.Count + verdict.Lacking.Count
+                    Note = verdict.State == UsageReconciliationRowState.Resolved && done.Count < verdict.Landed.Concat(verdict.Lacking).Count(r => account is null || string.Equals(r.Account, account, StringComparison.Ordinal))
                         ? verdict.Note + " Some reports were changed meanwhile by another run and were left as they are."
                         : verdict.Note,
                 });
@@ -264,12 +288,13 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
 
     /// <summary>Whether Stripe can count the report: everything but a pending report never attempted.</summary>
     private static bool CanBeAtStripe(UsageReport report) =>
-        report.Status != UsageReportStatus.Pending || HourEvidence.IsInFlight(report);
+        report.Status is not (UsageReportStatus.Pending or UsageReportStatus.Cancelling) || HourEvidence.IsInFlight(report);
 
-    /// <summary>The period's reports Stripe can have heard of: sent, unknown, pending, failed and cancelled ones.</summary>
+    /// <summary>The period's reports Stripe can have heard of: sent, unknown, pending, failed and cancelled ones, and cancellations under way.</summary>
     private async Task<List<UsageReport>> ListReportsAsync(DateTimeOffset from, DateTimeOffset to, string? account, CancellationToken cancellationToken) =>
         (await _store.ListReportsInPeriodAsync(from, to, account, cancellationToken).ConfigureAwait(false))
-            .Where(r => r.Status is UsageReportStatus.Sent or UsageReportStatus.Unknown or UsageReportStatus.Pending or UsageReportStatus.Failed or UsageReportStatus.Cancelled)
+            .Where(r => r.Status is UsageReportStatus.Sent or UsageReportStatus.Unknown or UsageReportStatus.Pending or UsageReportStatus.Failed or UsageReportStatus.Cancelled
+                || HourEvidence.IsInFlight(r))
             .ToList();
 
     /// <summary>The meter's Stripe event name: configured, or else the meter's own name (as the reporter sends it).</summary>
@@ -320,7 +345,7 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
         return customers;
     }
 
-    private async Task<List<UsageReconciliationAction>> ApplyAsync(HourVerdict verdict, DateTimeOffset hour, decimal stripeTotal, CancellationToken cancellationToken)
+    private async Task<List<UsageReconciliationAction>> ApplyAsync(HourVerdict verdict, DateTimeOffset hour, decimal stripeTotal, string? account, CancellationToken cancellationToken)
     {
         var actions = new List<UsageReconciliationAction>();
         if (verdict.State != UsageReconciliationRowState.Resolved)
@@ -328,8 +353,10 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
             return actions;
         }
 
+        bool InScope(UsageReport report) => account is null || string.Equals(report.Account, account, StringComparison.Ordinal);
+
         var now = _timeProvider.GetUtcNow();
-        foreach (var report in verdict.Landed)
+        foreach (var report in verdict.Landed.Where(InScope))
         {
             var note = string.Create(CultureInfo.InvariantCulture, $"Reconciled at {now:O}: Stripe's total for {hour:yyyy-MM-dd HH}:00 UTC ({stripeTotal}) shows this report; marked sent.");
             if (await _store.MarkUnknownSentAsync(report.Id, now, note, cancellationToken).ConfigureAwait(false))
@@ -339,7 +366,7 @@ public sealed partial class StripeUsageReconciler : IUsageReconciler, IDisposabl
             }
         }
 
-        foreach (var report in verdict.Lacking)
+        foreach (var report in verdict.Lacking.Where(InScope))
         {
             var identifier = ReportIdentifier.Resend(report.Identifier);
             var note = string.Create(CultureInfo.InvariantCulture, $"Reconciled at {now:O}: Stripe's settled total for {hour:yyyy-MM-dd HH}:00 UTC ({stripeTotal}) lacks this report; sent again as {identifier}.");
