@@ -4,7 +4,11 @@
 using System.Globalization;
 using Gravity.Usage;
 using Gravity.Usage.Sample;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 SampleOptions options;
 try
@@ -32,9 +36,14 @@ foreach (var (meterName, kind, eventName) in meters)
     await stripe.EnsureMeterAsync(eventName, $"Gravity.Usage sample {meterName}", kind == MeterKind.Sum ? "sum" : "last");
 }
 
-// 2. Register usage billing: a SQLite (or, with --postgres, PostgreSQL) ledger, the meters and their Stripe event
-//    names, and Stripe as the sink, through the Stripe.net client the app already has.
-var services = new ServiceCollection()
+// 2. Register usage billing in an ASP.NET Core host: a SQLite (or, with --postgres, PostgreSQL) ledger, the meters and
+//    their Stripe event names, Stripe as the sink through the Stripe.net client the app already has, and Stripe's
+//    webhook (invoice-time flush, asynchronous meter errors). The host runs in process on ASP.NET Core's test server,
+//    so the sample needs no port; a real host maps the same endpoint on its public address.
+var builder = WebApplication.CreateSlimBuilder();
+builder.WebHost.UseTestServer();
+builder.Logging.ClearProviders();
+builder.Services
     .AddUsageBilling(usage => (options.PostgresConnectionString is { } postgres
             ? usage.UsePostgreSql(postgres)
             : usage.UseSqlite($"Data Source={options.DatabasePath}"))
@@ -43,10 +52,14 @@ var services = new ServiceCollection()
         .AddMeter("seats", m => (m.Kind, m.StripeEventName) = (MeterKind.Last, eventNames["seats"]))
         .ConfigureReporting(r => r.IncludeOpenBuckets = true) // a demo sends the hour in progress too
         .UseStripe(_ => stripe.Client))
-    .BuildServiceProvider();
+    .AddStripeUsageWebhook(o => o.WebhookSecret = SampleWebhook.Secret);
+var app = builder.Build();
+app.MapStripeUsageWebhook(SampleWebhook.Path);
+await app.StartAsync();
 
-await using (services)
+await using (app)
 {
+    var services = app.Services;
     var meter = services.GetRequiredService<UsageMeter>();
     var reporter = services.GetRequiredService<IUsageReporter>();
     var accountStore = services.GetRequiredService<IUsageAccountStore>();
@@ -118,7 +131,27 @@ await using (services)
         Console.WriteLine($"Report run: {corrected.Cancelled} meter events cancelled at Stripe, {corrected.Sent} sent (the corrected value, under a new identifier), {corrected.NeedsCredit} needing a credit.");
     }
 
-    // 7. Show each account's usage in its current billing period (the period its subscription is in now).
+    // 7. Invoice time: Stripe creates the draft invoice of a renewed subscription and sends invoice.created; the
+    //    webhook reports the customer's accounts at once, the hour in progress included, before the draft is
+    //    finalized (about an hour later). Here the sample signs the event itself, as Stripe would.
+    var invoiced = accounts[0];
+    await meter.IncrementAsync(invoiced, 25, "api_calls");
+    var pendingBefore = (await meter.GetAsync(invoiced, now.AddDays(-1), now.AddDays(1), "api_calls")).GetMeter("api_calls").PendingQuantity;
+    var answer = await SampleWebhook.SendInvoiceCreatedAsync(app, customers[invoiced]);
+    var pendingAfter = await SampleWebhook.WaitForFlushAsync(meter, invoiced, now);
+    Console.WriteLine();
+    Console.WriteLine($"Signed invoice.created for {customers[invoiced]} ({invoiced}): webhook answered {answer}; usage of {invoiced} not yet at Stripe: {pendingBefore} before, {pendingAfter} after the flush.");
+
+    // 8. Reconcile: compare what the ledger sent with Stripe's hourly meter totals (the operations tool does the same:
+    //    gravity-usage reconcile --period). Unknown reports would be settled here; a clean period changes nothing.
+    var reconciler = services.GetRequiredService<IUsageReconciler>();
+    var hour = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerHour), TimeSpan.Zero);
+    var reconciliation = await reconciler.ReconcileAsync(hour.AddHours(-2), hour.AddHours(2));
+    Console.WriteLine();
+    Console.WriteLine("Reconciliation with Stripe (per account, meter and hour; the ledger's sent reports against Stripe's meter event summaries):");
+    ReconciliationTable.Print(reconciliation);
+
+    // 9. Show each account's usage in its current billing period (the period its subscription is in now).
     var rows = new List<(string, string, UsageSummary)>();
     foreach (var account in accounts)
     {

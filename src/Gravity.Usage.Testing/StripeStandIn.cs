@@ -255,6 +255,26 @@ public sealed class StripeStandIn : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Makes the stand-in reject the next meter event with this identifier asynchronously, as Stripe does when it
+    /// validates an event after answering: the request (v1 or the v2 stream) is answered 200 as if accepted, the event
+    /// is not counted, and the error is recorded in <see cref="MeterEventErrors"/> and served as a
+    /// <c>v1.billing.meter.error_report_triggered</c> event on <c>GET /v2/core/events</c> (related to the meter).
+    /// </summary>
+    /// <param name="identifier">The identifier of the meter event to reject (one event: the rule is used up by it).</param>
+    /// <param name="code">Stripe's error report code; <c>meter_event_customer_not_found</c> by default.</param>
+    /// <param name="message">The error message; a default naming the code when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The identifier or code is empty.</exception>
+    public void RejectMeterEventAsynchronously(string identifier, string code = "meter_event_customer_not_found", string? message = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(identifier);
+        ArgumentException.ThrowIfNullOrWhiteSpace(code);
+        lock (_engine.Sync)
+        {
+            _engine.Ledger.RejectAsynchronously(identifier, code, message ?? $"The meter event was rejected after it was accepted ({code}).");
+        }
+    }
+
     /// <summary>Deactivates a meter: its events are rejected (400 <c>archived_meter</c>) until it is reactivated.</summary>
     /// <param name="meterId">The meter id.</param>
     /// <exception cref="ArgumentException">No such meter.</exception>

@@ -12,8 +12,14 @@ internal static class ExitCodes
     /// <summary>The ledger could not be used: no such file, the server unreachable, the schema missing or of another version.</summary>
     public const int LedgerUnavailable = 2;
 
-    /// <summary><c>status</c>: the outbox needs attention (failed or unknown reports, or a report pending too long).</summary>
+    /// <summary>
+    /// <c>status</c>: the outbox needs attention (failed or unknown reports, or a report pending too long);
+    /// <c>reconcile</c>: drift, unresolved unknown reports or a problem remain.
+    /// </summary>
     public const int Unhealthy = 3;
+
+    /// <summary>Stripe could not be reached, or refused the key or a request (<c>reconcile</c>).</summary>
+    public const int StripeUnavailable = 4;
 
     /// <summary>Cancelled (Ctrl+C) before the command finished.</summary>
     public const int Cancelled = 130;

@@ -6,4 +6,4 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancellation.Cancel();
 };
-return await ToolApp.RunAsync(args, new ToolEnvironment(Console.Out, Console.Error, Environment.GetEnvironmentVariable, TimeProvider.System), cancellation.Token).ConfigureAwait(false);
+return await ToolApp.RunAsync(args, new ToolEnvironment(Console.Out, Console.Error, Environment.GetEnvironmentVariable, TimeProvider.System, ErrorIsTerminal: !Console.IsErrorRedirected), cancellation.Token).ConfigureAwait(false);

@@ -39,6 +39,7 @@ internal static class ToolApp
         StatusCommand.Create(runner),
         ReportsCommand.Create(runner),
         RedriveCommand.Create(runner),
+        ReconcileCommand.Create(runner),
         UsageCommand.Create(runner),
         SchemaCommand.Create(runner),
     ];

@@ -5,4 +5,5 @@ namespace Gravity.Usage.Tool;
 /// <param name="Error">Where errors and warnings go (standard error).</param>
 /// <param name="GetVariable">Reads an environment variable.</param>
 /// <param name="Clock">The clock ages are measured on.</param>
-internal sealed record ToolEnvironment(TextWriter Out, TextWriter Error, Func<string, string?> GetVariable, TimeProvider Clock);
+/// <param name="ErrorIsTerminal">Whether standard error is a terminal, where a long command may show its progress.</param>
+internal sealed record ToolEnvironment(TextWriter Out, TextWriter Error, Func<string, string?> GetVariable, TimeProvider Clock, bool ErrorIsTerminal = false);

@@ -30,7 +30,7 @@ public sealed class DispatchTests : WebhookTest
     }
 
     [Test]
-    public async Task MeterErrorReport_ThinEvent_IsAcknowledged_AndLeftToReconciliation()
+    public async Task MeterErrorReport_ThinEventStripeDoesNotKnow_IsAcknowledgedAndLogged()
     {
         var app = await StartHostAsync();
 

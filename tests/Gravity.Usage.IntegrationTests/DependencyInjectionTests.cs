@@ -134,6 +134,34 @@ public sealed class DependencyInjectionTests : LedgerTest
         });
     }
 
+    [Test]
+    public async Task UseStripe_OnTheBuiltInLedger_RegistersOneReconciler()
+    {
+        await using var provider = BuildProvider(u => u.UseSqlite(Database.ConnectionString).UseStripe(o => o.ApiKey = "sk_test_registration"));
+
+        var reconciler = provider.GetRequiredService<IUsageReconciler>();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reconciler, Is.InstanceOf<Gravity.Usage.Stripe.StripeUsageReconciler>());
+            Assert.That(provider.GetRequiredService<IUsageReconciler>(), Is.SameAs(reconciler));
+        });
+    }
+
+    [Test]
+    public async Task UseStripe_InvalidReconciliationOptions_AreRefusedListingTheRule()
+    {
+        var services = new ServiceCollection()
+            .AddUsageBilling(u => u.UseSqlite(Database.ConnectionString).UseStripe(o => o.ApiKey = "sk_test_registration"))
+            .AddSingleton<TimeProvider>(Clock)
+            .Configure<UsageReconciliationOptions>(o => o.SettleTime = TimeSpan.Zero);
+        await using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IUsageReconciler>())!;
+
+        Assert.That(ex.Failures, Has.One.Contains("SettleTime"));
+    }
+
     private ServiceProvider BuildProvider(Action<UsageBillingBuilder> configure) =>
         new ServiceCollection()
             .AddUsageBilling(configure)

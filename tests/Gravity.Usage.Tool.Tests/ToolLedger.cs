@@ -38,6 +38,8 @@ public sealed class ToolLedger : IAsyncDisposable
 
     public IUsageReportStore Reports => (IUsageReportStore)_store;
 
+    public IUsageAccountStore Accounts => (IUsageAccountStore)_store;
+
     public static string PostgresConnectionString => Environment.GetEnvironmentVariable(PostgresVariable) ?? string.Empty;
 
     public static async Task<ToolLedger> CreateAsync(string provider, TimeProvider clock)

@@ -201,6 +201,11 @@ internal sealed partial class Ledger
             return;
         }
 
+        if (RejectsAsynchronously(e.Identifier, e.EventName, meter, customerId, timestamp, context))
+        {
+            return;
+        }
+
         Accept(meter, e.Identifier, customerId, value, timestamp, e.Payload, context);
     }
 }

@@ -130,6 +130,12 @@ internal sealed partial class Ledger
             return EndpointResult.Ok(MeterEventJson(eventName, identifier, payload, timestamp, context.NowUnix));
         }
 
+        // Answered 200 like an accepted event, but never counted: Stripe reports it later as an error event.
+        if (RejectsAsynchronously(identifier, eventName, meter, customerId, timestamp, context))
+        {
+            return EndpointResult.Ok(MeterEventJson(eventName, identifier!, payload, timestamp, context.NowUnix));
+        }
+
         identifier = Accept(meter, identifier, customerId, value, timestamp, payload, context);
         return EndpointResult.Ok(MeterEventJson(eventName, identifier, payload, timestamp, context.NowUnix));
     }

@@ -237,7 +237,7 @@ internal sealed class StandInEngine : IDisposable
         string fingerprint;
         try
         {
-            if (route.V2)
+            if (route.V2 && request.Method != "GET")
             {
                 json = JsonBody.Parse(request);
                 JsonBody.Validate(json, route.Parameters);

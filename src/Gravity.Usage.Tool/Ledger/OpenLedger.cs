@@ -9,6 +9,8 @@ internal sealed class OpenLedger(object store, string description) : IAsyncDispo
 
     public IUsageReportCounts Counts { get; } = (IUsageReportCounts)store;
 
+    public IUsageReconciliationStore Reconciliation { get; } = (IUsageReconciliationStore)store;
+
     /// <summary>Gets the ledger's name for output: the file, or the server, database and schema; never a password.</summary>
     public string Description { get; } = description;
 

@@ -122,7 +122,9 @@ public sealed class UsageBillingBuilder
     /// <summary>
     /// Delivers usage reports to Stripe: Billing Meter events by default, or legacy usage records when
     /// <see cref="StripeOptions.Api"/> says so. The options, the API key above all, are validated when the application starts.
-    /// Also registers <see cref="StripeBillingCycles"/>, which reads accounts' billing cycles from their subscriptions.
+    /// Also registers <see cref="StripeBillingCycles"/>, which reads accounts' billing cycles from their subscriptions,
+    /// and <see cref="IUsageReconciler"/> (<see cref="StripeUsageReconciler"/>), which reconciles the ledger with Stripe's
+    /// meter totals with the <see cref="UsageReconciliationOptions"/> (validated at start).
     /// </summary>
     /// <param name="configure">Sets the API key and, optionally, the API, version, retries and rate.</param>
     /// <returns>This builder.</returns>
@@ -134,6 +136,17 @@ public sealed class UsageBillingBuilder
         Services.TryAddSingleton(sp => new StripeBillingCycles(
             sp.GetRequiredService<IOptions<StripeOptions>>().Value,
             sp.GetRequiredService<IUsageStore>() as IUsageAccountStore));
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UsageReconciliationOptions>, UsageReconciliationOptionsValidator>());
+        Services.AddOptions<UsageReconciliationOptions>().ValidateOnStart();
+        Services.TryAddSingleton<IUsageReconciler>(sp => new StripeUsageReconciler(
+            sp.GetRequiredService<IUsageStore>() as IUsageReconciliationStore
+                ?? throw new InvalidOperationException("Reconciliation needs a store that keeps usage reports (IUsageReconciliationStore): the SQLite or PostgreSQL store."),
+            sp.GetRequiredService<IOptions<StripeOptions>>().Value,
+            sp.GetRequiredService<IOptions<UsageBillingOptions>>().Value,
+            sp.GetRequiredService<IOptions<UsageReconciliationOptions>>().Value,
+            sp.GetService<IUsageAccountResolver>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILogger<StripeUsageReconciler>>()));
 
         // Pacing, back-off and request timeouts measure real network time, so they run on the system clock even when
         // the host registers a fake TimeProvider for usage time (a clock that only moves when told would stall them).

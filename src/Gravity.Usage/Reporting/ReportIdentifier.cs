@@ -51,6 +51,16 @@ internal static class ReportIdentifier
     public static string Revise(string identifier) => Hash($"revision|{identifier}");
 
     /// <summary>
+    /// The identifier under which reconciliation sends again an unknown report Stripe provably lacks: derived from the
+    /// old identifier alone, so two reconcilers deciding at once derive the same one and the ledger's unique identifier
+    /// stops the second replacement. Never equal to the old identifier (Stripe could drop the resend as a duplicate of
+    /// an event it forgot) nor to any other kind's, whose text starts otherwise.
+    /// </summary>
+    /// <param name="identifier">The identifier of the unknown report.</param>
+    /// <returns>The replacement's identifier.</returns>
+    public static string Resend(string identifier) => Hash($"resend|{identifier}");
+
+    /// <summary>
     /// The identifier of a <see cref="UsageReportStatus.Cancelling"/> report: never sent, but unique like every report's.
     /// </summary>
     /// <param name="correctionId">The correction.</param>

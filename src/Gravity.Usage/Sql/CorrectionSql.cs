@@ -99,6 +99,26 @@ internal sealed class CorrectionSql
             """;
         TargetOf = $"SELECT {reportColumns} FROM {report} WHERE id = (SELECT replaces_id FROM {link} WHERE report_id = @Id)";
         ReportForUpdate = $"SELECT {reportColumns} FROM {report} WHERE id = @Id {lockRows}";
+        ReportById = $"SELECT {reportColumns} FROM {report} WHERE id = @Id";
+
+        // Reconciliation: the reports of a period, and status changes guarded by the status they were judged in.
+        ReportsInPeriod = $"""
+            SELECT {reportColumns} FROM {report}
+            WHERE bucket_start >= @From AND bucket_start < @To AND ({nullable("Account", "text")} IS NULL OR account = @Account)
+            ORDER BY id
+            """;
+        MarkUnknownSent = $"""
+            UPDATE {report} SET status = 'sent', sent_at = @Now, last_error = @Note, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = @Id AND status = 'unknown'
+            """;
+        ReportsByIdentifier = $"""
+            SELECT {reportColumns} FROM {report}
+            WHERE identifier = @Identifier AND ({nullable("Account", "text")} IS NULL OR account = @Account)
+            """;
+        MarkRejected = $"""
+            UPDATE {report} SET status = 'failed', last_error = @Reason, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = @Id AND status = @Status AND redrive_count = @RedriveCount
+            """;
         WaitingOn = $"""
             SELECT r.id AS Id, r.quantity AS Quantity FROM {report} r JOIN {link} l ON l.report_id = r.id
             WHERE l.replaces_id = @TargetId AND r.status = 'cancelling'
@@ -161,4 +181,19 @@ internal sealed class CorrectionSql
 
     /// <summary>Gets the statement that records the outcome of a claimed cancelling report.</summary>
     public string CompleteCorrectionReport { get; }
+
+    /// <summary>Gets one report by id, with its mapping.</summary>
+    public string ReportById { get; }
+
+    /// <summary>Gets the reports whose bucket starts in [@From, @To), of one account (@Account) or all.</summary>
+    public string ReportsInPeriod { get; }
+
+    /// <summary>Gets the statement that marks a report sent while it is still unknown.</summary>
+    public string MarkUnknownSent { get; }
+
+    /// <summary>Gets the reports with an identifier, of one account or any.</summary>
+    public string ReportsByIdentifier { get; }
+
+    /// <summary>Gets the statement that marks a report failed while it is in the status (and re-drive) it was judged in.</summary>
+    public string MarkRejected { get; }
 }

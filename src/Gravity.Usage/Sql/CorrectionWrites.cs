@@ -5,7 +5,7 @@ using Dapper;
 namespace Gravity.Usage.Sql;
 
 /// <summary>Applies corrections and completes their cancellations as both stores do, inside the caller's transaction.</summary>
-internal static class CorrectionWrites
+internal static partial class CorrectionWrites
 {
     /// <summary>
     /// Applies <paramref name="request"/> inside the caller's transaction. Every refusal is found before anything is

@@ -9,5 +9,7 @@ public sealed class PersistentStore(object store) : IAsyncDisposable
 
     public IUsageAccountStore Accounts { get; } = (IUsageAccountStore)store;
 
+    public IUsageReconciliationStore Reconciliation { get; } = (IUsageReconciliationStore)store;
+
     public ValueTask DisposeAsync() => ((IAsyncDisposable)store).DisposeAsync();
 }

@@ -1,0 +1,43 @@
+using Gravity.Usage.Internal;
+using Gravity.Usage.Sql;
+
+namespace Gravity.Usage.PostgreSql;
+
+/// <summary>Reconciliation on PostgreSQL: each change in a transaction of its own, guarded by the status it was judged in.</summary>
+public sealed partial class PostgreSqlUsageStore : IUsageReconciliationStore
+{
+    /// <inheritdoc />
+    async Task<IReadOnlyList<UsageReport>> IUsageReconciliationStore.ListReportsInPeriodAsync(DateTimeOffset periodStart, DateTimeOffset periodEnd, string? account, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync<ReportRow>(CorrectionSql.ReportsInPeriod, ReconciliationWrites.PeriodParameters(periodStart, periodEnd, account), cancellationToken).ConfigureAwait(false);
+        return rows.Select(r => r.ToReport()).ToList();
+    }
+
+    /// <inheritdoc />
+    Task<bool> IUsageReconciliationStore.MarkUnknownSentAsync(long reportId, DateTimeOffset now, string note, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(note);
+        return InTransactionAsync(
+            (connection, transaction) => ReconciliationWrites.MarkUnknownSentAsync(connection, transaction, CorrectionSql, reportId, now, note, CancellationToken.None),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    Task<UsageReport?> IUsageReconciliationStore.ResendUnknownAsync(long reportId, string newIdentifier, DateTimeOffset now, string note, CancellationToken cancellationToken)
+    {
+        UsageRules.ValidateIdentifier(newIdentifier, nameof(newIdentifier), "A report identifier", 100);
+        ArgumentNullException.ThrowIfNull(note);
+        return InTransactionAsync(
+            (connection, transaction) => CorrectionWrites.ReplaceUnknownAsync(connection, transaction, _reportQueries, CorrectionSql, reportId, newIdentifier, now, note, CancellationToken.None),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    Task<IReadOnlyList<UsageReport>> IUsageReconciliationStore.MarkRejectedAsync(IReadOnlyList<UsageRejection> rejections, string? account, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rejections);
+        return InTransactionAsync(
+            (connection, transaction) => ReconciliationWrites.MarkRejectedAsync(connection, transaction, CorrectionSql, rejections, account, CancellationToken.None),
+            cancellationToken);
+    }
+}
