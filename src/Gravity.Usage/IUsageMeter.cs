@@ -98,6 +98,10 @@ public interface IUsageMeter
     /// <param name="idempotencyKey">The key that makes a retried correction apply once.</param>
     /// <param name="cancellationToken">Cancels the correction before it commits.</param>
     /// <returns>The correction, or the one made before under the same key.</returns>
+    /// <remarks>
+    /// Unlike <see cref="IncrementAsync"/>, where the key and the timestamp are optional and come last, every argument
+    /// of a correction is required and the timestamp, which names the bucket corrected, follows what is corrected.
+    /// </remarks>
     Task<UsageCorrection> CorrectAsync(string account, long delta, string meter, DateTimeOffset timestamp, string reason, string idempotencyKey, CancellationToken cancellationToken = default);
 
     /// <summary>Lists corrections, oldest first: the audit trail of adjustments.</summary>

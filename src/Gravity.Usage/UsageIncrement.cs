@@ -5,18 +5,13 @@ namespace Gravity.Usage;
 /// <param name="Meter">The declared meter that is counted.</param>
 /// <param name="BucketStart">The start of the time bucket the increment falls in (UTC, aligned to the bucket size).</param>
 /// <param name="Quantity">
-/// How much is added (at least 1); for a gauge reading (<paramref name="Kind"/> other than <see cref="MeterKind.Sum"/>),
+/// How much is added (at least 1); for a gauge reading (<see cref="Kind"/> other than <see cref="MeterKind.Sum"/>),
 /// the value read (0 or more).
 /// </param>
 /// <param name="IdempotencyKey">
 /// An optional key that makes the increment count once per (account, meter) however often it is repeated.
 /// </param>
 /// <param name="RecordedAt">When the increment was accepted; idempotency keys expire relative to it.</param>
-/// <param name="Kind">
-/// <see cref="MeterKind.Sum"/> for an increment; for a gauge reading, the meter's kind, which decides what its bucket
-/// keeps: the latest reading (<see cref="MeterKind.Last"/>, <see cref="MeterKind.LastEver"/>) or the highest (<see cref="MeterKind.Max"/>).
-/// </param>
-/// <param name="ObservedAt">For a gauge reading, when the value was read (UTC): the latest reading of a bucket is the one read last.</param>
 /// <remarks>
 /// <para>
 /// <b>Calls of several parts.</b> A multi-meter call (<see cref="UsageMeter.RecordAsync"/>) reaches the store as
@@ -39,10 +34,19 @@ public readonly record struct UsageIncrement(
     DateTimeOffset BucketStart,
     long Quantity,
     string? IdempotencyKey,
-    DateTimeOffset RecordedAt,
-    MeterKind Kind = MeterKind.Sum,
-    DateTimeOffset ObservedAt = default)
+    DateTimeOffset RecordedAt)
 {
+    /// <summary>
+    /// Gets <see cref="MeterKind.Sum"/> for an increment; for a gauge reading, the meter's kind, which decides what its
+    /// bucket keeps: the latest reading (<see cref="MeterKind.Last"/>, <see cref="MeterKind.LastEver"/>) or the highest
+    /// (<see cref="MeterKind.Max"/>).
+    /// </summary>
+    /// <remarks>Members a reading adds are init properties, so that a new one never changes the constructor providers see.</remarks>
+    public MeterKind Kind { get; init; }
+
+    /// <summary>Gets, for a gauge reading, when the value was read (UTC): the latest reading of a bucket is the one read last.</summary>
+    public DateTimeOffset ObservedAt { get; init; }
+
     /// <summary>Gets a value indicating whether this is a gauge reading rather than an increment.</summary>
     public bool IsReading => Kind != MeterKind.Sum;
 

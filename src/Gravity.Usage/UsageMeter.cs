@@ -359,8 +359,10 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         var kind = MeterKinds.Of(_options, meter);
 
         var (now, bucketStart) = StampAt(timestamp);
-        return new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now, reading ? kind : MeterKind.Sum, reading ? timestamp?.ToUniversalTime() ?? now : default)
+        return new UsageIncrement(account, meter, bucketStart, quantity, idempotencyKey, now)
         {
+            Kind = reading ? kind : MeterKind.Sum,
+            ObservedAt = reading ? timestamp?.ToUniversalTime() ?? now : default,
             Fingerprint = idempotencyKey is null ? IdempotencyFingerprint.None : IdempotencyFingerprint.Compute(meter, quantity, bucketStart, timestamp.HasValue),
         };
     }

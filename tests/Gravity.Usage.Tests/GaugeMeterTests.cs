@@ -112,7 +112,7 @@ public sealed class GaugeMeterTests
     [Test]
     public void DescribeInvalidIncrement_QuantityZero_AllowedForAReadingRefusedForAnIncrement()
     {
-        var reading = new UsageIncrement("a", "seats", TestClock.Now, 0, null, TestClock.Now, MeterKind.Last, TestClock.Now);
+        var reading = new UsageIncrement("a", "seats", TestClock.Now, 0, null, TestClock.Now) { Kind = MeterKind.Last, ObservedAt = TestClock.Now };
         var increment = reading with { Kind = MeterKind.Sum };
         var undefined = reading with { Kind = (MeterKind)9 };
         Assert.Multiple(() =>
