@@ -16,6 +16,12 @@ public sealed partial class UsageReporter
     internal static readonly TimeSpan CancellationWindow = TimeSpan.FromHours(23);
 
     /// <summary>
+    /// How long the back end replays the answer of a cancellation under its idempotency key (Stripe keeps keys at
+    /// least 24 hours), measured from the first claim of the cancellation, before which the key cannot have been used.
+    /// </summary>
+    internal static readonly TimeSpan CancellationReplayWindow = TimeSpan.FromHours(24);
+
+    /// <summary>
     /// Resolves corrections of sent reports before anything is delivered, so that a remainder is never sent before the
     /// event it replaces is cancelled: each sent report with corrections waiting is cancelled at the back end (inside
     /// the window) and its remainder closed as a new pending report, or the corrections' amounts are parked as needing
@@ -61,7 +67,12 @@ public sealed partial class UsageReporter
     {
         var now = _timeProvider.GetUtcNow();
         var receivedAtTheEarliest = target.RedriveCount == 0 ? target.FirstAttemptAt ?? target.CreatedAt : target.CreatedAt;
-        if (now - receivedAtTheEarliest >= CancellationWindow)
+
+        // A cancellation asked before may have landed with its answer lost. Past the window only the back end's replay
+        // under the same idempotency key can tell: parking a credit then would credit usage already dropped and never
+        // bill the remainder. So it is asked once more while the replay lasts; a refusal still parks the credit.
+        var askedBefore = waiting.Any(r => r.Attempts > 1 && r.FirstAttemptAt is { } first && now - first < CancellationReplayWindow);
+        if (now - receivedAtTheEarliest >= CancellationWindow && !askedBefore)
         {
             await ParkAsCreditAsync(
                 corrections,

@@ -199,6 +199,36 @@ public sealed class CorrectionTests<TFixture> : CorrectionTest<TFixture>
     }
 
     [Test]
+    public async Task CorrectAsync_CancellationLandedButItsAnswerWasLostAndTheWindowPassed_IsAskedAgainAndStripesReplayApplies()
+    {
+        var reporter = CreateReporter();
+        await RecordAsync(10);
+        await RunAsync(reporter);
+        var firstAttempt = (await ReportsAsync()).Single().FirstAttemptAt!.Value;
+
+        // 22 h after the event Stripe cancels it, but the answer never arrives.
+        Clock.SetUtcNow(firstAttempt + TimeSpan.FromHours(22));
+        await CorrectAsync(-3, "fix-1");
+        Stripe.Faults.FailNext("POST", AdjustmentsPath, StripeFault.DropConnection(), timing: FaultTiming.AfterProcessing);
+        var lost = await RunAsync(reporter);
+        Assert.That(StripeTotal, Is.Zero, "Stripe cancelled the event although the reporter does not know it yet");
+
+        // Past Stripe's own 24 hours: a fresh cancel would be refused, but Stripe replays the first one's answer.
+        Clock.SetUtcNow(firstAttempt + TimeSpan.FromHours(24) + TimeSpan.FromMinutes(30));
+        var late = await RunAsync(reporter);
+
+        Note("sent 10, correction -3 at 22 h, cancel answer lost, asked again at 24 h 30 min", 7, StripeTotal);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(lost.WaitingForRetry, Is.EqualTo(1));
+            Assert.That(late.Cancelled, Is.EqualTo(1));
+            Assert.That(late.NeedsCredit, Is.Zero, "no credit for usage Stripe already dropped");
+            Assert.That(StripeTotal, Is.EqualTo(7), "the corrected remainder is billed");
+            Assert.That(await ReportsAsync(UsageReportStatus.NeedsCredit), Is.Empty);
+        });
+    }
+
+    [Test]
     public async Task CorrectAsync_CancellationFailingTransiently_IsAskedAgainAndThenApplied()
     {
         var reporter = CreateReporter();
