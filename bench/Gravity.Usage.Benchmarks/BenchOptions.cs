@@ -13,7 +13,7 @@ internal sealed record BenchOptions
           --seconds S    measured seconds per round, after a warm-up (default 3, quick 1)
           --postgres CS  also measure increments on PostgreSQL (an Npgsql connection string; default: GRAVITY_USAGE_POSTGRES)
           --postgres-only  only the PostgreSQL increment table (needs a server); the environment variable
-                         GRAVITY_BENCH_PG_BATCHES sets the store's MaxConcurrentBatches (default 4)
+                         GRAVITY_BENCH_PG_BATCHES sets the store's MaxConcurrentBatches (default 2)
           --reporting-only only the reporting table (v1 meter events and the v2 stream against the stand-in)
           --reads-only   only the read table (GetAsync against the raw SQL query on the same file)
           --with-cycles  give every account a monthly billing cycle (a boundary at hh:37:12) before the increment rounds
