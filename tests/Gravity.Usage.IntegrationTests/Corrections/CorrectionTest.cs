@@ -8,97 +8,34 @@ using Microsoft.Extensions.Time.Testing;
 namespace Gravity.Usage.IntegrationTests.Corrections;
 
 /// <summary>
-/// Base of the correction tests, run on every provider: a fresh database, the meter and the reporter on it, and the
-/// Stripe stand-in over loopback HTTP through Stripe.net, all on one manual clock (the stand-in's 24-hour cancellation
-/// window and timestamp window follow it).
+/// Base of the correction tests, run on every provider (<see cref="StandInLedgerTest{TFixture}"/>): one account mapped
+/// to one Stripe customer, the reporter, and the stand-in's 24-hour cancellation window on the test's clock.
 /// </summary>
 /// <typeparam name="TFixture">The provider.</typeparam>
-public abstract class CorrectionTest<TFixture>
+public abstract class CorrectionTest<TFixture> : StandInLedgerTest<TFixture>
     where TFixture : IStoreFixture, new()
 {
     protected const string Account = "acct_1";
     protected const string Customer = "cus_1";
-    protected const string ApiCalls = "api_calls";
     protected const string AdjustmentsPath = "/v1/billing/meter_event_adjustments";
-    protected const string MeterEventsPath = "/v1/billing/meter_events";
-
-    /// <summary>10:15 UTC: usage is recorded in the 10:00 bucket, which has ended once the clock passes 11:00.</summary>
-    protected static readonly DateTimeOffset Start = new(2026, 3, 10, 10, 15, 0, TimeSpan.Zero);
-
-    private readonly List<IDisposable> _sinks = [];
-    private TFixture _fixture = default!;
-
-    protected FakeTimeProvider Clock { get; private set; } = null!;
-
-    protected PersistentStore Store { get; private set; } = null!;
-
-    protected UsageMeter Meter { get; private set; } = null!;
-
-    protected StripeStandIn Stripe { get; private set; } = null!;
-
-    protected UsageBillingOptions Billing { get; private set; } = null!;
 
     /// <summary>What the stand-in bills the customer on the meter: its events, cancelled ones left out.</summary>
     protected long StripeTotal => Stripe.GetMeterTotal(ApiCalls, Customer);
 
     [SetUp]
-    public async Task CreateAsync()
+    public async Task MapAccountAsync()
     {
-        _fixture = new TFixture();
-        await _fixture.InitializeAsync();
-        Clock = new FakeTimeProvider(Start);
-        Store = _fixture.CreateStore(Clock);
-        Billing = new UsageBillingOptions();
-        Billing.Meters[ApiCalls] = new MeterOptions();
-        Meter = new UsageMeter(Store.Ledger, Options.Create(Billing), Clock);
-        Stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = Clock });
-        await Stripe.StartAsync();
         Stripe.AddCustomer(Customer);
         Stripe.AddMeter(ApiCalls);
         await Store.Accounts.SaveAccountAsync(new UsageAccount(Account) { StripeCustomerId = Customer });
     }
 
-    [TearDown]
-    public async Task DisposeAsync()
-    {
-        // Null when the set-up stopped early (a provider that is unavailable ignores the test).
-        if (Meter is not null)
-        {
-            await Meter.DisposeAsync();
-        }
-
-        foreach (var sink in _sinks)
-        {
-            sink.Dispose();
-        }
-
-        if (Stripe is not null)
-        {
-            await Stripe.DisposeAsync();
-        }
-
-        if (Store is not null)
-        {
-            await Store.DisposeAsync();
-        }
-
-        await _fixture.DisposeAsync();
-    }
-
     /// <summary>The Stripe sink of <paramref name="api"/> pointed at the stand-in (its pacing on real time).</summary>
     protected IUsageSink CreateSink(StripeUsageApi api = StripeUsageApi.MeterEvents)
     {
-        var options = new StripeOptions
-        {
-            ApiKey = StripeStandIn.DefaultApiKey,
-            ApiBase = Stripe.BaseAddress!,
-            Api = api,
-            MaxRequestsPerSecond = 1_000,
-            MaxNetworkRetries = 0,
-        };
-        IUsageSink sink = api == StripeUsageApi.MeterEventStream ? new StripeMeterEventStreamSink(options) : new StripeMeterEventSink(options);
-        _sinks.Add((IDisposable)sink);
-        return sink;
+        var options = StripeOptions;
+        options.Api = api;
+        return api == StripeUsageApi.MeterEventStream ? Track(new StripeMeterEventStreamSink(options)) : Track(new StripeMeterEventSink(options));
     }
 
     /// <summary>A reporter on the store and the stand-in (or <paramref name="sink"/>) with the built-in account mapping.</summary>

@@ -1,4 +1,5 @@
 using Gravity.Usage.IntegrationTests.Contract;
+using Gravity.Usage.IntegrationTests.Infrastructure;
 using Gravity.Usage.Stripe;
 using Gravity.Usage.Testing;
 using Microsoft.Extensions.Options;
@@ -11,82 +12,26 @@ namespace Gravity.Usage.IntegrationTests.Reconciliation;
 /// it, and the Stripe stand-in over loopback HTTP through Stripe.net, all on one manual clock.
 /// </summary>
 /// <typeparam name="TFixture">The provider.</typeparam>
-public abstract class ReconciliationTest<TFixture>
+public abstract class ReconciliationTest<TFixture> : StandInLedgerTest<TFixture>
     where TFixture : IStoreFixture, new()
 {
-    protected const string ApiCalls = "api_calls";
     protected const string Seats = "seats";
-    protected const string MeterEventsPath = "/v1/billing/meter_events";
 
-    /// <summary>10:15 UTC: usage is recorded in the 10:00 bucket, which has ended once the clock passes 11:00.</summary>
-    protected static readonly DateTimeOffset Start = new(2026, 3, 10, 10, 15, 0, TimeSpan.Zero);
-
-    /// <summary>The day of <see cref="Start"/>, a period every test's usage falls in.</summary>
+    /// <summary>The day of <see cref="StandInLedgerTest{TFixture}.Start"/>, a period every test's usage falls in.</summary>
     protected static readonly DateTimeOffset Day = new(2026, 3, 10, 0, 0, 0, TimeSpan.Zero);
 
-    private readonly List<IDisposable> _disposables = [];
-    private TFixture _fixture = default!;
-
-    protected FakeTimeProvider Clock { get; private set; } = null!;
-
-    protected PersistentStore Store { get; private set; } = null!;
-
-    protected UsageMeter Meter { get; private set; } = null!;
-
-    protected StripeStandIn Stripe { get; private set; } = null!;
-
-    protected UsageBillingOptions Billing { get; private set; } = null!;
-
     [SetUp]
-    public async Task CreateAsync()
+    public void AddStripeMeters()
     {
-        _fixture = new TFixture();
-        await _fixture.InitializeAsync();
-        Clock = new FakeTimeProvider(Start);
-        Store = _fixture.CreateStore(Clock);
-        Billing = new UsageBillingOptions();
-        Billing.Meters[ApiCalls] = new MeterOptions();
-        Billing.Meters[Seats] = new MeterOptions { Kind = MeterKind.Last };
-        Meter = new UsageMeter(Store.Ledger, Options.Create(Billing), Clock);
-        Stripe = new StripeStandIn(new StripeStandInOptions { TimeProvider = Clock });
-        await Stripe.StartAsync();
         Stripe.AddMeter(ApiCalls);
         Stripe.AddMeter(Seats, "last");
     }
 
-    [TearDown]
-    public async Task DisposeAsync()
+    protected override void DeclareMeters(IDictionary<string, MeterOptions> meters)
     {
-        if (Meter is not null)
-        {
-            await Meter.DisposeAsync();
-        }
-
-        foreach (var disposable in _disposables)
-        {
-            disposable.Dispose();
-        }
-
-        if (Stripe is not null)
-        {
-            await Stripe.DisposeAsync();
-        }
-
-        if (Store is not null)
-        {
-            await Store.DisposeAsync();
-        }
-
-        await _fixture.DisposeAsync();
+        base.DeclareMeters(meters);
+        meters[Seats] = new MeterOptions { Kind = MeterKind.Last };
     }
-
-    protected StripeOptions StripeOptions => new()
-    {
-        ApiKey = StripeStandIn.DefaultApiKey,
-        ApiBase = Stripe.BaseAddress!,
-        MaxRequestsPerSecond = 1_000,
-        MaxNetworkRetries = 0,
-    };
 
     /// <summary>Maps an account to a Stripe customer the stand-in knows.</summary>
     protected async Task MapAsync(string account, string customer)
@@ -98,8 +43,7 @@ public abstract class ReconciliationTest<TFixture>
     /// <summary>A reporter on the store and the stand-in through Stripe.net, with the built-in account mapping.</summary>
     protected UsageReporter CreateReporter()
     {
-        var sink = new StripeMeterEventSink(StripeOptions);
-        _disposables.Add(sink);
+        var sink = Track(new StripeMeterEventSink(StripeOptions));
         return new UsageReporter(
             Store.Reports,
             sink,
@@ -112,9 +56,7 @@ public abstract class ReconciliationTest<TFixture>
     /// <summary>A reconciler on the store and the stand-in, built without a host.</summary>
     protected StripeUsageReconciler CreateReconciler(UsageReconciliationOptions? options = null)
     {
-        var reconciler = new StripeUsageReconciler(Store.Reconciliation, StripeOptions, Billing, options, timeProvider: Clock);
-        _disposables.Add(reconciler);
-        return reconciler;
+        return Track(new StripeUsageReconciler(Store.Reconciliation, StripeOptions, Billing, options, timeProvider: Clock));
     }
 
     /// <summary>Reconciles the whole day of <see cref="Start"/>.</summary>
