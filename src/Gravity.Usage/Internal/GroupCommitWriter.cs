@@ -78,23 +78,34 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     public Task<UsageWriteStatus> WriteCallAsync(UsageIncrement[] parts, CancellationToken cancellationToken) =>
         EnqueueAsync(new PendingIncrement(parts[0], parts), cancellationToken);
 
-    private async Task<UsageWriteStatus> EnqueueAsync(PendingIncrement pending, CancellationToken cancellationToken)
+    private Task<UsageWriteStatus> EnqueueAsync(PendingIncrement pending, CancellationToken cancellationToken)
     {
         if (!_queue.Writer.TryWrite(pending))
         {
-            try
-            {
-                await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ChannelClosedException)
-            {
-                throw new ObjectDisposedException(nameof(UsageMeter), "The usage meter is disposed; no further increments are accepted.");
-            }
+            return EnqueueWhenRoomAsync(pending, cancellationToken);
         }
 
         // The one measurement on the caller's path: a tagless add, next to free while nobody listens.
         _instruments.QueueDepth.Add(pending.Size);
 
+        // The pending increment's own task: no state machine of its own, and no second hop through the thread pool
+        // when the commit completes it (its continuations run asynchronously, never on the writer's loop).
+        return pending.Task;
+    }
+
+    /// <summary>The queue is full (or closed): waits for room, then for the commit.</summary>
+    private async Task<UsageWriteStatus> EnqueueWhenRoomAsync(PendingIncrement pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(UsageMeter), "The usage meter is disposed; no further increments are accepted.");
+        }
+
+        _instruments.QueueDepth.Add(pending.Size);
         return await pending.Task.ConfigureAwait(false);
     }
 
