@@ -91,7 +91,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
 
         // The pending increment itself is what the caller awaits: no task, no state machine, and no second hop through
         // the thread pool when the commit completes it (its continuation runs asynchronously, never on the writer's loop).
-        return pending.Task;
+        return pending.Completion;
     }
 
     /// <summary>The queue is full (or closed): waits for room, then for the commit.</summary>
@@ -107,7 +107,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         }
 
         _instruments.QueueDepth.Add(pending.Size);
-        return await pending.Task.ConfigureAwait(false);
+        return await pending.Completion.ConfigureAwait(false);
     }
 
     /// <summary>What a health check needs to know: increments waiting, how long the oldest commit in progress has run, whether the loop ended.</summary>
@@ -414,8 +414,11 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         private ManualResetValueTaskSourceCore<UsageWriteStatus> _completion = new() { RunContinuationsAsynchronously = true };
         private int _completed;
 
-        /// <summary>Gets what the caller awaits; awaited once, by the meter.</summary>
-        public ValueTask<UsageWriteStatus> Task => new(this, _completion.Version);
+        /// <summary>
+        /// Gets what the caller awaits, once, by the meter. The source is never reset, so it must never be pooled: a
+        /// second await of a reused source would read another increment's status.
+        /// </summary>
+        public ValueTask<UsageWriteStatus> Completion => new(this, _completion.Version);
 
         public UsageIncrement Increment { get; } = increment;
 

@@ -31,11 +31,20 @@ internal sealed class SqliteBatchWriter : IDisposable
         _upsertReading = Prepare(queries.Gauges.UpsertReading, "$account", "$bucket_start", "$meter", "$kind", "$value", "$observed_at");
         // The batch's rows go in as the UTF-8 the JSON writer made, without a detour through a .NET string.
         _upsertMany = new SqliteRawStatement(connection, queries.UpsertMany);
-        _upsertManyRows = _upsertMany.IndexOf("$rows");
-        _savepoint = Prepare("SAVEPOINT counters");
-        _rollbackToSavepoint = Prepare("ROLLBACK TO counters");
-        _releaseSavepoint = Prepare("RELEASE counters");
-        Keys = new SqliteIdempotencyKeys(connection, queries.Keys);
+        try
+        {
+            _upsertManyRows = _upsertMany.IndexOf("$rows");
+            _savepoint = Prepare("SAVEPOINT counters");
+            _rollbackToSavepoint = Prepare("ROLLBACK TO counters");
+            _releaseSavepoint = Prepare("RELEASE counters");
+            Keys = new SqliteIdempotencyKeys(connection, queries.Keys);
+        }
+        catch
+        {
+            // A raw statement is not finalized with its connection: one left alive would go back to the pool with it.
+            _upsertMany.Dispose();
+            throw;
+        }
     }
 
     public SqliteConnection Connection { get; }

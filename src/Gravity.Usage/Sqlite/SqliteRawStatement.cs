@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -11,10 +12,15 @@ namespace Gravity.Usage.Sqlite;
 /// <remarks>
 /// It runs inside whatever transaction the connection has open (the batch's). Errors surface as the
 /// <see cref="SqliteException"/> that <see cref="SqliteCommand"/> would throw, with the same SQLite error code, so a
-/// refused value is still told from a failed disk.
+/// refused value is still told from a failed disk. Like <see cref="SqliteCommand"/>, a step that finds the database busy
+/// or a table locked (another process writing, a shared-cache reader) is tried again until the connection's
+/// <see cref="SqliteConnection.DefaultTimeout"/>: SQLite undoes a refused statement whole, so running it again is safe.
 /// </remarks>
 internal sealed class SqliteRawStatement : IDisposable
 {
+    /// <summary>How long a busy step waits before it is tried again: short, as the write lock is held for a commit only.</summary>
+    private static readonly TimeSpan s_busyPause = TimeSpan.FromMilliseconds(5);
+
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _statement;
 
@@ -49,21 +55,32 @@ internal sealed class SqliteRawStatement : IDisposable
     /// <summary>Runs the statement to its end and returns the rows it changed; the bindings are cleared after.</summary>
     public int Execute()
     {
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            int rc;
-            while ((rc = raw.sqlite3_step(_statement)) == raw.SQLITE_ROW)
+            while (true)
             {
-            }
+                int rc;
+                while ((rc = raw.sqlite3_step(_statement)) == raw.SQLITE_ROW)
+                {
+                }
 
-            if (rc != raw.SQLITE_DONE)
-            {
+                if (rc == raw.SQLITE_DONE)
+                {
+                    return raw.sqlite3_changes(_connection.Handle);
+                }
+
                 // The error of the step, as sqlite3_reset reports it (its result code is the step's).
-                SqliteException.ThrowExceptionForRC(raw.sqlite3_reset(_statement), _connection.Handle);
+                var error = raw.sqlite3_reset(_statement);
+                if (IsBusy(error == raw.SQLITE_OK ? rc : error) && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(_connection.DefaultTimeout))
+                {
+                    Thread.Sleep(s_busyPause);
+                    continue;
+                }
+
+                SqliteException.ThrowExceptionForRC(error, _connection.Handle);
                 SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
             }
-
-            return raw.sqlite3_changes(_connection.Handle);
         }
         finally
         {
@@ -73,6 +90,9 @@ internal sealed class SqliteRawStatement : IDisposable
     }
 
     public void Dispose() => _statement.Dispose();
+
+    /// <summary>Whether a result code (plain or extended) says the database was busy or a table locked.</summary>
+    private static bool IsBusy(int rc) => (rc & 0xFF) is raw.SQLITE_BUSY or raw.SQLITE_LOCKED;
 
     private void Check(int rc)
     {

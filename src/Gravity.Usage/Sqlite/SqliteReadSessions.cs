@@ -17,9 +17,13 @@ internal sealed class SqliteReadSessions(string connectionString) : IDisposable
     /// <summary>More sessions than this are closed on return: enough for concurrent dashboards on a few cores.</summary>
     private const int MaxIdle = 16;
 
-    private readonly string _connectionString = new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ToString();
+    // ReadWrite, not ReadWriteCreate: a read after the ledger file was deleted fails instead of creating an empty ledger.
+    private readonly string _connectionString = new SqliteConnectionStringBuilder(connectionString) { Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString();
     private readonly Stack<SqliteReadSession> _idle = new();
     private bool _disposed;
+
+    /// <summary>Bumped by <see cref="CloseIdle"/>, so that sessions in use then are closed when they come back.</summary>
+    private int _generation;
 
     /// <summary>Takes an idle session, or opens one.</summary>
     /// <returns>A session for the caller alone until <see cref="Return"/>.</returns>
@@ -34,7 +38,7 @@ internal sealed class SqliteReadSessions(string connectionString) : IDisposable
             }
         }
 
-        return new SqliteReadSession(_connectionString);
+        return new SqliteReadSession(_connectionString, Volatile.Read(ref _generation));
     }
 
     /// <summary>Keeps a session that completed its read for the next one (or closes it when enough are idle).</summary>
@@ -43,7 +47,7 @@ internal sealed class SqliteReadSessions(string connectionString) : IDisposable
     {
         lock (_idle)
         {
-            if (!_disposed && _idle.Count < MaxIdle)
+            if (!_disposed && session.Generation == _generation && _idle.Count < MaxIdle)
             {
                 _idle.Push(session);
                 return;
@@ -53,17 +57,31 @@ internal sealed class SqliteReadSessions(string connectionString) : IDisposable
         session.Dispose();
     }
 
+    /// <summary>
+    /// Closes the idle sessions, for example when the ledger file was replaced or deleted: a kept session would go on
+    /// reading the old file's usage.
+    /// </summary>
+    public void CloseIdle()
+    {
+        lock (_idle)
+        {
+            _generation++;
+            while (_idle.TryPop(out var session))
+            {
+                session.Dispose();
+            }
+        }
+    }
+
     /// <summary>Closes the idle sessions; sessions in use close when they come back.</summary>
     public void Dispose()
     {
         lock (_idle)
         {
             _disposed = true;
-            while (_idle.TryPop(out var session))
-            {
-                session.Dispose();
-            }
         }
+
+        CloseIdle();
     }
 }
 
@@ -72,8 +90,9 @@ internal sealed class SqliteReadSession : IDisposable
 {
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
-    public SqliteReadSession(string connectionString)
+    public SqliteReadSession(string connectionString, int generation)
     {
+        Generation = generation;
         Connection = new SqliteConnection(connectionString);
         try
         {
@@ -92,6 +111,9 @@ internal sealed class SqliteReadSession : IDisposable
     }
 
     public SqliteConnection Connection { get; }
+
+    /// <summary>Gets the generation of sessions this one belongs to (<see cref="SqliteReadSessions.CloseIdle"/>).</summary>
+    public int Generation { get; }
 
     /// <summary>Gets the account parameter shared by the session's commands (each binds those its text names).</summary>
     public SqliteParameter Account { get; }

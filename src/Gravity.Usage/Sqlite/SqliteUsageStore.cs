@@ -321,6 +321,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     private UsageLedgerFileLostException FileLost(string problem)
     {
         _fileLost = problem;
+        _reads.CloseIdle();
         LogFileLost(_logger, problem);
         return new UsageLedgerFileLostException(problem);
     }
