@@ -46,6 +46,7 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
     private volatile bool _refusing;
     private int _droppedBeforeCommit;
     private int _droppedAfterCommit;
+    private int _roundTrips;
 
     /// <summary>Starts a proxy in front of the server that <paramref name="serverConnectionString"/> names.</summary>
     /// <param name="serverConnectionString">An Npgsql connection string of the real server; its host defaults to 127.0.0.1.</param>
@@ -87,6 +88,12 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
 
     /// <summary>Gets how many COMMITs reached the server and then had their answer dropped.</summary>
     public int DroppedAfterCommit => Volatile.Read(ref _droppedAfterCommit);
+
+    /// <summary>
+    /// Gets how many round trips clients have made: writes of theirs that end in a message the server answers before the
+    /// client goes on (a Sync, or a simple Query). Messages a client writes together count once.
+    /// </summary>
+    public int RoundTrips => Volatile.Read(ref _roundTrips);
 
     /// <summary>Gets how many faults have struck so far, counted as they strike (before the client sees its connection break).</summary>
     public int Drops
@@ -433,6 +440,11 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
                 // Holding back only while the next message is already here: a reply the client waits for is never delayed.
                 if (!_reader.HasTypedMessageBuffered)
                 {
+                    if (message.Span[0] is (byte)'S' or (byte)'Q')
+                    {
+                        Interlocked.Increment(ref proxy._roundTrips);
+                    }
+
                     await FlushAsync();
                 }
             }
