@@ -6,10 +6,11 @@ using NpgsqlTypes;
 namespace Gravity.Usage.PostgreSql;
 
 /// <summary>
-/// Applies one batch of increments inside the caller's transaction with a fixed number of round trips, whatever its
-/// size: statements over arrays, never one per increment. The common batch (every key new, every counter within its
-/// limit) takes one round trip for its keys, counters and commit mark (<see cref="PostgreSqlCommitOutcome"/>), so two
-/// with COMMIT; a key recorded before or an overflow costs the extra statements that judge it.
+/// Writes one batch of increments with a fixed number of round trips, whatever its size: statements over arrays, never
+/// one per increment. The common batch (every key new, every counter within its limit) goes in ONE round trip with its
+/// BEGIN, commit mark and COMMIT (<see cref="PlanOneRoundTrip"/>). A batch that turns out to need judging (a key
+/// recorded before, an overflow) is written statement by statement in a transaction of the caller's
+/// (<see cref="WriteAsync"/>): keys and counters together in one round trip, then only what the rare case needs.
 /// </summary>
 internal sealed class PostgreSqlBatchWriter
 {
@@ -18,7 +19,7 @@ internal sealed class PostgreSqlBatchWriter
     private readonly PostgreSqlQueries _queries;
 
     /// <param name="connection">The open connection.</param>
-    /// <param name="transaction">The caller's transaction.</param>
+    /// <param name="transaction">The caller's transaction for <see cref="WriteAsync"/>; <see langword="null"/> for <see cref="PlanOneRoundTrip"/>.</param>
     /// <param name="queries">The schema's SQL.</param>
     public PostgreSqlBatchWriter(NpgsqlConnection connection, NpgsqlTransaction? transaction, PostgreSqlQueries queries)
     {
@@ -28,10 +29,44 @@ internal sealed class PostgreSqlBatchWriter
     }
 
     /// <summary>
-    /// Gets the mark of the transaction, read with the batch's first statement; <see langword="null"/> when the batch
-    /// had no key or counter to add, and the caller reads it on its own before COMMIT.
+    /// Builds the batch as one round trip: BEGIN, the mark, keys and counters in one statement, the gauge readings,
+    /// COMMIT. Returns the statuses the batch has when it commits, or <see langword="null"/> when a folded sum is past
+    /// the most a counter holds (the batch then goes through <see cref="WriteAsync"/>). When a key turns out recorded
+    /// before or a counter refuses its addition, the statement fails the transaction with
+    /// <see cref="PostgreSqlCommitMarks.NeedsMoreRoundTrips"/> and nothing of it is applied.
     /// </summary>
-    public PostgreSqlCommitOutcome.CommitMark? Mark { get; private set; }
+    public OneRoundTrip? PlanOneRoundTrip(IReadOnlyList<UsageIncrement> increments, Guid mark)
+    {
+        var statuses = new UsageWriteStatus[increments.Count];
+        var (_, claimants, _) = ClaimKeys(increments, statuses);
+        var (counters, readings) = Fold(increments, statuses);
+        if (counters.Values.Any(c => c.SumOverflowed))
+        {
+            return null;
+        }
+
+        var batch = new NpgsqlBatch(_connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+        batch.BatchCommands.Add(PostgreSqlCommitOutcome.InsertMarkCommand(_queries, mark));
+        var keyed = ClaimedParts(increments, claimants);
+        var folded = FoldedInOrder(counters);
+        if (keyed.Count > 0 || folded.Count > 0)
+        {
+            var legacy = _queries.Keys.LegacyKeysLeft;
+            var statement = new NpgsqlBatchCommand(legacy ? _queries.KeysBesideLegacyThenCountersInOneRoundTrip : _queries.KeysThenCountersInOneRoundTrip);
+            AddKeyParameters(statement.Parameters, keyed, HashesOf(keyed).Hashes, legacy);
+            AddCounterParameters(statement.Parameters, folded, "counter_");
+            batch.BatchCommands.Add(statement);
+        }
+
+        if (readings.Count > 0)
+        {
+            batch.BatchCommands.Add(ReadingsCommand(increments, readings));
+        }
+
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        return new OneRoundTrip(statuses, batch);
+    }
 
     /// <summary>
     /// Writes the batch in the caller's transaction and returns one status per increment; the caller commits. The
@@ -172,7 +207,7 @@ internal sealed class PostgreSqlBatchWriter
 
     /// <summary>
     /// Inserts the keys of <paramref name="keyed"/> (in key order) and, when every one was new, adds
-    /// <paramref name="additions"/> (in counter order), in one statement with the commit mark beside it: one round trip.
+    /// <paramref name="additions"/> (in counter order), in one statement: one round trip.
     /// Returns the keys that were new and the counters the overflow guard let through (none when a key was not new).
     /// </summary>
     private async Task<(HashSet<KeyRef> NewKeys, HashSet<CounterKey> Applied)> InsertKeysThenCountersAsync(
@@ -186,12 +221,6 @@ internal sealed class PostgreSqlBatchWriter
         AddKeyParameters(statement.Parameters, keyed, hashes, legacy);
         AddCounterParameters(statement.Parameters, additions, "counter_");
         batch.BatchCommands.Add(statement);
-        var mark = Mark is null;
-        if (mark)
-        {
-            batch.BatchCommands.Add(PostgreSqlCommitOutcome.MarkCommand());
-        }
-
         var newKeys = new HashSet<KeyRef>();
         var applied = new HashSet<CounterKey>(additions.Count);
         var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -206,12 +235,6 @@ internal sealed class PostgreSqlBatchWriter
             {
                 applied.Add(new CounterKey(reader.GetString(1), reader.GetString(3), reader.GetInt64(2)));
             }
-        }
-
-        if (mark)
-        {
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            Mark = await PostgreSqlCommitOutcome.ReadMarkAsync(reader, cancellationToken).ConfigureAwait(false);
         }
 
         return (newKeys, applied);
@@ -460,7 +483,7 @@ internal sealed class PostgreSqlBatchWriter
         return inserted;
     }
 
-    /// <summary>Adds to counters; returns those the overflow guard let through, with the commit mark read beside them when not read yet.</summary>
+    /// <summary>Adds to counters; returns those the overflow guard let through.</summary>
     private async Task<HashSet<CounterKey>> UpsertAsync(IReadOnlyList<(CounterKey Counter, long Quantity)> additions, CancellationToken cancellationToken)
     {
         var applied = new HashSet<CounterKey>(additions.Count);
@@ -474,23 +497,12 @@ internal sealed class PostgreSqlBatchWriter
         var upsert = new NpgsqlBatchCommand(_queries.Upsert);
         AddCounterParameters(upsert.Parameters, additions, string.Empty);
         batch.BatchCommands.Add(upsert);
-        var mark = Mark is null;
-        if (mark)
-        {
-            batch.BatchCommands.Add(PostgreSqlCommitOutcome.MarkCommand());
-        }
 
         var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             applied.Add(new CounterKey(reader.GetString(0), reader.GetString(2), reader.GetInt64(1)));
-        }
-
-        if (mark)
-        {
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            Mark = await PostgreSqlCommitOutcome.ReadMarkAsync(reader, cancellationToken).ConfigureAwait(false);
         }
 
         return applied;
@@ -525,6 +537,9 @@ internal sealed class PostgreSqlBatchWriter
 
     private static NpgsqlParameter BigintArray(string name, IEnumerable<long> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = values.ToArray() };
+
+    /// <summary>A batch built as one round trip: the statuses it has when it commits, and the statements with COMMIT.</summary>
+    internal sealed record OneRoundTrip(UsageWriteStatus[] Statuses, NpgsqlBatch Batch);
 
     private readonly record struct CounterKey(string Account, string Meter, long BucketStart)
     {

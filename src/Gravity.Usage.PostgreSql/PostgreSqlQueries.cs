@@ -11,6 +11,7 @@ internal sealed class PostgreSqlQueries : CounterSql
         Schema = schema;
         var counter = schema + ".usage_counter";
         Keys = new PostgreSqlIdempotencyKeys(schema);
+        Marks = new PostgreSqlCommitMarks(schema);
         Gauges = new GaugeSql(schema + ".", postgreSql: true);
 
 
@@ -41,6 +42,15 @@ internal sealed class PostgreSqlQueries : CounterSql
         KeysThenCounters = KeysThenCountersSql(Keys.Insert, counter, Returning);
         KeysBesideLegacyThenCounters = KeysThenCountersSql(Keys.InsertBesideLegacy, counter, Returning);
 
+        // The same statement for a batch sent with its COMMIT in one round trip: it returns nothing, and fails the
+        // transaction when a key was not new or a counter was refused, so that the batch is judged statement by statement.
+        var holds = $"""
+            SELECT {Marks.OneRoundTripHolds}(
+                (SELECT COUNT(*) FROM new_keys) = cardinality(@key_hashes::uuid[])
+                AND (SELECT COUNT(*) FROM applied) = cardinality(@counter_accounts::text[]))
+            """;
+        KeysThenCountersInOneRoundTrip = KeysThenCountersSql(Keys.Insert, counter, holds);
+        KeysBesideLegacyThenCountersInOneRoundTrip = KeysThenCountersSql(Keys.InsertBesideLegacy, counter, holds);
 
         // SUM of bigint is numeric here: it cannot overflow, and the total is checked against long.MaxValue on reading.
         // Meters are ordered byte-wise, as on SQLite, whatever the database's collation.
@@ -82,6 +92,14 @@ internal sealed class PostgreSqlQueries : CounterSql
 
     /// <summary>Gets <see cref="KeysThenCounters"/> where keys stored as text before schema version 8 also count as stored.</summary>
     public string KeysBesideLegacyThenCounters { get; }
+
+    /// <summary>Gets <see cref="KeysThenCounters"/> for a batch sent with its COMMIT: it fails the transaction unless every key was new and every counter applied.</summary>
+    public string KeysThenCountersInOneRoundTrip { get; }
+
+    /// <summary>Gets <see cref="KeysThenCountersInOneRoundTrip"/> beside keys stored as text before schema version 8.</summary>
+    public string KeysBesideLegacyThenCountersInOneRoundTrip { get; }
+
+    public PostgreSqlCommitMarks Marks { get; }
 
     public CounterTotalsSql Totals { get; }
 
