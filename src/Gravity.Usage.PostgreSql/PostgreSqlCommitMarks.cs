@@ -12,10 +12,12 @@ internal sealed class PostgreSqlCommitMarks
         Claim = $"INSERT INTO {marks} (mark, claimed) VALUES (@mark, true) ON CONFLICT (mark) DO NOTHING";
         ReadClaimed = $"SELECT claimed FROM {marks} WHERE mark = @mark";
 
-        // By the server's clock, an hour after the mark: far past the longest CommitOutcomeTimeout (10 minutes).
+        // By the server's clock, a day after the transaction that wrote the mark began (created_at is its start, not its
+        // commit): far past the longest CommitOutcomeTimeout (10 minutes), even for a batch that ran long or a clock
+        // that jumped. A mark is a few dozen bytes.
         Sweep = $"""
             DELETE FROM {marks} WHERE mark IN (
-                SELECT mark FROM {marks} WHERE created_at < now() - interval '1 hour' LIMIT @MaxMarks)
+                SELECT mark FROM {marks} WHERE created_at < now() - interval '1 day' LIMIT @MaxMarks)
             """;
         OneRoundTripHolds = schema + ".usage_one_round_trip_holds";
     }

@@ -83,11 +83,7 @@ internal static class PostgreSqlCommitOutcome
             var remaining = timeout - Stopwatch.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
-                throw new UsageCommitOutcomeUnknownException(
-                    $"The connection to PostgreSQL failed during COMMIT of the batch marked {mark}, and whether it committed could not be told within {timeout.TotalSeconds:0.#} s"
-                    + (lastProblem is null ? "." : $" (last: {lastProblem.Message}).")
-                    + " The increments may or may not have been recorded; retrying with the same idempotency key is safe, retrying without one may count twice.",
-                    commitFailure);
+                throw Unknown(mark, $"within {timeout.TotalSeconds:0.#} s", lastProblem, commitFailure);
             }
 
             bool? committed;
@@ -107,6 +103,12 @@ internal static class PostgreSqlCommitOutcome
                 // The server is still unreachable (restarting, or the network is down), or the claim's own answer was lost: ask again shortly.
                 committed = null;
                 lastProblem = ex;
+            }
+            catch (Exception ex) when (ex is not UsageCommitOutcomeUnknownException)
+            {
+                // Anything else (the store disposed while it asked, say) ends the asking: the batch may have committed,
+                // so its original error must not reach the callers.
+                throw Unknown(mark, "because it could not be asked", ex, commitFailure);
             }
 
             switch (committed)
@@ -130,9 +132,15 @@ internal static class PostgreSqlCommitOutcome
         }
     }
 
+    private static UsageCommitOutcomeUnknownException Unknown(Guid mark, string why, Exception? lastProblem, Exception commitFailure) => new(
+        string.Create(CultureInfo.InvariantCulture, $"The connection to PostgreSQL failed during COMMIT of the batch marked {mark}, and whether it committed could not be told {why}")
+        + (lastProblem is null ? "." : $" (last: {lastProblem.Message}).")
+        + " The increments may or may not have been recorded; retrying with the same idempotency key is safe, retrying without one may count twice.",
+        commitFailure);
+
     /// <summary>
     /// Claims the mark and commits the claim: true when the batch's own mark was there (it committed), false when this
-    /// claim, or an earlier one whose answer was lost, won; null when the mark is gone (cannot happen within the hour
+    /// claim, or an earlier one whose answer was lost, won; null when the mark is gone (cannot happen within the day
     /// marks are kept), so that the next attempt claims it.
     /// </summary>
     private static async Task<bool?> ClaimAsync(NpgsqlDataSource dataSource, PostgreSqlQueries queries, Guid mark, TimeSpan lockTimeout, CancellationToken cancellationToken)

@@ -52,8 +52,6 @@ internal sealed class PostgreSqlIdempotencyKeys
             """;
         Delete = $"DELETE FROM {keys} WHERE key_hash = ANY(@key_hashes::uuid[])";
 
-        // How many of the given keys are stored: the evidence that a batch committed when its transaction id cannot tell.
-        Count = $"SELECT COUNT(*) FROM {keys} WHERE key_hash = ANY(@KeyHashes::uuid[])";
         Prune = $"""
             DELETE FROM {keys} WHERE key_hash IN (
                 SELECT key_hash FROM {keys} WHERE recorded_at < @PrunedBefore LIMIT @MaxKeys)
@@ -79,8 +77,6 @@ internal sealed class PostgreSqlIdempotencyKeys
     public string ReadFingerprint { get; }
 
     public string Delete { get; }
-
-    public string Count { get; }
 
     public string Prune { get; }
 

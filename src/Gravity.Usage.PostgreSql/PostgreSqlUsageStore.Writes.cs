@@ -8,8 +8,9 @@ namespace Gravity.Usage.PostgreSql;
 /// The increment path: one transaction per batch, whose outcome is found out when its COMMIT is lost. The common batch
 /// is one round trip (BEGIN, mark, statements, COMMIT); one that needs judging is rolled back and written statement by
 /// statement. Several batches run at once on separate pooled connections
-/// (<see cref="PostgreSqlUsageStoreOptions.MaxConcurrentBatches"/>); they lock keys and counters in one fixed order, so
-/// they wait on one another at most and never deadlock.
+/// (<see cref="PostgreSqlUsageStoreOptions.MaxConcurrentBatches"/>); they lock keys, then counters, each in one fixed
+/// order, so they wait on one another. Only the statement-by-statement path can take a key after counters (a repeat of a
+/// key first used in the same batch); the deadlock PostgreSQL may then report is retried, and nothing was applied.
 /// </summary>
 public sealed partial class PostgreSqlUsageStore
 {
@@ -59,7 +60,9 @@ public sealed partial class PostgreSqlUsageStore
                         catch (Exception ex) when (PostgreSqlCommitOutcome.MayHaveCommitted(ex))
                         {
                             // The round trip that carried COMMIT, or its answer, was lost: report what really happened,
-                            // never a failure that committed.
+                            // never a failure that committed. The connection goes back first: with a small pool the
+                            // claim would otherwise wait for the very connection it holds.
+                            await connection.CloseAsync().ConfigureAwait(false);
                             await PostgreSqlCommitOutcome.ConfirmCommittedAsync(_dataSource, _queries, mark, ex, _commitOutcomeTimeout).ConfigureAwait(false);
                             return plan.Statuses;
                         }
@@ -96,6 +99,7 @@ public sealed partial class PostgreSqlUsageStore
                     catch (Exception ex) when (PostgreSqlCommitOutcome.MayHaveCommitted(ex))
                     {
                         // The COMMIT or its answer was lost: report what really happened, never a failure that committed.
+                        await connection.CloseAsync().ConfigureAwait(false);
                         await PostgreSqlCommitOutcome.ConfirmCommittedAsync(_dataSource, _queries, mark, ex, _commitOutcomeTimeout).ConfigureAwait(false);
                     }
 
@@ -116,7 +120,15 @@ public sealed partial class PostgreSqlUsageStore
         var rollback = new NpgsqlCommand("ROLLBACK", connection);
         await using (rollback.ConfigureAwait(false))
         {
-            await rollback.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await rollback.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException or OperationCanceledException or TimeoutException)
+            {
+                // The batch's own error is what the caller must see (it decides splitting and retries); a connection
+                // that cannot roll back is broken, and the pool resets or drops it.
+            }
         }
     }
 

@@ -22,6 +22,18 @@ internal sealed class PostgreSqlUsageStoreOptionsValidator : IValidateOptions<Po
         }
     }
 
+    private static bool IsMultiplexing(string? connectionString)
+    {
+        try
+        {
+            return !string.IsNullOrWhiteSpace(connectionString) && new NpgsqlConnectionStringBuilder(connectionString).Multiplexing;
+        }
+        catch (ArgumentException)
+        {
+            return false; // Reported as an invalid connection string.
+        }
+    }
+
     public ValidateOptionsResult Validate(string? name, PostgreSqlUsageStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -45,6 +57,11 @@ internal sealed class PostgreSqlUsageStoreOptionsValidator : IValidateOptions<Po
             {
                 failures.Add($"{nameof(PostgreSqlUsageStoreOptions.ConnectionString)} is not a valid Npgsql connection string: {ex.Message}");
             }
+        }
+
+        if (IsMultiplexing(options.DataSource?.ConnectionString ?? options.ConnectionString))
+        {
+            failures.Add("Multiplexing is not supported: a batch's BEGIN, statements and COMMIT must run on one connection of their own.");
         }
 
         if (!SqlIdentifier.IsSafe(options.SchemaName, allowEmpty: false))

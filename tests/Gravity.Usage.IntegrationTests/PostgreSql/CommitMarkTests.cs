@@ -137,12 +137,13 @@ public sealed class CommitMarkTests
     }
 
     [Test]
-    public async Task PruneIdempotencyKeysAsync_MarksOlderThanAnHour_AreSweptAndNewerOnesKept()
+    public async Task PruneIdempotencyKeysAsync_MarksOlderThanADay_AreSweptAndNewerOnesKept()
     {
         await _store.WriteAsync(Batch("k-1"));
         await using (var admin = await _dataSource.OpenConnectionAsync())
         {
-            await admin.ExecuteAsync($"INSERT INTO {_schema}.usage_commit_mark (mark, claimed, created_at) VALUES (@Old, true, now() - interval '61 minutes')", new { Old = Guid.NewGuid() });
+            await admin.ExecuteAsync($"INSERT INTO {_schema}.usage_commit_mark (mark, claimed, created_at) VALUES (@Old, true, now() - interval '25 hours')", new { Old = Guid.NewGuid() });
+            await admin.ExecuteAsync($"INSERT INTO {_schema}.usage_commit_mark (mark, claimed, created_at) VALUES (@Recent, true, now() - interval '2 hours')", new { Recent = Guid.NewGuid() });
         }
 
         var deleted = await _store.PruneIdempotencyKeysAsync(Start.AddYears(-1), 100);
@@ -150,7 +151,34 @@ public sealed class CommitMarkTests
         Assert.Multiple(async () =>
         {
             Assert.That(deleted, Is.EqualTo(1), "the old mark; no key has expired");
-            Assert.That(await CountAsync("usage_commit_mark"), Is.EqualTo(1), "the batch's own mark, minutes old, stays");
+            Assert.That(await CountAsync("usage_commit_mark"), Is.EqualTo(2), "the batch's own mark and the one two hours old stay");
+        });
+    }
+
+    [Test]
+    public async Task WriteAsync_CancelledWhileBlockedOnAPoolOfOneConnection_ThrowsTheCancellationAtOnce()
+    {
+        await using var small = NpgsqlDataSource.Create(PostgreSqlServer.ConnectionString + ";Maximum Pool Size=1");
+        await using var store = new PostgreSqlUsageStore(new PostgreSqlUsageStoreOptions { DataSource = small, SchemaName = _schema, MaxConcurrentBatches = 1, CommitOutcomeTimeout = TimeSpan.FromSeconds(20) }, new FakeTimeProvider(Start));
+        await store.WriteAsync(Batch("k-1"));
+        await using var holder = new NpgsqlConnection(PostgreSqlServer.ConnectionString);
+        await holder.OpenAsync();
+        await using var holding = await holder.BeginTransactionAsync();
+        await holder.ExecuteAsync($"UPDATE {_schema}.usage_counter SET quantity = quantity", transaction: holding);
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var ex = Assert.CatchAsync(() => store.WriteAsync(Batch("k-2"), cancel.Token));
+        var waited = started.Elapsed;
+        await holding.RollbackAsync();
+
+        Assert.Multiple(async () =>
+        {
+            // The claim must not wait for the one connection the failed batch still held (it used to, for the whole
+            // CommitOutcomeTimeout, and then reported the outcome unknown although the server had cancelled the batch).
+            Assert.That(ex, Is.InstanceOf<OperationCanceledException>());
+            Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(15)), "told before the 20 s outcome timeout");
+            Assert.That(await store.WriteAsync(Batch("k-2")), Is.All.EqualTo(UsageWriteStatus.Recorded), "nothing of the cancelled batch was kept");
         });
     }
 

@@ -152,6 +152,20 @@ public sealed class ConcurrentBatchTests
         });
     }
 
+    [Test]
+    public async Task Constructor_MultiplexingConnection_IsRefusedWithTheRule()
+    {
+        await using var multiplexing = NpgsqlDataSource.Create("Host=127.0.0.1;Multiplexing=true");
+        var byString = Assert.Throws<OptionsValidationException>(() => _ = new PostgreSqlUsageStore(new() { ConnectionString = "Host=127.0.0.1;Multiplexing=true" }));
+        var bySource = Assert.Throws<OptionsValidationException>(() => _ = new PostgreSqlUsageStore(new() { DataSource = multiplexing }));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(byString!.Failures, Has.Some.Contains("Multiplexing is not supported"));
+            Assert.That(bySource!.Failures, Has.Some.Contains("Multiplexing is not supported"));
+        });
+    }
+
     private static UsageBillingOptions MetersM1AndM2()
     {
         var options = new UsageBillingOptions();
