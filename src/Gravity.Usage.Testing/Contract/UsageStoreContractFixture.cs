@@ -13,5 +13,5 @@ public abstract class UsageStoreContractFixture
     /// </summary>
     /// <param name="cancellationToken">Cancels the creation.</param>
     /// <returns>The ledger; the suite disposes it when the case ends.</returns>
-    public abstract Task<UsageStoreContractLedger> CreateLedgerAsync(CancellationToken cancellationToken);
+    public abstract Task<UsageStoreContractLedger> CreateLedgerAsync(CancellationToken cancellationToken = default);
 }

@@ -26,7 +26,7 @@ public abstract class UsageStoreContractLedger : IAsyncDisposable
     /// </summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The ledger id the store installed.</returns>
-    public abstract Task<string> ReadLedgerIdAsync(CancellationToken cancellationToken);
+    public abstract Task<string> ReadLedgerIdAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Counts the idempotency keys the ledger holds (every form the provider keeps them in), or returns null when the
@@ -35,7 +35,7 @@ public abstract class UsageStoreContractLedger : IAsyncDisposable
     /// </summary>
     /// <param name="cancellationToken">Cancels the count.</param>
     /// <returns>The number of keys stored, or null.</returns>
-    public virtual Task<long?> CountIdempotencyKeysAsync(CancellationToken cancellationToken) => Task.FromResult<long?>(null);
+    public virtual Task<long?> CountIdempotencyKeysAsync(CancellationToken cancellationToken = default) => Task.FromResult<long?>(null);
 
     /// <summary>
     /// Points a usage billing builder at this ledger, for the case that runs the meter and the reporter through
