@@ -82,29 +82,49 @@ internal sealed class ContractRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Everything is disposed even when something fails to, so that no ledger outlives its case; the first failure is rethrown.
+        var failures = new List<Exception>();
         foreach (var meter in _meters)
         {
-            await meter.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync(meter, failures).ConfigureAwait(false);
         }
 
         foreach (var store in _stores)
         {
-            switch (store)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
+            await DisposeAsync(store, failures).ConfigureAwait(false);
         }
 
         foreach (var ledger in _otherLedgers)
         {
-            await ledger.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync(ledger, failures).ConfigureAwait(false);
         }
 
-        await Ledger.DisposeAsync().ConfigureAwait(false);
+        await DisposeAsync(Ledger, failures).ConfigureAwait(false);
+        if (failures.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures[0]);
+        }
+    }
+
+    private static async Task DisposeAsync(object disposable, List<Exception> failures)
+    {
+        try
+        {
+            switch (disposable)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    break;
+                case IDisposable syncDisposable:
+                    syncDisposable.Dispose();
+                    break;
+            }
+        }
+#pragma warning disable CA1031 // Collected and rethrown once everything is disposed.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            failures.Add(ex);
+        }
     }
 }

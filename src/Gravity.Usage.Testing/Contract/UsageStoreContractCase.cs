@@ -25,7 +25,11 @@ public sealed class UsageStoreContractCase
     /// <param name="fixture">The provider under test.</param>
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>A task that completes when every check held.</returns>
-    /// <exception cref="UsageStoreContractException">A check failed; the message names it, the expected and the actual value.</exception>
+    /// <exception cref="UsageStoreContractException">
+    /// A check failed, or the store threw where the case expected an answer; the message names the check, the expected
+    /// and the actual value, and <see cref="Exception.InnerException"/> holds what was thrown. Exceptions from
+    /// <see cref="UsageStoreContractFixture.CreateLedgerAsync"/> (a provider that is unavailable, say) pass unchanged.
+    /// </exception>
     public async Task RunAsync(UsageStoreContractFixture fixture, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fixture);
@@ -40,6 +44,11 @@ public sealed class UsageStoreContractCase
             catch (ContractCheckFailure failure)
             {
                 throw new UsageStoreContractException(Name, failure.Check, failure.Expected, failure.Actual, failure);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A store that throws where the contract expects an answer fails the case like a wrong answer does.
+                throw new UsageStoreContractException(Name, "the case ran to its end", "no exception", $"{ex.GetType().Name}: {ex.Message}", ex);
             }
         }
     }

@@ -13,7 +13,7 @@ internal abstract class BrokenStore(IUsageStore inner) : IUsageStore, IAsyncDisp
 
     public Task EnsureSchemaAsync(CancellationToken cancellationToken = default) => Inner.EnsureSchemaAsync(cancellationToken);
 
-    public Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default) =>
+    public virtual Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default) =>
         Inner.GetTotalsAsync(account, periodStart, periodEnd, meter, cancellationToken);
 
     public Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken = default) =>
@@ -42,4 +42,11 @@ internal sealed class KeyForgettingStore(IUsageStore inner) : BrokenStore(inner)
 {
     public override Task<IReadOnlyList<UsageWriteStatus>> WriteAsync(IReadOnlyList<UsageIncrement> increments, CancellationToken cancellationToken = default) =>
         Inner.WriteAsync(increments.Select(i => i with { IdempotencyKey = null, Fingerprint = 0, PartIndex = 0, PartCount = 1 }).ToList(), cancellationToken);
+}
+
+/// <summary>Cannot read totals: throws where the contract expects an answer.</summary>
+internal sealed class UnreadableStore(IUsageStore inner) : BrokenStore(inner)
+{
+    public override Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default) =>
+        throw new InvalidOperationException("The totals query is not written yet.");
 }

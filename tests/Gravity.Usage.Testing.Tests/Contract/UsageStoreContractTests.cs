@@ -52,6 +52,19 @@ public sealed class UsageStoreContractTests
     }
 
     [Test]
+    public void RunAsync_StoreThatThrowsWhereAnAnswerIsDue_FailsWithTheStoresExceptionInside()
+    {
+        var ex = Assert.ThrowsAsync<UsageStoreContractException>(() => Case(FoldCase).RunAsync(new SqliteContractFixture(s => new UnreadableStore(s))))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex.CaseName, Is.EqualTo(FoldCase));
+            Assert.That(ex.Actual, Is.EqualTo("InvalidOperationException: The totals query is not written yet."));
+            Assert.That(ex.InnerException, Is.InstanceOf<InvalidOperationException>());
+        });
+    }
+
+    [Test]
     public void RunAsync_StoreWithoutTheReportInterface_FailsTheCasesThatCloseNamingIt()
     {
         var ex = Assert.ThrowsAsync<UsageStoreContractException>(() => Case(SkipCase).RunAsync(new SqliteContractFixture(s => new KeyForgettingStore(s))))!;
