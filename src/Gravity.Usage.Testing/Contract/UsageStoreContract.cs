@@ -4,7 +4,7 @@ namespace Gravity.Usage.Testing;
 
 /// <summary>
 /// The store contract: every check a usage store must pass to stand in for the built-in SQLite and PostgreSQL stores
-/// (writes and idempotency, duplicates and conflicts, totals and series, multi-meter calls, limits, closing, claims and
+/// (writes and idempotency, duplicates and conflicts, totals and series, gauges, multi-meter calls, limits, closing, claims and
 /// leases, delivery outcomes, report queries, operations reads, the account mapping, several store instances on one
 /// ledger), driven through the public interfaces only, on a fake clock. Enumerate <see cref="Cases"/> as test cases of
 /// any test framework and run each against a <see cref="UsageStoreContractFixture"/> of the provider under test.
@@ -24,6 +24,7 @@ public static class UsageStoreContract
             .. ConflictCases.All,
             .. KeyCases.All,
             .. ReadCases.All,
+            .. GaugeCases.All,
             .. LimitCases.All,
             .. MultiMeterCases.All,
             .. IdentifierCases.All,
