@@ -13,7 +13,8 @@ public abstract class UsageStoreContractLedger : IAsyncDisposable
     /// Opens a new store on this ledger, with its own connections, as another process would. The store is the one
     /// object a host registers: it implements <see cref="IUsageStore"/> and, for the cases that need them,
     /// <see cref="IUsageReportStore"/>, <see cref="IUsageAccountStore"/>, <see cref="IUsageReportCounts"/> and
-    /// <see cref="IStripeCustomerAccounts"/>.
+    /// <see cref="IStripeCustomerAccounts"/>; and <c>IIdempotencyFingerprintReader</c>, without which the meter's
+    /// conflict messages cannot name what differs (one case checks that they do).
     /// </summary>
     /// <param name="timeProvider">The clock the store must read whenever it needs the time (the suite's fake clock).</param>
     /// <returns>The store; the suite disposes it.</returns>
