@@ -28,6 +28,14 @@ internal static class IdempotencyKeyHash
     /// <summary>The stored hash of the key <paramref name="key"/> of <paramref name="meter"/> for <paramref name="account"/>.</summary>
     public static byte[] Compute(string account, string meter, string key)
     {
+        Span<byte> hash = stackalloc byte[Size];
+        Compute(account, meter, key, hash);
+        return hash.ToArray();
+    }
+
+    /// <summary>Writes the stored hash of the key into <paramref name="destination"/> (<see cref="Size"/> bytes), allocating nothing.</summary>
+    public static void Compute(string account, string meter, string key, Span<byte> destination)
+    {
         var utf8 = Encoding.UTF8;
         var length = 12 + utf8.GetByteCount(account) + utf8.GetByteCount(meter) + utf8.GetByteCount(key);
         var buffer = length <= 1024 ? stackalloc byte[length] : new byte[length];
@@ -37,7 +45,7 @@ internal static class IdempotencyKeyHash
 
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(buffer, digest);
-        return digest[..Size].ToArray();
+        digest[..Size].CopyTo(destination);
     }
 
     /// <summary>The hash as a PostgreSQL <c>uuid</c>: its text form is the hash in hexadecimal, byte by byte.</summary>
