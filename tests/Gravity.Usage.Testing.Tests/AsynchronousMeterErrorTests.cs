@@ -27,18 +27,18 @@ public sealed class AsynchronousMeterErrorTests(Transport transport) : StandInTe
 
         await ExpectOkAsync(await PostMeterEventAsync("cus_1", "5", "evt_id_1"));
         await ExpectOkAsync(await PostMeterEventAsync("cus_1", "3", "evt_id_2"));
-        var events = new List<Stripe.V2.Core.Event>();
-        await foreach (var e in StripeClient().V2.Core.Events.ListAutoPagingAsync(new Stripe.V2.Core.EventListOptions
+        var events = new List<global::Stripe.V2.Core.Event>();
+        await foreach (var e in StripeClient().V2.Core.Events.ListAutoPagingAsync(new global::Stripe.V2.Core.EventListOptions
         {
             ObjectId = _meterId,
             Types = ["v1.billing.meter.error_report_triggered"],
-            Created = new Stripe.V2.Core.EventListCreatedOptions { Gte = Start.AddMinutes(-1).UtcDateTime },
+            Created = new global::Stripe.V2.Core.EventListCreatedOptions { Gte = Start.AddMinutes(-1).UtcDateTime },
         }))
         {
             events.Add(e);
         }
 
-        var error = events.OfType<Stripe.Events.V1BillingMeterErrorReportTriggeredEvent>().Single();
+        var error = events.OfType<global::Stripe.Events.V1BillingMeterErrorReportTriggeredEvent>().Single();
         var sample = error.Data.Reason.ErrorTypes.Single().SampleErrors.Single();
         Assert.Multiple(() =>
         {
@@ -61,13 +61,13 @@ public sealed class AsynchronousMeterErrorTests(Transport transport) : StandInTe
         var client = StripeClient();
 
         var byId = await client.V2.Core.Events.GetAsync("evt_standin_mer0001");
-        var later = await client.V2.Core.Events.ListAsync(new Stripe.V2.Core.EventListOptions { ObjectId = _meterId, Created = new Stripe.V2.Core.EventListCreatedOptions { Gt = Start.AddHours(1).UtcDateTime } });
-        var otherMeter = await client.V2.Core.Events.ListAsync(new Stripe.V2.Core.EventListOptions { ObjectId = other });
+        var later = await client.V2.Core.Events.ListAsync(new global::Stripe.V2.Core.EventListOptions { ObjectId = _meterId, Created = new global::Stripe.V2.Core.EventListCreatedOptions { Gt = Start.AddHours(1).UtcDateTime } });
+        var otherMeter = await client.V2.Core.Events.ListAsync(new global::Stripe.V2.Core.EventListOptions { ObjectId = other });
         var missing = Assert.ThrowsAsync<StripeException>(() => client.V2.Core.Events.GetAsync("evt_nope"));
 
         Assert.Multiple(() =>
         {
-            Assert.That(byId, Is.InstanceOf<Stripe.Events.V1BillingMeterErrorReportTriggeredEvent>());
+            Assert.That(byId, Is.InstanceOf<global::Stripe.Events.V1BillingMeterErrorReportTriggeredEvent>());
             Assert.That(later.Data, Is.Empty);
             Assert.That(otherMeter.Data, Is.Empty);
             Assert.That(missing!.HttpStatusCode, Is.EqualTo(System.Net.HttpStatusCode.NotFound));
@@ -81,12 +81,12 @@ public sealed class AsynchronousMeterErrorTests(Transport transport) : StandInTe
         var token = await CreateSessionTokenAsync();
 
         await ExpectOkAsync(await PostStreamAsync(token, [StreamEvent("stream_1"), StreamEvent("stream_2", value: "2")]));
-        var listed = await StripeClient().V2.Core.Events.ListAsync(new Stripe.V2.Core.EventListOptions { ObjectId = _meterId });
+        var listed = await StripeClient().V2.Core.Events.ListAsync(new global::Stripe.V2.Core.EventListOptions { ObjectId = _meterId });
 
         Assert.Multiple(() =>
         {
             Assert.That(Stripe.GetMeterTotal("api_calls", "cus_1"), Is.EqualTo(2));
-            Assert.That(listed.Data.OfType<Stripe.Events.V1BillingMeterErrorReportTriggeredEvent>().Single().Data.Reason.ErrorTypes.Single().SampleErrors.Single().Request.Identifier, Is.EqualTo("stream_1"));
+            Assert.That(listed.Data.OfType<global::Stripe.Events.V1BillingMeterErrorReportTriggeredEvent>().Single().Data.Reason.ErrorTypes.Single().SampleErrors.Single().Request.Identifier, Is.EqualTo("stream_1"));
         });
     }
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Gravity.Usage.Testing.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
-using Stripe.V2.Billing;
+using global::Stripe.V2.Billing;
 using Stripe;
 
 namespace Gravity.Usage.Testing.Tests;
@@ -150,7 +150,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
         var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
         _clock.Advance(TimeSpan.FromMinutes(15));
 
-        var e = Assert.ThrowsAsync<Stripe.V2.TemporarySessionExpiredException>(() => SendStreamAsync(session, Event("evt-1", "7")));
+        var e = Assert.ThrowsAsync<global::Stripe.V2.TemporarySessionExpiredException>(() => SendStreamAsync(session, Event("evt-1", "7")));
 
         Assert.Multiple(() =>
         {
@@ -170,7 +170,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
         var session = await _client.V2.Billing.MeterEventSession.CreateAsync(new MeterEventSessionCreateOptions());
         _stripe.ExpireMeterEventSessions();
 
-        Assert.ThrowsAsync<Stripe.V2.TemporarySessionExpiredException>(() => SendStreamAsync(session, Event("evt-1", "7")));
+        Assert.ThrowsAsync<global::Stripe.V2.TemporarySessionExpiredException>(() => SendStreamAsync(session, Event("evt-1", "7")));
         Assert.That(_stripe.GetMeterTotal("api_calls", "cus_123"), Is.Zero);
     }
 
@@ -182,7 +182,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
 
         Assert.Multiple(() =>
         {
-            Assert.That(e, Is.Not.InstanceOf<Stripe.V2.TemporarySessionExpiredException>());
+            Assert.That(e, Is.Not.InstanceOf<global::Stripe.V2.TemporarySessionExpiredException>());
             Assert.That(e!.HttpStatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
             Assert.That(e.StripeError.Code, Is.EqualTo("unauthorized"));
         });
@@ -227,7 +227,7 @@ public sealed class StripeNetCompatibilityTests(Transport transport)
     [Test]
     public async Task StripeNet_V1MeterEvents_AreDeduplicatedWithTheStream()
     {
-        var created = await _client.V1.Billing.MeterEvents.CreateAsync(new Stripe.Billing.MeterEventCreateOptions
+        var created = await _client.V1.Billing.MeterEvents.CreateAsync(new global::Stripe.Billing.MeterEventCreateOptions
         {
             EventName = "api_calls",
             Identifier = "evt-1",

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace Gravity.Usage.IntegrationTests.Contract;
 
 /// <summary>
-/// One contract for every store (DESIGN §8), run unchanged against SQLite and PostgreSQL through the interfaces only:
-/// a fresh database per test, written and read as the meter and the reporter do.
+/// The built-in stores' side of the contract (DESIGN §8) that raw SQL alone can see, on SQLite and PostgreSQL: schema
+/// install and upgrades from ledgers of earlier versions, and how keys are stored. The provider-neutral contract is
+/// the one Gravity.Usage.Testing ships, run on both providers by <see cref="ShippedStoreContractTests{TFixture}"/>.
 /// </summary>
 [TestFixture(typeof(SqliteStoreFixture))]
 [TestFixture(typeof(PostgreSqlStoreFixture))]
@@ -29,16 +30,6 @@ public sealed partial class UsageStoreContractTests<TFixture>
 
     /// <summary>The first store on the test's database; tests that need more create them.</summary>
     private PersistentStore Store { get; set; } = null!;
-
-    /// <summary>The identifier the store must give a report, derived from the ledger id it installed.</summary>
-    private async Task<string> IdentifierAsync(string account, string meter, DateTimeOffset bucket, long reportedBefore, long quantity) =>
-        ReportIdentifier.Create(
-            await Fixture.TextAsync($"SELECT ledger_id FROM {Fixture.Table("usage_ledger")}"),
-            account,
-            meter,
-            bucket.ToUnixTimeSeconds(),
-            reportedBefore,
-            quantity);
 
     [SetUp]
     public async Task CreateDatabaseAsync()
@@ -77,9 +68,6 @@ public sealed partial class UsageStoreContractTests<TFixture>
         var totals = await Store.Ledger.GetTotalsAsync(account, Start.AddYears(-1), Start.AddYears(1), meter);
         return totals.Count == 0 ? 0 : totals.Single().Quantity;
     }
-
-    private async Task<IReadOnlyList<UsageReport>> ReportsAsync(UsageReportStatus? status = null, string? account = null) =>
-        await Store.Reports.ListReportsAsync(new UsageReportQuery { Status = status, Account = account, Limit = 100_000 });
 
     private Task<IReadOnlyList<UsageReport>> CloseAsync(string account, string meter = Usage, DateTimeOffset? bucketStart = null, string? skipReason = null)
     {
