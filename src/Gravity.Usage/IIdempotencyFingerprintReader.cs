@@ -18,5 +18,5 @@ public interface IIdempotencyFingerprintReader
     /// <param name="idempotencyKey">The key.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The stored fingerprint; 0 (no fingerprint) when the key is not stored or was stored without one.</returns>
-    Task<long> ReadFingerprintAsync(string account, string meter, string idempotencyKey, CancellationToken cancellationToken);
+    Task<long> ReadFingerprintAsync(string account, string meter, string idempotencyKey, CancellationToken cancellationToken = default);
 }
