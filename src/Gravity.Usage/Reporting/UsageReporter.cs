@@ -39,8 +39,9 @@ public sealed partial class UsageReporter : IUsageReporter
     private readonly UsageInstruments _instruments;
 
     /// <summary>
-    /// The resolver reads the mapping this very store keeps (<see cref="IStoredPlanAccountResolver"/>): the store then
-    /// decides billing inside the close transaction.
+    /// The resolver reads the mapping the report store keeps (<see cref="IStoredPlanAccountResolver"/>): the store then
+    /// decides billing inside the close transaction. Not checked by reference, so that a store wrapped by a decorator
+    /// keeps the guarantee.
     /// </summary>
     private readonly bool _decidesPlanInStore;
 
@@ -82,7 +83,7 @@ public sealed partial class UsageReporter : IUsageReporter
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _instruments = UsageInstruments.For(meterFactory);
-        _decidesPlanInStore = accounts is IStoredPlanAccountResolver stored && ReferenceEquals(stored.AccountStore, store);
+        _decidesPlanInStore = accounts is IStoredPlanAccountResolver;
     }
 
     /// <inheritdoc />

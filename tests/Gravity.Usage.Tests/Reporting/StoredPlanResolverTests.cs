@@ -27,11 +27,11 @@ public sealed class StoredPlanResolverTests
     }
 
     [Test]
-    public async Task ReportAccountAsync_ResolverOfAnotherStoresAccounts_DecidesThePlanItself()
+    public async Task ReportAccountAsync_ResolverOfTheHostsOwnAccounts_DecidesThePlanItself()
     {
         var store = new Mock<IUsageReportStore>();
         var closings = Capture(store);
-        var resolver = new HostResolver(Mock.Of<IUsageAccountStore>(), new UsageAccount("acct") { Billable = false });
+        var resolver = Mock.Of<IUsageAccountResolver>(r => r.ResolveAsync("acct", It.IsAny<CancellationToken>()) == Task.FromResult<UsageAccount?>(new UsageAccount("acct") { Billable = false }));
         var reporter = Reporter(store.Object, resolver);
 
         await reporter.ReportAccountAsync("acct");
