@@ -7,18 +7,21 @@ namespace Gravity.Usage;
 /// </summary>
 public static class GaugeClosingPlan
 {
-    /// <summary>A gauge is closed per billing period; where the store keeps the plan, it decides billing inside the close.</summary>
+    /// <summary>
+    /// The closing of a gauge's billing period under <paramref name="plan"/>: billed by its plan at the period's end,
+    /// and delivered to its customer and item whatever the mapping becomes.
+    /// </summary>
     /// <param name="account">The account.</param>
     /// <param name="meter">The gauge's meter.</param>
     /// <param name="kind">The gauge's kind (<see cref="MeterKind.Last"/>, <see cref="MeterKind.Max"/> or <see cref="MeterKind.LastEver"/>).</param>
     /// <param name="period">The billing period closed (one of <see cref="Periods"/>).</param>
-    /// <param name="plan">The mapping the period is closed under, or <see langword="null"/> for an unknown account.</param>
-    /// <param name="storeDecides">
-    /// <see langword="true"/> to leave billing to the store's close transaction (<see cref="ReportClosing.ApplyStoredPlan"/>);
-    /// <see langword="false"/> to decide it here from <paramref name="plan"/>.
-    /// </param>
+    /// <param name="plan">The mapping the period is closed under, or <see langword="null"/> for an unknown account (billed).</param>
     /// <returns>The closing.</returns>
-    public static ReportClosing Closing(string account, string meter, MeterKind kind, BillingPeriod period, UsageAccount? plan, bool storeDecides) =>
+    public static ReportClosing Closing(string account, string meter, MeterKind kind, BillingPeriod period, UsageAccount? plan) =>
+        Closing(account, meter, kind, period, plan, storeDecides: false);
+
+    /// <summary>A gauge is closed per billing period; where the store keeps the plan, it decides billing inside the close.</summary>
+    internal static ReportClosing Closing(string account, string meter, MeterKind kind, BillingPeriod period, UsageAccount? plan, bool storeDecides) =>
         new(account, meter, period.Start, period.End, storeDecides ? null : BillingPlan.SkipReason(plan, period.End))
         {
             ApplyStoredPlan = storeDecides,
