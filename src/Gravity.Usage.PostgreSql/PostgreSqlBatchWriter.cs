@@ -6,19 +6,22 @@ using NpgsqlTypes;
 namespace Gravity.Usage.PostgreSql;
 
 /// <summary>
-/// Applies one batch of increments inside the caller's transaction with a fixed number of round trips: one statement
-/// for all idempotency keys and one for all counters, each over arrays, whatever the batch size. Only counters whose
-/// folded sum would overflow fall back to one statement per increment. The counters' statement carries the commit
-/// mark (<see cref="PostgreSqlCommitOutcome"/>) in the same round trip, so a batch without keys costs two round trips
-/// in all: its statements, then COMMIT.
+/// Writes one batch of increments with a fixed number of round trips, whatever its size: statements over arrays, never
+/// one per increment. The common batch (every key new, every counter within its limit) goes in ONE round trip with its
+/// BEGIN, commit mark and COMMIT (<see cref="PlanOneRoundTrip"/>). A batch that turns out to need judging (a key
+/// recorded before, an overflow) is written statement by statement in a transaction of the caller's
+/// (<see cref="WriteAsync"/>): keys and counters together in one round trip, then only what the rare case needs.
 /// </summary>
 internal sealed class PostgreSqlBatchWriter
 {
     private readonly NpgsqlConnection _connection;
-    private readonly NpgsqlTransaction _transaction;
+    private readonly NpgsqlTransaction? _transaction;
     private readonly PostgreSqlQueries _queries;
 
-    public PostgreSqlBatchWriter(NpgsqlConnection connection, NpgsqlTransaction transaction, PostgreSqlQueries queries)
+    /// <param name="connection">The open connection.</param>
+    /// <param name="transaction">The caller's transaction for <see cref="WriteAsync"/>; <see langword="null"/> for <see cref="PlanOneRoundTrip"/>.</param>
+    /// <param name="queries">The schema's SQL.</param>
+    public PostgreSqlBatchWriter(NpgsqlConnection connection, NpgsqlTransaction? transaction, PostgreSqlQueries queries)
     {
         _connection = connection;
         _transaction = transaction;
@@ -26,20 +29,112 @@ internal sealed class PostgreSqlBatchWriter
     }
 
     /// <summary>
-    /// Gets the mark of the transaction, read with the counters' statement; <see langword="null"/> when the batch had
-    /// no counter to add, and the caller reads it on its own before COMMIT.
+    /// Builds the batch as one round trip: BEGIN, the mark, keys and counters in one statement, the gauge readings,
+    /// COMMIT. Returns the statuses the batch has when it commits, or <see langword="null"/> when a folded sum is past
+    /// the most a counter holds (the batch then goes through <see cref="WriteAsync"/>). When a key turns out recorded
+    /// before or a counter refuses its addition, the statement fails the transaction with
+    /// <see cref="PostgreSqlCommitMarks.NeedsMoreRoundTrips"/> and nothing of it is applied.
     /// </summary>
-    public PostgreSqlCommitOutcome.CommitMark? Mark { get; private set; }
+    public OneRoundTrip? PlanOneRoundTrip(IReadOnlyList<UsageIncrement> increments, Guid mark)
+    {
+        var statuses = new UsageWriteStatus[increments.Count];
+        var (_, claimants, _) = ClaimKeys(increments, statuses);
+        var (counters, readings) = Fold(increments, statuses);
+        if (counters.Values.Any(c => c.SumOverflowed))
+        {
+            return null;
+        }
+
+        var batch = new NpgsqlBatch(_connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+        batch.BatchCommands.Add(PostgreSqlCommitOutcome.InsertMarkCommand(_queries, mark));
+        var keyed = ClaimedParts(increments, claimants);
+        var folded = FoldedInOrder(counters);
+        if (keyed.Count > 0 || folded.Count > 0)
+        {
+            var legacy = _queries.Keys.LegacyKeysLeft;
+            var statement = new NpgsqlBatchCommand(legacy ? _queries.KeysBesideLegacyThenCountersInOneRoundTrip : _queries.KeysThenCountersInOneRoundTrip);
+            AddKeyParameters(statement.Parameters, keyed, HashesOf(keyed).Hashes, legacy);
+            AddCounterParameters(statement.Parameters, folded, "counter_");
+            batch.BatchCommands.Add(statement);
+        }
+
+        if (readings.Count > 0)
+        {
+            batch.BatchCommands.Add(ReadingsCommand(increments, readings));
+        }
+
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        return new OneRoundTrip(statuses, batch);
+    }
 
     /// <summary>
-    /// Writes the batch and returns one status per increment; the caller commits. The parts of a multi-meter call
-    /// (<see cref="UsageIncrement.PartCount"/>) are applied all or none.
+    /// Writes the batch in the caller's transaction and returns one status per increment; the caller commits. The
+    /// parts of a multi-meter call (<see cref="UsageIncrement.PartCount"/>) are applied all or none.
     /// </summary>
     public async Task<UsageWriteStatus[]> WriteAsync(IReadOnlyList<UsageIncrement> increments, CancellationToken cancellationToken)
     {
         var statuses = new UsageWriteStatus[increments.Count];
+        var (keys, claimants, multiPartCalls) = ClaimKeys(increments, statuses);
+        var claimedParts = ClaimedParts(increments, claimants);
+        var (counters, readings) = Fold(increments, statuses);
 
-        // The first call of the batch to use a key claims it; later calls with the key are judged in memory against it.
+        // Counters in one order for every writer, so that concurrent batches lock rows in the same order.
+        var folded = FoldedInOrder(counters);
+        HashSet<CounterKey> applied;
+        if (claimedParts.Count == 0)
+        {
+            applied = await UpsertAsync(folded, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // The common case in one round trip: keys, then counters (added only when every key was new).
+            (var newKeys, applied) = await InsertKeysThenCountersAsync(claimedParts, folded, cancellationToken).ConfigureAwait(false);
+            var recordedBefore = claimants.Where(c => Enumerable.Range(c.Start, c.Size).Any(k => !newKeys.Contains(KeyRef.Of(increments[k])))).ToList();
+            if (recordedBefore.Count > 0)
+            {
+                // The statement added no counter: judge the calls recorded before, then add the others' counters.
+                await JudgeRecordedBeforeAsync(increments, statuses, recordedBefore, newKeys, cancellationToken).ConfigureAwait(false);
+                (counters, readings) = Fold(increments, statuses);
+                folded = FoldedInOrder(counters);
+                applied = await UpsertAsync(folded, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var anyRefused = false;
+        foreach (var (counter, delta) in counters.OrderBy(c => c.Key, CounterKey.Comparer))
+        {
+            if (delta.SumOverflowed || !applied.Contains(counter))
+            {
+                // The folded sum does not fit: add the increments one at a time so that only those that overflow are refused.
+                anyRefused = true;
+                foreach (var index in delta.Indexes)
+                {
+                    statuses[index] = await ApplyAloneAsync(increments[index], cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        if (anyRefused)
+        {
+            foreach (var (start, size) in multiPartCalls ?? [])
+            {
+                await KeepCallWholeAsync(increments, statuses, start, size, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await UpsertReadingsAsync(increments, readings, cancellationToken).ConfigureAwait(false);
+        await SettleRepeatsAsync(increments, statuses, keys, cancellationToken).ConfigureAwait(false);
+        return statuses;
+    }
+
+    /// <summary>
+    /// The first call of the batch to use a key claims it; later calls with the key are judged in memory against it
+    /// (their statuses set here). Returns the keys seen, the claiming calls and the multi-meter calls.
+    /// </summary>
+    private static (BatchKeys Keys, List<(int Start, int Size)> Claimants, List<(int Start, int Size)>? MultiPartCalls) ClaimKeys(
+        IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses)
+    {
         var keys = new BatchKeys();
         var claimants = new List<(int Start, int Size)>();
         List<(int Start, int Size)>? multiPartCalls = null;
@@ -66,14 +161,19 @@ internal sealed class PostgreSqlBatchWriter
             claimants.Add((i, size));
         }
 
-        var claimedParts = claimants.SelectMany(c => Enumerable.Range(c.Start, c.Size)).Select(k => increments[k]);
-        var newKeys = await InsertKeysAsync(claimedParts.OrderBy(KeyRef.Of, KeyRef.Comparer), cancellationToken).ConfigureAwait(false);
-        var recordedBefore = claimants.Where(c => Enumerable.Range(c.Start, c.Size).Any(k => !newKeys.Contains(KeyRef.Of(increments[k])))).ToList();
-        if (recordedBefore.Count > 0)
-        {
-            await JudgeRecordedBeforeAsync(increments, statuses, recordedBefore, newKeys, cancellationToken).ConfigureAwait(false);
-        }
+        return (keys, claimants, multiPartCalls);
+    }
 
+    /// <summary>The parts of the claiming calls, in the one order every writer inserts keys in.</summary>
+    private static List<UsageIncrement> ClaimedParts(IReadOnlyList<UsageIncrement> increments, List<(int Start, int Size)> claimants) =>
+        claimants.SelectMany(c => Enumerable.Range(c.Start, c.Size)).Select(k => increments[k]).OrderBy(KeyRef.Of, KeyRef.Comparer).ToList();
+
+    /// <summary>
+    /// Folds the increments still to record by counter (arrival order kept in each counter's indexes), and lists the
+    /// gauge readings apart (written by <see cref="UpsertReadingsAsync"/>, after the counters).
+    /// </summary>
+    private static (Dictionary<CounterKey, CounterDelta> Counters, List<int> Readings) Fold(IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses)
+    {
         var readings = new List<int>();
         var counters = new Dictionary<CounterKey, CounterDelta>();
         for (var i = 0; i < increments.Count; i++)
@@ -85,7 +185,7 @@ internal sealed class PostgreSqlBatchWriter
 
             if (increments[i].IsReading)
             {
-                readings.Add(i); // Written by UpsertReadingsAsync, after the counters.
+                readings.Add(i);
                 continue;
             }
 
@@ -98,34 +198,79 @@ internal sealed class PostgreSqlBatchWriter
             delta.Add(i, increments[i].Quantity);
         }
 
-        // Counters in one order for every writer, so that concurrent batches lock rows in the same order.
-        var folded = counters.Where(c => !c.Value.SumOverflowed).OrderBy(c => c.Key, CounterKey.Comparer).ToList();
-        var applied = await UpsertAsync(folded.Select(c => (c.Key, c.Value.Sum)).ToList(), cancellationToken, withMark: true).ConfigureAwait(false);
-        var anyRefused = false;
-        foreach (var (counter, delta) in counters.OrderBy(c => c.Key, CounterKey.Comparer))
+        return (counters, readings);
+    }
+
+    /// <summary>The folded sums that fit, in the one order every writer locks counters in.</summary>
+    private static List<(CounterKey Counter, long Quantity)> FoldedInOrder(Dictionary<CounterKey, CounterDelta> counters) =>
+        counters.Where(c => !c.Value.SumOverflowed).OrderBy(c => c.Key, CounterKey.Comparer).Select(c => (c.Key, c.Value.Sum)).ToList();
+
+    /// <summary>
+    /// Inserts the keys of <paramref name="keyed"/> (in key order) and, when every one was new, adds
+    /// <paramref name="additions"/> (in counter order), in one statement: one round trip.
+    /// Returns the keys that were new and the counters the overflow guard let through (none when a key was not new).
+    /// </summary>
+    private async Task<(HashSet<KeyRef> NewKeys, HashSet<CounterKey> Applied)> InsertKeysThenCountersAsync(
+        List<UsageIncrement> keyed, IReadOnlyList<(CounterKey Counter, long Quantity)> additions, CancellationToken cancellationToken)
+    {
+        var legacy = _queries.Keys.LegacyKeysLeft;
+        var batch = new NpgsqlBatch(_connection, _transaction);
+        await using var batchScope = batch.ConfigureAwait(false);
+        var statement = new NpgsqlBatchCommand(legacy ? _queries.KeysBesideLegacyThenCounters : _queries.KeysThenCounters);
+        var (hashes, byHash) = HashesOf(keyed);
+        AddKeyParameters(statement.Parameters, keyed, hashes, legacy);
+        AddCounterParameters(statement.Parameters, additions, "counter_");
+        batch.BatchCommands.Add(statement);
+        var newKeys = new HashSet<KeyRef>();
+        var applied = new HashSet<CounterKey>(additions.Count);
+        var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (delta.SumOverflowed || !applied.Contains(counter))
+            if (!reader.IsDBNull(0))
             {
-                // The folded sum does not fit: add the increments one at a time so that only those that overflow are refused.
-                anyRefused = true;
-                foreach (var index in delta.Indexes)
-                {
-                    statuses[index] = await ApplyAloneAsync(increments[index], cancellationToken).ConfigureAwait(false);
-                }
+                newKeys.Add(byHash[reader.GetGuid(0)]);
+            }
+            else
+            {
+                applied.Add(new CounterKey(reader.GetString(1), reader.GetString(3), reader.GetInt64(2)));
             }
         }
 
-        if (anyRefused)
+        return (newKeys, applied);
+    }
+
+    /// <summary>The parameters of a keys' insert: hashes, fingerprints, seconds, and beside legacy keys their texts.</summary>
+    private static void AddKeyParameters(NpgsqlParameterCollection parameters, List<UsageIncrement> keyed, Guid[] hashes, bool legacy)
+    {
+        parameters.Add(UuidArray(hashes));
+        parameters.Add(FingerprintArray(keyed));
+        parameters.Add(BigintArray("recorded_at", keyed.Select(i => IdempotencyKeyExpiry.RecordedSecond(i.RecordedAt))));
+        if (legacy)
         {
-            foreach (var (start, size) in multiPartCalls ?? [])
-            {
-                await KeepCallWholeAsync(increments, statuses, start, size, cancellationToken).ConfigureAwait(false);
-            }
+            parameters.Add(TextArray("accounts", keyed.Select(i => i.Account)));
+            parameters.Add(TextArray("meters", keyed.Select(i => i.Meter)));
+            parameters.Add(TextArray("keys", keyed.Select(i => i.IdempotencyKey!)));
+        }
+    }
+
+    /// <summary>The parameters of a counters' upsert, named <paramref name="prefix"/>accounts and so on.</summary>
+    private static void AddCounterParameters(NpgsqlParameterCollection parameters, IReadOnlyList<(CounterKey Counter, long Quantity)> additions, string prefix)
+    {
+        var accounts = new string[additions.Count];
+        var bucketStarts = new long[additions.Count];
+        var meters = new string[additions.Count];
+        var quantities = new long[additions.Count];
+        for (var i = 0; i < additions.Count; i++)
+        {
+            (accounts[i], meters[i], bucketStarts[i]) = additions[i].Counter;
+            quantities[i] = additions[i].Quantity;
         }
 
-        await UpsertReadingsAsync(increments, readings, cancellationToken).ConfigureAwait(false);
-        await SettleRepeatsAsync(increments, statuses, keys, cancellationToken).ConfigureAwait(false);
-        return statuses;
+        parameters.Add(new NpgsqlParameter<string[]>(prefix + "accounts", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = accounts });
+        parameters.Add(new NpgsqlParameter<long[]>(prefix + "bucket_starts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = bucketStarts });
+        parameters.Add(new NpgsqlParameter<string[]>(prefix + "meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = meters });
+        parameters.Add(new NpgsqlParameter<long[]>(prefix + "quantities", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = quantities });
     }
 
     /// <summary>
@@ -258,6 +403,16 @@ internal sealed class PostgreSqlBatchWriter
             return;
         }
 
+        var batch = new NpgsqlBatch(_connection, _transaction) { BatchCommands = { ReadingsCommand(increments, indexes) } };
+        await using var batchScope = batch.ConfigureAwait(false);
+        // Every reading that reached here is recorded (its status stays Recorded): a reading that loses to the stored
+        // one was still taken into account, as a later duplicate of an older value.
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The statement of <see cref="UpsertReadingsAsync"/>, for the readings at <paramref name="indexes"/>.</summary>
+    private NpgsqlBatchCommand ReadingsCommand(IReadOnlyList<UsageIncrement> increments, List<int> indexes)
+    {
         var kept = new Dictionary<CounterKey, UsageIncrement>();
         foreach (var index in indexes)
         {
@@ -270,17 +425,14 @@ internal sealed class PostgreSqlBatchWriter
         }
 
         var rows = kept.OrderBy(r => r.Key.Account, StringComparer.Ordinal).ThenBy(r => r.Key.Meter, StringComparer.Ordinal).ThenBy(r => r.Key.BucketStart).Select(r => r.Value).ToList();
-        var command = new NpgsqlCommand(_queries.Gauges.UpsertReadings, _connection, _transaction);
-        await using var commandScope = command.ConfigureAwait(false);
+        var command = new NpgsqlBatchCommand(_queries.Gauges.UpsertReadings);
         command.Parameters.Add(TextArray("accounts", rows.Select(r => r.Account)));
         command.Parameters.Add(BigintArray("bucket_starts", rows.Select(r => r.BucketStart.ToUnixTimeSeconds())));
         command.Parameters.Add(TextArray("meters", rows.Select(r => r.Meter)));
         command.Parameters.Add(new NpgsqlParameter("kinds", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { Value = rows.Select(r => (short)r.Kind).ToArray() });
         command.Parameters.Add(BigintArray("values", rows.Select(r => r.Quantity)));
         command.Parameters.Add(BigintArray("observed_at", rows.Select(r => r.ObservedAt.ToUnixTimeMilliseconds())));
-        // Every reading that reached here is recorded (its status stays Recorded): a reading that loses to the stored
-        // one was still taken into account, as a later duplicate of an older value.
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return command;
     }
 
     /// <summary>Whether a later reading of the same gauge bucket replaces the one held: the statement's rule, applied in memory.</summary>
@@ -319,15 +471,7 @@ internal sealed class PostgreSqlBatchWriter
         var command = new NpgsqlCommand(legacy ? _queries.Keys.InsertBesideLegacy : _queries.Keys.Insert, _connection, _transaction);
         await using var commandScope = command.ConfigureAwait(false);
         var (hashes, byHash) = HashesOf(list);
-        command.Parameters.Add(UuidArray(hashes));
-        command.Parameters.Add(FingerprintArray(list));
-        command.Parameters.Add(BigintArray("recorded_at", list.Select(i => IdempotencyKeyExpiry.RecordedSecond(i.RecordedAt))));
-        if (legacy)
-        {
-            command.Parameters.Add(TextArray("accounts", list.Select(i => i.Account)));
-            command.Parameters.Add(TextArray("meters", list.Select(i => i.Meter)));
-            command.Parameters.Add(TextArray("keys", list.Select(i => i.IdempotencyKey!)));
-        }
+        AddKeyParameters(command.Parameters, list, hashes, legacy);
 
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
@@ -339,11 +483,8 @@ internal sealed class PostgreSqlBatchWriter
         return inserted;
     }
 
-    /// <summary>
-    /// Adds to counters; returns those the overflow guard let through. With <paramref name="withMark"/>, the commit
-    /// mark is read in the same round trip (<see cref="Mark"/>).
-    /// </summary>
-    private async Task<HashSet<CounterKey>> UpsertAsync(IReadOnlyList<(CounterKey Counter, long Quantity)> additions, CancellationToken cancellationToken, bool withMark = false)
+    /// <summary>Adds to counters; returns those the overflow guard let through.</summary>
+    private async Task<HashSet<CounterKey>> UpsertAsync(IReadOnlyList<(CounterKey Counter, long Quantity)> additions, CancellationToken cancellationToken)
     {
         var applied = new HashSet<CounterKey>(additions.Count);
         if (additions.Count == 0)
@@ -351,41 +492,17 @@ internal sealed class PostgreSqlBatchWriter
             return applied;
         }
 
-        var accounts = new string[additions.Count];
-        var bucketStarts = new long[additions.Count];
-        var meters = new string[additions.Count];
-        var quantities = new long[additions.Count];
-        for (var i = 0; i < additions.Count; i++)
-        {
-            (accounts[i], meters[i], bucketStarts[i]) = additions[i].Counter;
-            quantities[i] = additions[i].Quantity;
-        }
-
         var batch = new NpgsqlBatch(_connection, _transaction);
         await using var batchScope = batch.ConfigureAwait(false);
         var upsert = new NpgsqlBatchCommand(_queries.Upsert);
-        upsert.Parameters.Add(new NpgsqlParameter<string[]>("accounts", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = accounts });
-        upsert.Parameters.Add(new NpgsqlParameter<long[]>("bucket_starts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = bucketStarts });
-        upsert.Parameters.Add(new NpgsqlParameter<string[]>("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = meters });
-        upsert.Parameters.Add(new NpgsqlParameter<long[]>("quantities", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = quantities });
+        AddCounterParameters(upsert.Parameters, additions, string.Empty);
         batch.BatchCommands.Add(upsert);
-        var mark = withMark && Mark is null;
-        if (mark)
-        {
-            batch.BatchCommands.Add(PostgreSqlCommitOutcome.MarkCommand());
-        }
 
         var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             applied.Add(new CounterKey(reader.GetString(0), reader.GetString(2), reader.GetInt64(1)));
-        }
-
-        if (mark)
-        {
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            Mark = await PostgreSqlCommitOutcome.ReadMarkAsync(reader, cancellationToken).ConfigureAwait(false);
         }
 
         return applied;
@@ -420,6 +537,9 @@ internal sealed class PostgreSqlBatchWriter
 
     private static NpgsqlParameter BigintArray(string name, IEnumerable<long> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = values.ToArray() };
+
+    /// <summary>A batch built as one round trip: the statuses it has when it commits, and the statements with COMMIT.</summary>
+    internal sealed record OneRoundTrip(UsageWriteStatus[] Statuses, NpgsqlBatch Batch);
 
     private readonly record struct CounterKey(string Account, string Meter, long BucketStart)
     {

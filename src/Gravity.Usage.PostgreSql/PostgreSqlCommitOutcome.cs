@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.ExceptionServices;
 using Npgsql;
 
@@ -9,80 +10,70 @@ namespace Gravity.Usage.PostgreSql;
 /// commit is never reported as failed (its callers would retry and, without a key, count twice).
 /// </summary>
 /// <remarks>
-/// Before COMMIT the batch reads its transaction id (<c>pg_current_xact_id()</c>) and the server's start time. When
-/// COMMIT or its answer is lost, a new connection asks <c>pg_xact_status</c>: committed means the callers get the
-/// statuses computed in the transaction; aborted (or unknown to the server) means nothing was applied and they get the
-/// original error; still in progress, or no answer within the timeout, means nobody can tell, and they get a
-/// <see cref="UsageCommitOutcomeUnknownException"/>. A server that crashed and restarted meanwhile may have lost the
-/// transaction's id with its unflushed log and handed it to another transaction, so its 'committed' is then not proof
-/// on its own: the batch's own rows are asked for (the idempotency keys it stored). Present, it committed; absent, it
-/// did not; a batch that stored no key cannot be told, and is reported as unknown.
+/// Every batch's transaction first inserts a mark the client chose (schema version 9, <c>usage_commit_mark</c>). When
+/// COMMIT or its answer is lost, a new connection claims the same mark: it inserts it as claimed, ON CONFLICT DO
+/// NOTHING. That insert waits while the batch's transaction is in progress. Finding the batch's own mark means the
+/// batch committed: the callers get the statuses computed for it. Winning means the batch did not commit and never
+/// will (its own insert of the mark would now fail): the callers get the original error. A claim that cannot finish
+/// within the timeout (its lock wait keeps timing out, or the server stays unreachable) means nobody can tell, and
+/// the callers get a <see cref="UsageCommitOutcomeUnknownException"/>.
+/// <para>
+/// A server that crashed and restarted meanwhile answers the same way: a commit that reached its log keeps the mark,
+/// one that did not is gone with the mark. Unlike a transaction id, the mark is never handed to another transaction,
+/// so no restart makes the answer ambiguous, with or without idempotency keys.
+/// </para>
 /// </remarks>
 internal static class PostgreSqlCommitOutcome
 {
-    private const string MarkSql = "SELECT pg_current_xact_id()::text, pg_postmaster_start_time()";
-
-    private const string StatusSql = "SELECT pg_xact_status(@xid::xid8), pg_postmaster_start_time()";
-
-    /// <summary>PostgreSQL's code for an invalid argument; pg_xact_status raises it for an id the server never handed out.</summary>
-    private const string InvalidParameterValue = "22023";
+    /// <summary>PostgreSQL's code for a lock not obtained within lock_timeout: the batch's transaction is still in progress.</summary>
+    private const string LockNotAvailable = "55P03";
 
     private static readonly TimeSpan s_firstDelay = TimeSpan.FromMilliseconds(100);
 
     private static readonly TimeSpan s_maxDelay = TimeSpan.FromSeconds(2);
 
-    /// <summary>Reads the transaction's id and the server's start time, inside the transaction, just before COMMIT.</summary>
-    public static async Task<CommitMark> MarkAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>A new mark: time-ordered (UUID version 7), so that marks are appended to their index, and random enough never to repeat.</summary>
+    public static Guid NewMark(TimeProvider timeProvider) => Guid.CreateVersion7(timeProvider.GetUtcNow());
+
+    /// <summary>The statement that inserts the batch's mark; the first of its transaction.</summary>
+    public static NpgsqlBatchCommand InsertMarkCommand(PostgreSqlQueries queries, Guid mark)
     {
-        var command = new NpgsqlCommand(MarkSql, connection, transaction);
-        await using (command.ConfigureAwait(false))
+        var command = new NpgsqlBatchCommand(queries.Marks.Insert);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("mark", mark));
+        return command;
+    }
+
+    /// <summary>Inserts the batch's mark in <paramref name="transaction"/>, as its first statement.</summary>
+    public static async Task InsertMarkAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PostgreSqlQueries queries, Guid mark, CancellationToken cancellationToken)
+    {
+        var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { InsertMarkCommand(queries, mark) } };
+        await using (batch.ConfigureAwait(false))
         {
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                return new CommitMark(reader.GetString(0), reader.GetDateTime(1));
-            }
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// A statement that reads the mark, to send in one round trip with the transaction's last statement before COMMIT
-    /// (<see cref="ReadMarkAsync"/> reads its result).
-    /// </summary>
-    public static NpgsqlBatchCommand MarkCommand() => new(MarkSql);
-
-    /// <summary>Reads the mark from the result of <see cref="MarkCommand"/>, the reader positioned on its result set.</summary>
-    public static async Task<CommitMark> ReadMarkAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
-    {
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return new CommitMark(reader.GetString(0), reader.GetDateTime(1));
-    }
-
-    /// <summary>
-    /// Whether a COMMIT that threw <paramref name="exception"/> may nevertheless have committed: anything but an answer
-    /// from the server that refused it (a <see cref="PostgresException"/> other than a connection or shutdown error).
+    /// Whether a COMMIT (or the round trip that carried it) that threw <paramref name="exception"/> may nevertheless
+    /// have committed: anything but an answer from the server that refused it (a <see cref="PostgresException"/> other
+    /// than a connection or shutdown error). A cancelled round trip may have committed before the cancel arrived.
     /// </summary>
     public static bool MayHaveCommitted(Exception exception) => exception switch
     {
         PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal),
-        OperationCanceledException => false,
         _ => true,
     };
 
     /// <summary>
-    /// Returns when the transaction of <paramref name="mark"/> committed; throws <paramref name="commitFailure"/> when
-    /// it did not, and <see cref="UsageCommitOutcomeUnknownException"/> when that cannot be told within <paramref name="timeout"/>.
+    /// Returns when the transaction that inserted <paramref name="mark"/> committed; throws <paramref name="commitFailure"/>
+    /// when it did not, and <see cref="UsageCommitOutcomeUnknownException"/> when that cannot be told within <paramref name="timeout"/>.
     /// </summary>
     /// <param name="dataSource">Where to open new connections.</param>
-    /// <param name="mark">The transaction, read before COMMIT.</param>
-    /// <param name="commitFailure">What COMMIT threw.</param>
+    /// <param name="queries">The schema's SQL.</param>
+    /// <param name="mark">The mark the transaction inserted first.</param>
+    /// <param name="commitFailure">What the COMMIT's round trip threw.</param>
     /// <param name="timeout">How long to keep asking.</param>
-    /// <param name="evidence">
-    /// After a server restart: whether the batch's own rows are there (true), are not (false), or cannot tell (null).
-    /// </param>
-    public static async Task ConfirmCommittedAsync(
-        NpgsqlDataSource dataSource, CommitMark mark, Exception commitFailure, TimeSpan timeout, Func<NpgsqlConnection, CancellationToken, Task<bool?>> evidence)
+    public static async Task ConfirmCommittedAsync(NpgsqlDataSource dataSource, PostgreSqlQueries queries, Guid mark, Exception commitFailure, TimeSpan timeout)
     {
         var started = Stopwatch.GetTimestamp();
         var delay = s_firstDelay;
@@ -93,47 +84,37 @@ internal static class PostgreSqlCommitOutcome
             if (remaining <= TimeSpan.Zero)
             {
                 throw new UsageCommitOutcomeUnknownException(
-                    $"The connection to PostgreSQL failed during COMMIT of transaction {mark.TransactionId}, and whether it committed could not be told within {timeout.TotalSeconds:0.#} s"
+                    $"The connection to PostgreSQL failed during COMMIT of the batch marked {mark}, and whether it committed could not be told within {timeout.TotalSeconds:0.#} s"
                     + (lastProblem is null ? "." : $" (last: {lastProblem.Message}).")
                     + " The increments may or may not have been recorded; retrying with the same idempotency key is safe, retrying without one may count twice.",
                     commitFailure);
             }
 
-            string? status;
+            bool? committed;
             try
             {
                 using var attempt = new CancellationTokenSource(remaining);
-                status = await ReadStatusAsync(dataSource, mark, evidence, attempt.Token).ConfigureAwait(false);
+                committed = await ClaimAsync(dataSource, queries, mark, remaining, attempt.Token).ConfigureAwait(false);
             }
-            catch (PostgresException ex) when (ex.SqlState == InvalidParameterValue)
+            catch (PostgresException ex) when (ex.SqlState == LockNotAvailable)
             {
-                // "Transaction ID is in the future": the server lost every trace of the transaction, so it cannot have committed.
-                status = "aborted";
+                // The batch's transaction still holds its mark: in progress, or its server has not yet seen the client go.
+                committed = null;
+                lastProblem = ex;
             }
             catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or IOException or TimeoutException)
             {
-                // The server is still unreachable (restarting, or the network is down): ask again shortly.
-                status = "unreachable";
+                // The server is still unreachable (restarting, or the network is down), or the claim's own answer was lost: ask again shortly.
+                committed = null;
                 lastProblem = ex;
             }
 
-            switch (status)
+            switch (committed)
             {
-                case "committed":
+                case true:
                     return;
-                case "committed after restart":
-                    throw new UsageCommitOutcomeUnknownException(
-                        $"The connection to PostgreSQL failed during COMMIT of transaction {mark.TransactionId}, and the server restarted since; "
-                        + "it reports the id as committed, but after a restart that may be another transaction's, and the batch stored no idempotency key to check. "
-                        + "The increments may or may not have been recorded; retrying with the same idempotency key is safe, retrying without one may count twice.",
-                        commitFailure);
-                case "in progress":
-                    lastProblem = null;
-                    break;
-                case "unreachable":
-                    break;
-                default:
-                    // Aborted, or too old to know (null): nothing of the batch was applied; the callers get the original error.
+                case false:
+                    // The claim won: nothing of the batch was applied, and nothing will be; the callers get the original error.
                     ExceptionDispatchInfo.Throw(commitFailure);
                     break;
             }
@@ -149,44 +130,47 @@ internal static class PostgreSqlCommitOutcome
         }
     }
 
-    /// <summary>The transaction's status: committed, aborted, in progress, committed after restart (no evidence), or null when too old.</summary>
-    private static async Task<string?> ReadStatusAsync(
-        NpgsqlDataSource dataSource, CommitMark mark, Func<NpgsqlConnection, CancellationToken, Task<bool?>> evidence, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims the mark and commits the claim: true when the batch's own mark was there (it committed), false when this
+    /// claim, or an earlier one whose answer was lost, won; null when the mark is gone (cannot happen within the hour
+    /// marks are kept), so that the next attempt claims it.
+    /// </summary>
+    private static async Task<bool?> ClaimAsync(NpgsqlDataSource dataSource, PostgreSqlQueries queries, Guid mark, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            string? status;
-            DateTime serverStartedAt;
-            var command = new NpgsqlCommand(StatusSql, connection);
-            await using (command.ConfigureAwait(false))
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
             {
-                command.Parameters.Add(new NpgsqlParameter<string>("xid", mark.TransactionId));
-                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
+                var claim = new NpgsqlBatch(connection, transaction);
+                await using (claim.ConfigureAwait(false))
                 {
-                    await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    (status, serverStartedAt) = (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetDateTime(1));
+                    var timeout = new NpgsqlBatchCommand("SELECT set_config('lock_timeout', @lock_timeout, true)");
+                    var milliseconds = Math.Max(1, (long)lockTimeout.TotalMilliseconds);
+                    timeout.Parameters.Add(new NpgsqlParameter<string>("lock_timeout", milliseconds.ToString(CultureInfo.InvariantCulture)));
+                    var insert = new NpgsqlBatchCommand(queries.Marks.Claim);
+                    insert.Parameters.Add(new NpgsqlParameter<Guid>("mark", mark));
+                    claim.BatchCommands.Add(timeout);
+                    claim.BatchCommands.Add(insert);
+                    await claim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
+
+                // Committed before anything is concluded: a claim that won must hold, or the batch could still commit.
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            if (status == "committed" && serverStartedAt != mark.ServerStartedAt)
+            // A statement of its own, after the claim's commit, so that it sees a batch that committed while the claim waited.
+            var read = new NpgsqlCommand(queries.Marks.ReadClaimed, connection);
+            await using (read.ConfigureAwait(false))
             {
-                // The id may have been reused after a crash: the batch's own rows decide.
-                status = await evidence(connection, cancellationToken).ConfigureAwait(false) switch
+                read.Parameters.Add(new NpgsqlParameter<Guid>("mark", mark));
+                return await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) switch
                 {
-                    true => "committed",
-                    false => "aborted",
-                    null => "committed after restart",
+                    bool claimed => !claimed,
+                    _ => null,
                 };
             }
-
-            return status;
         }
     }
-
-    /// <summary>What identifies a batch's transaction after its connection is gone.</summary>
-    /// <param name="TransactionId">The full (epoch-qualified) transaction id, as text.</param>
-    /// <param name="ServerStartedAt">When the server that ran it started; a different value later means it restarted.</param>
-    internal readonly record struct CommitMark(string TransactionId, DateTime ServerStartedAt);
 }

@@ -6,7 +6,8 @@ namespace Gravity.Usage.PostgreSql;
 
 /// <summary>
 /// Deletes expired idempotency keys: those stored as text before schema version 8 first, while any is left, then
-/// the hashed ones, oldest first through their index on recorded_at.
+/// the hashed ones, oldest first through their index on recorded_at; then the commit marks older than an hour
+/// (<see cref="PostgreSqlCommitOutcome"/>), counted with the keys so that a full slice brings the next one sooner.
 /// </summary>
 internal static class PostgreSqlKeyPruning
 {
@@ -34,6 +35,13 @@ internal static class PostgreSqlKeyPruning
                 new { PrunedBefore = IdempotencyKeyExpiry.PrunedBefore(recordedBefore), MaxKeys = maxKeys - deleted },
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        if (deleted < maxKeys)
+        {
+            // The commit marks of batches (one a batch, kept an hour) go with the keys, in the same budget of rows.
+            deleted += await connection.ExecuteAsync(new CommandDefinition(
+                queries.Marks.Sweep, new { MaxMarks = maxKeys - deleted }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
         return deleted;

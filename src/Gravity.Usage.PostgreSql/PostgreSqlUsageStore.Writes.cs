@@ -5,9 +5,11 @@ using Npgsql;
 namespace Gravity.Usage.PostgreSql;
 
 /// <summary>
-/// The increment path: one transaction per batch, whose outcome is found out when its COMMIT is lost. Several batches
-/// run at once on separate pooled connections (<see cref="PostgreSqlUsageStoreOptions.MaxConcurrentBatches"/>); they
-/// lock keys and counters in one fixed order, so they wait on one another at most and never deadlock.
+/// The increment path: one transaction per batch, whose outcome is found out when its COMMIT is lost. The common batch
+/// is one round trip (BEGIN, mark, statements, COMMIT); one that needs judging is rolled back and written statement by
+/// statement. Several batches run at once on separate pooled connections
+/// (<see cref="PostgreSqlUsageStoreOptions.MaxConcurrentBatches"/>); they lock keys and counters in one fixed order, so
+/// they wait on one another at most and never deadlock.
 /// </summary>
 public sealed partial class PostgreSqlUsageStore
 {
@@ -34,16 +36,53 @@ public sealed partial class PostgreSqlUsageStore
             var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
+                var mark = PostgreSqlCommitOutcome.NewMark(_timeProvider);
+                if (new PostgreSqlBatchWriter(connection, null, _queries).PlanOneRoundTrip(increments, mark) is { } plan)
+                {
+                    await using (plan.Batch.ConfigureAwait(false))
+                    {
+                        try
+                        {
+                            await plan.Batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                            return plan.Statuses;
+                        }
+                        catch (PostgresException ex) when (ex.SqlState == PostgreSqlCommitMarks.NeedsMoreRoundTrips)
+                        {
+                            // A key recorded before, or a counter at its limit: nothing was applied; judged statement by statement below.
+                            await RollBackAsync(connection, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (PostgresException ex) when (ex.SqlState == DeadlockDetected && attempt < MaxDeadlockRetries)
+                        {
+                            await RollBackAsync(connection, cancellationToken).ConfigureAwait(false);
+                            continue;
+                        }
+                        catch (Exception ex) when (PostgreSqlCommitOutcome.MayHaveCommitted(ex))
+                        {
+                            // The round trip that carried COMMIT, or its answer, was lost: report what really happened,
+                            // never a failure that committed.
+                            await PostgreSqlCommitOutcome.ConfirmCommittedAsync(_dataSource, _queries, mark, ex, _commitOutcomeTimeout).ConfigureAwait(false);
+                            return plan.Statuses;
+                        }
+                        catch (PostgresException)
+                        {
+                            // The server refused a statement, so COMMIT was skipped: end the failed transaction before the connection goes back.
+                            await RollBackAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                            throw;
+                        }
+                    }
+
+                    mark = PostgreSqlCommitOutcome.NewMark(_timeProvider);
+                }
+
                 var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
                     UsageWriteStatus[] statuses;
-                    PostgreSqlCommitOutcome.CommitMark mark;
                     try
                     {
-                        var writer = new PostgreSqlBatchWriter(connection, transaction, _queries);
-                        statuses = await writer.WriteAsync(increments, cancellationToken).ConfigureAwait(false);
-                        mark = writer.Mark ?? await PostgreSqlCommitOutcome.MarkAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+                        // The mark first (sent with BEGIN): a claim that wins finds it missing, and the transaction then fails on it.
+                        await PostgreSqlCommitOutcome.InsertMarkAsync(connection, transaction, _queries, mark, cancellationToken).ConfigureAwait(false);
+                        statuses = await new PostgreSqlBatchWriter(connection, transaction, _queries).WriteAsync(increments, cancellationToken).ConfigureAwait(false);
                     }
                     catch (PostgresException ex) when (ex.SqlState == DeadlockDetected && attempt < MaxDeadlockRetries)
                     {
@@ -57,8 +96,7 @@ public sealed partial class PostgreSqlUsageStore
                     catch (Exception ex) when (PostgreSqlCommitOutcome.MayHaveCommitted(ex))
                     {
                         // The COMMIT or its answer was lost: report what really happened, never a failure that committed.
-                        await PostgreSqlCommitOutcome.ConfirmCommittedAsync(
-                            _dataSource, mark, ex, _commitOutcomeTimeout, (c, ct) => StoredKeysArePresentAsync(c, increments, statuses, ct)).ConfigureAwait(false);
+                        await PostgreSqlCommitOutcome.ConfirmCommittedAsync(_dataSource, _queries, mark, ex, _commitOutcomeTimeout).ConfigureAwait(false);
                     }
 
                     return statuses;
@@ -67,23 +105,19 @@ public sealed partial class PostgreSqlUsageStore
         }
     }
 
-    /// <summary>
-    /// Whether the idempotency keys this batch stored (those of its recorded increments) are in the ledger; null when
-    /// it stored none. After a server restart this, not the transaction id alone, tells whether the batch committed.
-    /// </summary>
-    private async Task<bool?> StoredKeysArePresentAsync(NpgsqlConnection connection, IReadOnlyList<UsageIncrement> increments, UsageWriteStatus[] statuses, CancellationToken cancellationToken)
+    /// <summary>Ends a transaction that BEGIN opened in a batch's round trip and a failed statement left aborted; best effort.</summary>
+    private static async Task RollBackAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var keyed = increments.Where((increment, i) => increment.IdempotencyKey is not null && statuses[i] == UsageWriteStatus.Recorded).ToList();
-        if (keyed.Count == 0)
+        if (connection.State != System.Data.ConnectionState.Open)
         {
-            return null;
+            return;
         }
 
-        var found = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            _queries.Keys.Count,
-            new { KeyHashes = keyed.Select(k => IdempotencyKeyHash.ToUuid(IdempotencyKeyHash.Of(k))).ToArray() },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return found == keyed.Count;
+        var rollback = new NpgsqlCommand("ROLLBACK", connection);
+        await using (rollback.ConfigureAwait(false))
+        {
+            await rollback.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />

@@ -60,6 +60,28 @@ public sealed class LedgerFileLossTests : LedgerTest
     }
 
     [Test]
+    public async Task GetAsync_LedgerFileDeletedAfterReadsWereServed_FailsInsteadOfReadingTheDeletedFile()
+    {
+        var meter = CreateMeter();
+        await meter.IncrementAsync("acct", 1);
+        Assert.That(await TotalAsync(meter, "acct"), Is.EqualTo(1)); // keeps a read session open on the file
+
+        foreach (var suffix in new[] { string.Empty, "-wal", "-shm" })
+        {
+            File.Delete(Database.Path + suffix);
+        }
+
+        Assert.That(await CatchAsync(() => meter.IncrementAsync("acct", 1)), Is.InstanceOf<UsageLedgerFileLostException>());
+        var read = await CatchAsync(() => TotalAsync(meter, "acct"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(read, Is.Not.Null, "a session kept from before the loss would still read the deleted file's 1");
+            Assert.That(File.Exists(Database.Path), Is.False, "no empty ledger is created at the path by a read");
+        });
+    }
+
+    [Test]
     public async Task IncrementAsync_WriteAheadLogDeletedWhileOpen_Faults()
     {
         var meter = CreateMeter();

@@ -37,6 +37,28 @@ public static class IdempotencyKeyHash
         ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(meter);
         ArgumentNullException.ThrowIfNull(key);
+        Span<byte> hash = stackalloc byte[Size];
+        Compute(account, meter, key, hash);
+        return hash.ToArray();
+    }
+
+    /// <summary>Writes the stored hash of the key into <paramref name="destination"/> (<see cref="Size"/> bytes), allocating nothing.</summary>
+    /// <param name="account">The account.</param>
+    /// <param name="meter">The meter.</param>
+    /// <param name="key">The idempotency key.</param>
+    /// <param name="destination">Where the hash is written: at least <see cref="Size"/> bytes; the first <see cref="Size"/> are written.</param>
+    /// <exception cref="ArgumentNullException">A text is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="Size"/> bytes.</exception>
+    public static void Compute(string account, string meter, string key, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentNullException.ThrowIfNull(meter);
+        ArgumentNullException.ThrowIfNull(key);
+        if (destination.Length < Size)
+        {
+            throw new ArgumentException($"A key hash is {Size} bytes; the destination has {destination.Length}.", nameof(destination));
+        }
+
         var utf8 = Encoding.UTF8;
         var length = 12 + utf8.GetByteCount(account) + utf8.GetByteCount(meter) + utf8.GetByteCount(key);
         var buffer = length <= 1024 ? stackalloc byte[length] : new byte[length];
@@ -46,7 +68,7 @@ public static class IdempotencyKeyHash
 
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(buffer, digest);
-        return digest[..Size].ToArray();
+        digest[..Size].CopyTo(destination);
     }
 
     /// <summary>The hash as a <see cref="Guid"/> (how the PostgreSQL store keeps it, as a <c>uuid</c>): its text form is the hash in hexadecimal, byte by byte.</summary>

@@ -37,15 +37,14 @@ internal static class UsageRules
     public static string? DescribeInvalidIdentifier(string? value, string what, int maxLength)
     {
         ArgumentNullException.ThrowIfNull(what);
-        var rule = string.Create(CultureInfo.InvariantCulture, $"{what} must be 1 to {maxLength} characters of {IdentifierRule}");
         if (value is null)
         {
-            return $"{rule}; it is null.";
+            return $"{Rule()}; it is null.";
         }
 
         if (value.Length is 0 || value.Length > maxLength)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"{rule}; this one is {value.Length} characters.");
+            return string.Create(CultureInfo.InvariantCulture, $"{Rule()}; this one is {value.Length} characters.");
         }
 
         var visible = false;
@@ -62,18 +61,21 @@ internal static class UsageRules
 
             if (char.IsSurrogate(c))
             {
-                return string.Create(CultureInfo.InvariantCulture, $"{rule}; this one has an unpaired surrogate U+{(int)c:X4} at index {i}.");
+                return string.Create(CultureInfo.InvariantCulture, $"{Rule()}; this one has an unpaired surrogate U+{(int)c:X4} at index {i}.");
             }
 
             if (char.IsControl(c))
             {
-                return string.Create(CultureInfo.InvariantCulture, $"{rule}; this one has the control character U+{(int)c:X4} at index {i}.");
+                return string.Create(CultureInfo.InvariantCulture, $"{Rule()}; this one has the control character U+{(int)c:X4} at index {i}.");
             }
 
             visible = visible || !(char.IsWhiteSpace(c) || IsInvisible(char.GetUnicodeCategory(c)));
         }
 
-        return visible ? null : $"{rule}; this one has only white space or invisible characters.";
+        return visible ? null : $"{Rule()}; this one has only white space or invisible characters.";
+
+        // Built only for a value that breaks the rule: every increment is checked, and nearly all pass.
+        string Rule() => string.Create(CultureInfo.InvariantCulture, $"{what} must be 1 to {maxLength} characters of {IdentifierRule}");
     }
 
     /// <summary>Throws when <paramref name="value"/> breaks the identifier rule (<see cref="DescribeInvalidIdentifier"/>).</summary>

@@ -12,7 +12,10 @@ internal sealed class SqliteIdempotencyKeys : IDisposable
     /// <summary>How many keys one step of the sweep reads: a few milliseconds of the write lock.</summary>
     internal const int SweepWindow = 10_000;
 
-    private readonly SqliteCommand _insert;
+    private readonly SqliteRawStatement _insert;
+    private readonly int _insertHash;
+    private readonly int _insertRecordedAt;
+    private readonly int _insertFingerprint;
     private readonly SqliteCommand _read;
     private readonly SqliteCommand _delete;
     private readonly SqliteCommand _legacyRead;
@@ -26,7 +29,11 @@ internal sealed class SqliteIdempotencyKeys : IDisposable
         _connection = connection;
         _sql = sql;
 
-        _insert = Prepare(sql.Insert, "$key_hash", "$recorded_at", "$fingerprint");
+        // Every keyed increment runs the insert: on SQLite's handle, with the hash bound from the stack.
+        _insert = new SqliteRawStatement(connection, sql.Insert);
+        _insertHash = _insert.IndexOf("$key_hash");
+        _insertRecordedAt = _insert.IndexOf("$recorded_at");
+        _insertFingerprint = _insert.IndexOf("$fingerprint");
         _read = Prepare(sql.ReadFingerprint, "$key_hash");
         _delete = Prepare(sql.Delete, "$key_hash");
         _legacyRead = Prepare(sql.LegacyRead, "$account", "$meter", "$key");
@@ -45,7 +52,6 @@ internal sealed class SqliteIdempotencyKeys : IDisposable
     {
         set
         {
-            _insert.Transaction = value;
             _read.Transaction = value;
             _delete.Transaction = value;
             _legacyRead.Transaction = value;
@@ -62,10 +68,20 @@ internal sealed class SqliteIdempotencyKeys : IDisposable
             return false;
         }
 
-        _insert.Parameters[0].Value = IdempotencyKeyHash.Of(increment);
-        _insert.Parameters[1].Value = IdempotencyKeyExpiry.RecordedSecond(increment.RecordedAt);
-        _insert.Parameters[2].Value = increment.Fingerprint == IdempotencyFingerprint.None ? DBNull.Value : increment.Fingerprint;
-        return _insert.ExecuteNonQuery() == 1;
+        Span<byte> hash = stackalloc byte[IdempotencyKeyHash.Size];
+        IdempotencyKeyHash.Compute(increment.Account, increment.Meter, increment.IdempotencyKey!, hash);
+        _insert.Bind(_insertHash, hash);
+        _insert.Bind(_insertRecordedAt, IdempotencyKeyExpiry.RecordedSecond(increment.RecordedAt));
+        if (increment.Fingerprint == IdempotencyFingerprint.None)
+        {
+            _insert.BindNull(_insertFingerprint);
+        }
+        else
+        {
+            _insert.Bind(_insertFingerprint, increment.Fingerprint);
+        }
+
+        return _insert.Execute() == 1;
     }
 
     /// <summary>The fingerprint stored with the increment's key; <see cref="IdempotencyFingerprint.None"/> for none.</summary>

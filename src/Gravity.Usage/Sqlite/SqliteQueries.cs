@@ -26,7 +26,7 @@ internal sealed class SqliteQueries : CounterSql
         UpsertMany = $"""
             INSERT INTO {counter} (account, bucket_start, meter, quantity)
             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
-            FROM json_each($rows) WHERE true
+            FROM jsonb_each($rows) WHERE true
             ON CONFLICT (account, bucket_start, meter) DO UPDATE SET quantity = {counter}.quantity + excluded.quantity
             WHERE {counter}.quantity <= {UsageBillingOptions.MaxCounterQuantity} - excluded.quantity
             """;

@@ -31,6 +31,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly LedgerFileGuard? _fileGuard;
     private readonly ILogger _logger;
+    private readonly SqliteReadSessions _reads;
     private SqliteBatchWriter? _writer;
     private SqliteCheckpointer? _checkpointer;
     private string? _fileLost;
@@ -68,6 +69,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         _bucketSize = bucketSize ?? new UsageBillingOptions().BucketSize;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_bucketSize, TimeSpan.Zero, nameof(bucketSize));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _reads = new SqliteReadSessions(_connectionString);
 
         // A file: URI is left to SQLite to resolve; a plain path is watched (relative paths resolve as SQLite does).
         var dataSource = new SqliteConnectionStringBuilder(_connectionString).DataSource;
@@ -148,13 +150,28 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         // The same rule as on writes: an account that could never be stored is refused, not sent to the database.
         UsageRules.ValidateAccount(account);
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        using var connection = new SqliteConnection(_connectionString);
-        connection.Open();
+        var session = _reads.Rent();
+        try
+        {
+            IReadOnlyList<MeterUsage> totals;
 
-        // A deferred transaction reads one snapshot of the WAL: the counters and the reports agree.
-        using var transaction = connection.BeginTransaction(deferred: true);
-        return await UsageTotals.ReadAsync(
-            connection, transaction, meter is null ? _queries.Totals : _queries.MeterTotals, _queries.Gauges, account, periodStart, periodEnd, meter, cancellationToken).ConfigureAwait(false);
+            // A deferred transaction reads one snapshot of the WAL: the counters and the reports agree.
+            using (var transaction = session.Connection.BeginTransaction(deferred: true))
+            {
+                var queries = new SqliteTotalsQueries(
+                    session, transaction, meter is null ? _queries.Totals : _queries.MeterTotals, _queries.Gauges, account, periodStart, periodEnd, meter);
+                totals = await UsageTotals.ReadAsync(queries, account, periodStart, cancellationToken).ConfigureAwait(false);
+                transaction.Commit();
+            }
+
+            _reads.Return(session);
+            return totals;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
     }
 
     /// <inheritdoc />
@@ -190,6 +207,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
         {
             _disposed = true;
             ResetWriter();
+            _reads.Dispose();
             _checkpointer?.Dispose();
             _checkpointer = null;
         }
@@ -303,6 +321,7 @@ public sealed partial class SqliteUsageStore : IUsageStore, IUsageReportStore, I
     private UsageLedgerFileLostException FileLost(string problem)
     {
         _fileLost = problem;
+        _reads.CloseIdle();
         LogFileLost(_logger, problem);
         return new UsageLedgerFileLostException(problem);
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using Npgsql;
 
@@ -22,8 +23,9 @@ public enum CommitFault
 
 /// <summary>
 /// A loopback TCP proxy in front of a PostgreSQL server that reads the client's side of the wire protocol and, once
-/// armed, breaks the connection at a COMMIT (a simple Query or a Parse message whose text starts with COMMIT), so tests
-/// can lose a COMMIT or its answer deterministically. Everything else passes through unchanged.
+/// armed, breaks the connection at a COMMIT (a simple Query or a Parse message whose text starts with COMMIT, alone or
+/// at the end of a pipeline of statements), so tests can lose a COMMIT or its answer deterministically. Everything else
+/// passes through unchanged.
 /// </summary>
 /// <remarks>
 /// Only the client's bytes are parsed, and only into messages; the server's are relayed as they come. Clients must
@@ -46,6 +48,7 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
     private volatile bool _refusing;
     private int _droppedBeforeCommit;
     private int _droppedAfterCommit;
+    private int _roundTrips;
 
     /// <summary>Starts a proxy in front of the server that <paramref name="serverConnectionString"/> names.</summary>
     /// <param name="serverConnectionString">An Npgsql connection string of the real server; its host defaults to 127.0.0.1.</param>
@@ -87,6 +90,12 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
 
     /// <summary>Gets how many COMMITs reached the server and then had their answer dropped.</summary>
     public int DroppedAfterCommit => Volatile.Read(ref _droppedAfterCommit);
+
+    /// <summary>
+    /// Gets how many round trips clients have made: writes of theirs that end in a message the server answers before the
+    /// client goes on (a Sync, or a simple Query). Messages a client writes together count once.
+    /// </summary>
+    public int RoundTrips => Volatile.Read(ref _roundTrips);
 
     /// <summary>Gets how many faults have struck so far, counted as they strike (before the client sees its connection break).</summary>
     public int Drops
@@ -352,6 +361,9 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
         private readonly MessageReader _reader = new(client);
         private readonly ArrayBufferWriter<byte> _pending = new();
         private volatile TaskCompletionSource? _swallowAnswer;
+        private volatile bool _clientDropped;
+        private volatile bool _commitPipelined;
+        private readonly List<byte> _heldAnswer = [];
 
         public async Task PumpClientToServerAsync()
         {
@@ -380,6 +392,28 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
                     {
                         Close();
                         return;
+                    }
+
+                    if (_clientDropped)
+                    {
+                        // Held: what the server still says (an answer to a query sent with the held COMMIT's
+                        // pipeline) goes nowhere, and its side stays open.
+                        continue;
+                    }
+
+                    if (_swallowAnswer is { } pipelineFired && _commitPipelined)
+                    {
+                        // Earlier queries may still be answered (a reset Npgsql sent with the pipeline): held back
+                        // too, until the pipeline's own answer is here, which ends its COMMIT or its failed block.
+                        _heldAnswer.AddRange(buffer.AsSpan(0, n));
+                        if (EndsPipelineAnswer(_heldAnswer))
+                        {
+                            Close();
+                            pipelineFired.TrySetResult();
+                            return;
+                        }
+
+                        continue;
                     }
 
                     if (_swallowAnswer is { } fired)
@@ -433,6 +467,11 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
                 // Holding back only while the next message is already here: a reply the client waits for is never delayed.
                 if (!_reader.HasTypedMessageBuffered)
                 {
+                    if (message.Span[0] is (byte)'S' or (byte)'Q')
+                    {
+                        Interlocked.Increment(ref proxy._roundTrips);
+                    }
+
                     await FlushAsync();
                 }
             }
@@ -454,8 +493,23 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
             switch (armed.Fault)
             {
                 case CommitFault.DropAfterCommitAnswered:
+                    _commitPipelined = commit.Span[0] == (byte)'P';
                     _swallowAnswer = armed.Fired;
                     await server.SendAsync(commit);
+                    if (commit.Span[0] == (byte)'P')
+                    {
+                        // A COMMIT sent in a pipeline (Parse, Bind, Execute, ... Sync): the server runs it, and answers
+                        // the whole pipeline, only once the rest up to the Sync is there.
+                        while (await _reader.ReadTypedAsync() is { } next)
+                        {
+                            await server.SendAsync(next);
+                            if (next.Span[0] == (byte)'S')
+                            {
+                                break;
+                            }
+                        }
+                    }
+
                     break;
                 case CommitFault.DropBeforeCommit:
                     Close();
@@ -463,11 +517,28 @@ public sealed class PostgresCommitFaultProxy : IAsyncDisposable
                     break;
                 case CommitFault.HoldCommitAndDropClient:
                     // The server's side stays tracked, so DisposeAsync ends the transaction.
+                    _clientDropped = true;
                     client.Dispose();
                     proxy.Forget(client);
                     armed.Fired.TrySetResult();
                     break;
             }
+        }
+
+        /// <summary>
+        /// Whether the server's bytes end with ReadyForQuery after the pipeline's COMMIT was answered (its command tag is
+        /// there) or skipped (the transaction block failed, status 'E').
+        /// </summary>
+        private static bool EndsPipelineAnswer(List<byte> answer)
+        {
+            var count = answer.Count;
+            if (count < 6 || answer[count - 6] != (byte)'Z' || answer[count - 5] != 0 || answer[count - 4] != 0 || answer[count - 3] != 0 || answer[count - 2] != 5)
+            {
+                return false;
+            }
+
+            var tag = "COMMIT\0"u8;
+            return answer[count - 1] == (byte)'E' || CollectionsMarshal.AsSpan(answer).IndexOf(tag) >= 0;
         }
 
         private void Close()
