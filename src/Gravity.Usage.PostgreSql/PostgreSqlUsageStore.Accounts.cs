@@ -9,12 +9,16 @@ public sealed partial class PostgreSqlUsageStore : IAccountChangeSource
     private readonly AccountChanges _accountChanges = new();
 
     /// <inheritdoc />
-    AccountChanges IAccountChangeSource.AccountChanges => _accountChanges;
+    IDisposable IAccountChangeSource.ListenForSavedAccounts(Action<string> listener) => _accountChanges.Listen(listener);
 
     /// <inheritdoc />
     public async Task SaveAccountAsync(UsageAccount account, CancellationToken cancellationToken = default)
     {
-        UsageRules.ValidateAccountMapping(account, nameof(account));
+        if (UsageInput.CheckAccountMapping(account) is { } problem)
+        {
+            throw problem;
+        }
+
         var now = _timeProvider.GetUtcNow();
         await InTransactionAsync(
             async (connection, transaction) =>

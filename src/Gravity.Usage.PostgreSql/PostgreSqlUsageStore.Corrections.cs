@@ -20,7 +20,11 @@ public sealed partial class PostgreSqlUsageStore : IUsageCorrectionStore
     async Task<CorrectionResult> IUsageCorrectionStore.CorrectAsync(CorrectionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        UsageRules.ValidateAccount(request.Account, nameof(request));
+        if (UsageInput.CheckAccount(request.Account) is { } problem)
+        {
+            throw new UsageInputException(problem.Message, nameof(request));
+        }
+
         return await InTransactionAsync(
             (connection, transaction) => CorrectionWrites.ApplyAsync(connection, transaction, _reportQueries, CorrectionSql, request, cancellationToken),
             cancellationToken).ConfigureAwait(false);

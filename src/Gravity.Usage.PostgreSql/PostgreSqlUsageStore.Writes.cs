@@ -25,9 +25,9 @@ public sealed partial class PostgreSqlUsageStore
 
         // The meter checks the same rules; checked again here because PostgreSQL refuses NUL and unpaired surrogates
         // by failing the whole transaction, whoever the caller is.
-        if (UsageRules.DescribeInvalidIncrement(increments) is { } problem)
+        if (UsageInput.CheckIncrements(increments) is { } problem)
         {
-            throw new UsageInputException(problem, nameof(increments));
+            throw problem;
         }
 
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);

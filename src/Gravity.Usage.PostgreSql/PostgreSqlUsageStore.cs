@@ -107,7 +107,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     public async Task<IReadOnlyList<MeterUsage>> GetTotalsAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string? meter, CancellationToken cancellationToken = default)
     {
         // The same rule as on writes: an account that could never be stored is refused, not sent to the database.
-        UsageRules.ValidateAccount(account);
+        ThrowIfInvalidAccount(account);
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -125,7 +125,7 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
     /// <inheritdoc />
     public async Task<IReadOnlyList<UsageBucket>> GetSeriesAsync(string account, DateTimeOffset periodStart, DateTimeOffset periodEnd, string meter, CancellationToken cancellationToken = default)
     {
-        UsageRules.ValidateAccount(account);
+        ThrowIfInvalidAccount(account);
         ArgumentNullException.ThrowIfNull(meter);
         var rows = await QueryAsync<(long BucketStart, long Quantity, long ReportedQuantity)>(
             _queries.Series,
@@ -202,6 +202,14 @@ public sealed partial class PostgreSqlUsageStore : IUsageStore, IUsageReportStor
                     return result;
                 }
             }
+        }
+    }
+
+    private static void ThrowIfInvalidAccount(string account)
+    {
+        if (UsageInput.CheckAccount(account) is { } problem)
+        {
+            throw problem;
         }
     }
 

@@ -27,8 +27,21 @@ public interface IUsageStore
 
     /// <summary>
     /// Applies a batch of increments atomically: when the returned task completes successfully, every recorded
-    /// increment is durable; when it faults, none of the batch was applied.
+    /// increment is durable (committed and flushed: the meter completes its callers' tasks only then); when it faults,
+    /// none of the batch was applied. When the store cannot tell which (the connection failed during the commit), it
+    /// tries for a bounded time to learn the outcome, and then throws <see cref="UsageCommitOutcomeUnknownException"/>:
+    /// never another exception, which promises that nothing was applied.
     /// </summary>
+    /// <remarks>
+    /// Per increment: its idempotency key (when it has one) is stored for its account and meter in the same
+    /// transaction as its counter, with <see cref="UsageIncrement.Fingerprint"/>; a key already stored answers
+    /// <see cref="UsageWriteStatus.Duplicate"/> when <see cref="IdempotencyFingerprint.Matches"/> the stored fingerprint
+    /// and <see cref="UsageWriteStatus.Conflict"/> otherwise, adding nothing; a counter that would pass
+    /// <see cref="UsageBillingOptions.MaxCounterQuantity"/> answers <see cref="UsageWriteStatus.WouldOverflow"/> and
+    /// stores nothing for the increment. The parts of a multi-meter call (<see cref="UsageIncrement.PartCount"/>) are
+    /// consecutive and all get the same status: recorded together or not at all. A batch that breaks the input rules
+    /// (<see cref="UsageInput.CheckIncrements"/>) is refused before any transaction starts.
+    /// </remarks>
     /// <param name="increments">
     /// The increments, already validated. An increment whose idempotency key is already stored for its account and
     /// meter (also earlier in the same batch) is not counted.

@@ -66,5 +66,5 @@ public readonly record struct UsageIncrement(
     /// <param name="stored">The fingerprint stored with the key; 0 for a key stored without one.</param>
     /// <param name="attempted">The fingerprint of the call now carrying the key; 0 when unknown.</param>
     /// <returns><see langword="true"/> for a retry (or when either is unknown); <see langword="false"/> for a conflict.</returns>
-    public static bool FingerprintsMatch(long stored, long attempted) => Internal.IdempotencyFingerprint.Matches(stored, attempted);
+    public static bool FingerprintsMatch(long stored, long attempted) => IdempotencyFingerprint.Matches(stored, attempted);
 }

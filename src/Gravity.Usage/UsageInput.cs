@@ -15,7 +15,7 @@ namespace Gravity.Usage;
 /// built with (inject <c>IOptions&lt;UsageBillingOptions&gt;</c>). What depends on the clock (a timestamp) or on what
 /// is stored (an idempotency conflict, a counter's room) is checked by the call itself.
 /// </remarks>
-public static class UsageInput
+public static partial class UsageInput
 {
     /// <summary>Checks an account id: 1 to 200 characters of well-formed UTF-16, no control characters, not only white space or invisible characters.</summary>
     /// <param name="account">The account id.</param>

@@ -84,9 +84,19 @@ public sealed partial class UsageMeter
         }
 
         var store = _store as IUsageCorrectionStore
-            ?? throw new NotSupportedException($"The usage store {_store.GetType().Name} does not keep corrections; use the SQLite or PostgreSQL store.");
+            ?? throw new NotSupportedException($"The usage store {_store.GetType().Name} does not keep corrections (IUsageCorrectionStore); use the SQLite or PostgreSQL store.");
 
-        var result = await store.CorrectAsync(new CorrectionRequest(account, meter, bucketStart, delta, reason, idempotencyKey, now), cancellationToken).ConfigureAwait(false);
+        var request = new CorrectionRequest
+        {
+            Account = account,
+            Meter = meter,
+            BucketStart = bucketStart,
+            Delta = delta,
+            Reason = reason,
+            IdempotencyKey = idempotencyKey,
+            Now = now,
+        };
+        var result = await store.CorrectAsync(request, cancellationToken).ConfigureAwait(false);
         return result.Outcome switch
         {
             CorrectionOutcome.Applied or CorrectionOutcome.Repeat => result.Correction!,
@@ -131,7 +141,7 @@ public sealed partial class UsageMeter
         }
 
         var store = _store as IUsageCorrectionStore
-            ?? throw new NotSupportedException($"The usage store {_store.GetType().Name} does not keep corrections; use the SQLite or PostgreSQL store.");
+            ?? throw new NotSupportedException($"The usage store {_store.GetType().Name} does not keep corrections (IUsageCorrectionStore); use the SQLite or PostgreSQL store.");
         return store.ListCorrectionsAsync(query, cancellationToken);
     }
 }

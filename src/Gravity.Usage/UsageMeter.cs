@@ -67,7 +67,7 @@ public sealed partial class UsageMeter : IUsageMeter, IAsyncDisposable, IDisposa
         accounts ??= store is IUsageAccountStore mapping ? new StoreAccountResolver(mapping) : null;
         _cycles = new BillingCycleCache(accounts, value.BillingCycleRefreshInterval, (ILogger?)logger ?? NullLogger.Instance);
         // A save through the built-in store in this process applies to the next increment; other processes refresh.
-        _accountChanges = (store as IAccountChangeSource)?.AccountChanges.Listen(_cycles.Invalidate);
+        _accountChanges = (store as IAccountChangeSource)?.ListenForSavedAccounts(_cycles.Invalidate);
     }
 
     /// <summary>

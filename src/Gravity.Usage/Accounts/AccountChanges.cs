@@ -1,8 +1,9 @@
 namespace Gravity.Usage;
 
 /// <summary>
-/// Tells who listens (the meter's billing cycle cache) that this process saved an account through the built-in store,
-/// so that the change applies at once here; other processes see it when their cache refreshes.
+/// The listeners of a store's <see cref="IAccountChangeSource"/>: tells who listens (the meter's billing cycle cache)
+/// that this process saved an account, so that the change applies at once here; other processes see it when their
+/// cache refreshes.
 /// </summary>
 internal sealed class AccountChanges
 {
@@ -42,11 +43,4 @@ internal sealed class AccountChanges
     {
         public void Dispose() => owner.Remove(listener);
     }
-}
-
-/// <summary>A store that announces the accounts it saves (both built-in stores).</summary>
-internal interface IAccountChangeSource
-{
-    /// <summary>Gets the announcements of saved accounts.</summary>
-    AccountChanges AccountChanges { get; }
 }

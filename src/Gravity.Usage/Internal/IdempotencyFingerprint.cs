@@ -1,10 +1,11 @@
 using System.Runtime.InteropServices;
 
-namespace Gravity.Usage.Internal;
+namespace Gravity.Usage;
 
 /// <summary>
-/// The 8-byte fingerprint stored with an idempotency key, so that a retry (the same call again) is told from another
-/// call that reuses the key. It has three fields, so that a conflict can say what differs:
+/// The 8-byte fingerprint stored with an idempotency key (<see cref="UsageIncrement.Fingerprint"/>), so that a retry
+/// (the same call again) is told from another call that reuses the key. The meter computes it; a store keeps it with
+/// the key and compares with <see cref="Matches"/>. It has three fields, so that a conflict can say what differs:
 /// bits 63-49 the call's shape (kinds and meters of its parts, in meter order), bit 48 whether the caller gave a
 /// timestamp, bits 47-16 its quantities (in the same order), bits 15-0 its bucket.
 /// </summary>
@@ -21,7 +22,7 @@ namespace Gravity.Usage.Internal;
 /// repeated key did before fingerprints existed.
 /// </para>
 /// </remarks>
-internal static class IdempotencyFingerprint
+public static class IdempotencyFingerprint
 {
     /// <summary>No fingerprint: a key stored before fingerprints existed, or a caller that gave none. Matches anything.</summary>
     public const long None = 0;
@@ -36,6 +37,11 @@ internal static class IdempotencyFingerprint
     private const ulong ShapeMask = 0x7FFFUL << ShapeShift;
 
     /// <summary>The fingerprint of a call of one increment (see <see cref="UsageMeter.IncrementAsync"/>).</summary>
+    /// <param name="meter">The meter.</param>
+    /// <param name="quantity">The quantity.</param>
+    /// <param name="bucketStart">The start of the bucket the usage is counted in.</param>
+    /// <param name="timestampGiven">Whether the caller gave a timestamp (otherwise the bucket is not compared).</param>
+    /// <returns>The fingerprint; never <see cref="None"/>.</returns>
     public static long Compute(string meter, long quantity, DateTimeOffset bucketStart, bool timestampGiven)
     {
         var shape = AddString(AddByte(FnvOffset, (byte)UsagePartKind.Increment), meter);
@@ -43,7 +49,11 @@ internal static class IdempotencyFingerprint
         return Combine(AddInt64(shape, 1), quantities, bucketStart, timestampGiven);
     }
 
-    /// <summary>The fingerprint of a call of several parts; the parts are in meter order (ordinal), each meter once.</summary>
+    /// <summary>The fingerprint of a call of several parts (see <see cref="UsageMeter.RecordAsync"/>).</summary>
+    /// <param name="partsInMeterOrder">The parts in meter order (ordinal), each meter once.</param>
+    /// <param name="bucketStart">The start of the bucket the usage is counted in.</param>
+    /// <param name="timestampGiven">Whether the caller gave a timestamp (otherwise the bucket is not compared).</param>
+    /// <returns>The fingerprint; never <see cref="None"/>. A call of one part has the fingerprint of the same increment.</returns>
     public static long Compute(IReadOnlyList<UsagePart> partsInMeterOrder, DateTimeOffset bucketStart, bool timestampGiven)
     {
         if (partsInMeterOrder.Count == 1)
@@ -67,6 +77,12 @@ internal static class IdempotencyFingerprint
     /// Whether a stored fingerprint allows the attempted call to be a retry: the same shape and quantities, and the
     /// same bucket when both calls gave a timestamp; or either one unknown.
     /// </summary>
+    /// <param name="stored">The fingerprint stored with the key.</param>
+    /// <param name="attempted">The fingerprint of the call that repeats the key.</param>
+    /// <returns>
+    /// <see langword="true"/> when the attempt is a retry (<see cref="UsageWriteStatus.Duplicate"/>);
+    /// <see langword="false"/> when it is another call (<see cref="UsageWriteStatus.Conflict"/>).
+    /// </returns>
     public static bool Matches(long stored, long attempted)
     {
         if (stored == None || attempted == None || stored == attempted)
@@ -81,7 +97,7 @@ internal static class IdempotencyFingerprint
     }
 
     /// <summary>What differs between the call first recorded under a key and the attempted one, for an error message.</summary>
-    public static string DescribeDifference(long stored, long attempted)
+    internal static string DescribeDifference(long stored, long attempted)
     {
         var differences = new List<string>(3);
         var a = (ulong)stored;

@@ -105,9 +105,18 @@ internal static class UsageRules
     /// <summary>Checks an account mapping before it is stored: the account, its Stripe customer id and its subscription items.</summary>
     public static void ValidateAccountMapping(UsageAccount mapping, string paramName)
     {
+        if (CheckAccountMapping(mapping, paramName) is { } problem)
+        {
+            throw problem;
+        }
+    }
+
+    /// <summary>The error for a mapping that may not be stored, or <see langword="null"/>.</summary>
+    public static UsageInputException? CheckAccountMapping(UsageAccount? mapping, string paramName)
+    {
         if (mapping is null)
         {
-            throw new UsageInputException("An account mapping is required; it is null.", paramName);
+            return new UsageInputException("An account mapping is required; it is null.", paramName);
         }
 
         var problem = DescribeInvalidIdentifier(mapping.Account, "An account", MaxAccountLength)
@@ -118,10 +127,7 @@ internal static class UsageRules
                 ?? DescribeInvalidIdentifier(item, "A Stripe subscription item id", MaxStripeIdLength);
         }
 
-        if (problem is not null)
-        {
-            throw new UsageInputException(problem, paramName);
-        }
+        return problem is null ? null : new UsageInputException(problem, paramName);
     }
 
     public static string? DescribeInvalidMeterName(string? meter)

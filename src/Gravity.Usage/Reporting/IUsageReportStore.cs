@@ -5,9 +5,22 @@ namespace Gravity.Usage;
 /// and recording the outcome. Implemented by the SQLite and PostgreSQL stores; used by <see cref="UsageReporter"/>.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Closing moves a counter's growth into a report and advances its <c>reported_quantity</c> in one transaction, so
-/// usage is never reported twice nor skipped. Claims carry a lease (owner and expiry): any number of reporters may
-/// run, and the reports of one that died are claimed again once its lease expires.
+/// usage is never reported twice nor skipped. Each report's identifier is derived with <see cref="ReportIdentifier"/>
+/// inside that transaction and is unique in the store.
+/// </para>
+/// <para>
+/// <b>Claims and leases.</b> Any number of reporters, in any number of processes, may run against one store. A claim
+/// (<see cref="ClaimDueAsync"/>) takes, atomically, only reports that are <see cref="UsageReportStatus.Pending"/>, due
+/// (<see cref="UsageReport.NextAttemptAt"/> at or before <see cref="ReportClaim.Now"/>) and not leased (no lease, or a
+/// lease that expired at or before <see cref="ReportClaim.Now"/>); it sets their lease to
+/// (<see cref="ReportClaim.Owner"/>, <see cref="ReportClaim.LeaseExpiresAt"/>) and counts an attempt, so that no two
+/// live claims ever hold the same report. Reports are taken in due order, then id order. The reports of a reporter
+/// that died are claimed again once its lease expires. A completion (<see cref="CompleteAsync"/>) is recorded only
+/// while the report is still pending under the completing owner's lease, and releases the lease; one that lost its
+/// lease (another reporter claimed the report after expiry) is answered <see langword="false"/> and changes nothing.
+/// </para>
 /// </remarks>
 public interface IUsageReportStore
 {
@@ -40,15 +53,20 @@ public interface IUsageReportStore
     /// <returns>The reports created; counters with nothing new are left out.</returns>
     Task<IReadOnlyList<UsageReport>> CloseAsync(IReadOnlyList<ReportClosing> closings, DateTimeOffset now, CancellationToken cancellationToken = default);
 
-    /// <summary>Claims pending reports that are due and not leased by another reporter, counting an attempt for each.</summary>
+    /// <summary>
+    /// Claims, in one transaction, pending reports that are due and not leased by another reporter, oldest due first:
+    /// sets their lease to the claim's owner and expiry and counts an attempt for each (the first attempt's time is kept).
+    /// </summary>
     /// <param name="claim">Who claims, until when, how many, and for which account.</param>
     /// <param name="cancellationToken">Cancels the claim before it commits.</param>
-    /// <returns>The claimed reports.</returns>
+    /// <returns>At most <see cref="ReportClaim.Limit"/> claimed reports, as they are after the claim.</returns>
     Task<IReadOnlyList<UsageReport>> ClaimDueAsync(ReportClaim claim, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Records the outcomes of delivery attempts in one transaction and releases their leases; each outcome is recorded
-    /// only if its report is still pending under the caller's claim.
+    /// only if its report is still pending under the caller's claim (<see cref="ReportCompletion.Owner"/>). A
+    /// <see cref="ReportCompletion.NotAttempted"/> completion takes back the attempt the claim counted; a
+    /// <see cref="ReportCompletion.RotateIdempotencyKey"/> one adds one to <see cref="UsageReport.RedriveCount"/>.
     /// </summary>
     /// <param name="completions">The outcomes.</param>
     /// <param name="cancellationToken">Cancels the write before it commits.</param>

@@ -4,8 +4,19 @@ using System.Text;
 
 namespace Gravity.Usage;
 
-/// <summary>Derives a report's identifier from what it reports, so the same usage always gets the same identifier.</summary>
-internal static class ReportIdentifier
+/// <summary>
+/// Derives a report's identifier from what it reports, so the same usage always gets the same identifier. The
+/// identifier is the idempotency key of the report's delivery (Stripe's meter event <c>identifier</c>): every store
+/// must derive it with these functions, inside the transaction that creates the report, and keep it unique.
+/// </summary>
+/// <remarks>
+/// Every identifier is "gu_" and 40 lowercase hex digits (43 characters). Which function a store uses: a close of a
+/// counter, <see cref="Create"/>; a close of a gauge's billing period, <see cref="CreateForGauge"/>; what is left of a
+/// report after a correction took part of it back (or after the back end cancelled it), <see cref="Revise"/>; a
+/// <see cref="UsageReportStatus.Cancelling"/> report, <see cref="ForCorrection"/>. <see cref="Resend"/> is derived by
+/// the reconciler and handed to <see cref="IUsageReconciliationStore.ResendUnknownAsync"/>.
+/// </remarks>
+public static class ReportIdentifier
 {
     /// <summary>
     /// "gu_" and 40 hex digits (160 bits) of SHA-256 over the ledger's random id, the account, meter, bucket, the
@@ -81,6 +92,13 @@ internal static class ReportIdentifier
     /// reports the billing period had before it, and the value, marked as a gauge's so that it never meets a sum's. Each
     /// distinct value or timestamp sent gets its own identifier; the same close always gets the same one.
     /// </summary>
+    /// <param name="ledgerId">The ledger's random id.</param>
+    /// <param name="account">The account.</param>
+    /// <param name="meter">The meter.</param>
+    /// <param name="timestampSeconds">The event's timestamp in Unix seconds (the report's bucket start).</param>
+    /// <param name="reportsBefore">How many reports the gauge's billing period had before this one.</param>
+    /// <param name="value">The value reported.</param>
+    /// <returns>The identifier.</returns>
     public static string CreateForGauge(string ledgerId, string account, string meter, long timestampSeconds, long reportsBefore, long value)
     {
         var text = string.Create(

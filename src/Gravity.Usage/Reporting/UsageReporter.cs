@@ -38,7 +38,11 @@ public sealed partial class UsageReporter : IUsageReporter
     private readonly ILogger _logger;
     private readonly UsageInstruments _instruments;
 
-    /// <summary>The built-in mapping lives in the store, which then decides billing inside the close transaction.</summary>
+    /// <summary>
+    /// The resolver reads the mapping the report store keeps (<see cref="IStoredPlanAccountResolver"/>): the store then
+    /// decides billing inside the close transaction. Not checked by reference, so that a store wrapped by a decorator
+    /// keeps the guarantee.
+    /// </summary>
     private readonly bool _decidesPlanInStore;
 
     /// <summary>Initializes a new instance of the <see cref="UsageReporter"/> class.</summary>
@@ -79,7 +83,7 @@ public sealed partial class UsageReporter : IUsageReporter
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _instruments = UsageInstruments.For(meterFactory);
-        _decidesPlanInStore = accounts is StoreAccountResolver;
+        _decidesPlanInStore = accounts is IStoredPlanAccountResolver;
     }
 
     /// <inheritdoc />

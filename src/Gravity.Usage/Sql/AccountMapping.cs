@@ -60,7 +60,7 @@ internal static class AccountMapping
                         .Select(period => (g.Meter, kind, period));
                 })
                 .Distinct()
-                .Select(p => GaugeClosingPlan.Closing(account.Account, p.Meter, p.kind, p.period, previous, storeDecides: false)));
+                .Select(p => GaugeClosingPlan.Closing(account.Account, p.Meter, p.kind, p.period, previous)));
             await ReportClosings.CloseAsync(connection, transaction, sql, closings, now, cancellationToken).ConfigureAwait(false);
             await ReopenGaugesAsync(connection, transaction, sql, account.Account, now, cancellationToken).ConfigureAwait(false);
         }

@@ -9,7 +9,7 @@ public sealed partial class SqliteUsageStore : IAccountChangeSource
     private readonly AccountChanges _accountChanges = new();
 
     /// <inheritdoc />
-    AccountChanges IAccountChangeSource.AccountChanges => _accountChanges;
+    IDisposable IAccountChangeSource.ListenForSavedAccounts(Action<string> listener) => _accountChanges.Listen(listener);
 
     /// <inheritdoc />
     public async Task SaveAccountAsync(UsageAccount account, CancellationToken cancellationToken = default)

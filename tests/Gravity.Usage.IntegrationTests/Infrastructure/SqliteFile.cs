@@ -80,7 +80,7 @@ public sealed class SqliteFile
     /// <summary>The stored form of keys given as "account | meter | key", sorted as <see cref="IdempotencyKeys"/> returns them.</summary>
     public static IReadOnlyList<string> Hashed(params string[] keys) =>
         keys.Select(k => k.Split(" | "))
-            .Select(p => Convert.ToHexString(Gravity.Usage.Internal.IdempotencyKeyHash.Compute(p[0], p[1], p[2])))
+            .Select(p => Convert.ToHexString(IdempotencyKeyHash.Compute(p[0], p[1], p[2])))
             .Order(StringComparer.Ordinal)
             .ToList();
 

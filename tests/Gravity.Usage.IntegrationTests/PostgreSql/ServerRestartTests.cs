@@ -70,7 +70,7 @@ public sealed class ServerRestartTests
         await using var admin = new NpgsqlConnection(server.ConnectionString);
         // Keys are stored as hashes (schema version 8): the keys given, hashed as stored, tell which are in the ledger.
         var hashes = (await admin.QueryAsync<Guid>("SELECT key_hash FROM gravity_usage.usage_idempotency_hash")).ToHashSet();
-        var stored = results.Select(r => r.Key).Where(k => hashes.Contains(Gravity.Usage.Internal.IdempotencyKeyHash.ToUuid(Gravity.Usage.Internal.IdempotencyKeyHash.Compute("acct", UsageBillingOptions.DefaultMeterName, k)))).ToHashSet(StringComparer.Ordinal);
+        var stored = results.Select(r => r.Key).Where(k => hashes.Contains(IdempotencyKeyHash.ToUuid(IdempotencyKeyHash.Compute("acct", UsageBillingOptions.DefaultMeterName, k)))).ToHashSet(StringComparer.Ordinal);
         var total = await admin.ExecuteScalarAsync<long>("SELECT COALESCE(SUM(quantity), 0) FROM gravity_usage.usage_counter");
         var recordedButMissing = results.Where(r => r.Call.IsCompletedSuccessfully && !stored.Contains(r.Key)).Select(r => r.Key).ToList();
         var failedButStored = results
