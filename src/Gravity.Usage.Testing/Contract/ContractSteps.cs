@@ -1,4 +1,3 @@
-using Gravity.Usage.Internal;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 

@@ -14,7 +14,13 @@ internal sealed class WriteCases(ContractRun run) : ContractSteps(run)
         Case<WriteCases>("WriteAsync_RepeatOfAKeyWhoseFirstUseOverflowedAndItselfOverflows_IsRefusedAndKeyReleased", c => c.RepeatThatOverflowsAsync()),
         Case<WriteCases>("WriteAsync_SqlLookingAndUnicodeNames_AreKeptVerbatim", c => c.NamesKeptVerbatimAsync()),
         Case<WriteCases>("WriteAsync_ManyConcurrentBatchesFromSeveralStores_TotalsAreExact", c => c.ConcurrentBatchesAsync()),
+        Case<WriteCases>("WriteAsync_NewRecordedBeforeConflictingRepeatedMultiMeterAndOverflowingCallsInOneBatch_EachCallGetsItsStatus", c => c.MixedBatchAsync()),
+        Case<WriteCases>("WriteAsync_SameKeyedBatchTwice_SecondIsAllDuplicatesAndCountsNothing", c => c.SameKeyedBatchTwiceAsync()),
     ];
+
+    // Fingerprints of two calls that differ in their quantities (the bits a fingerprint keeps them in).
+    private const long OneCall = 1L << 20;
+    private const long AnotherCall = 2L << 20;
 
     private async Task SeveralCountersAsync()
     {
@@ -142,5 +148,60 @@ internal sealed class WriteCases(ContractRun run) : ContractSteps(run)
 
         Check.Equal(40 * 20, statuses.Count(s => s == UsageWriteStatus.Recorded), "increments recorded");
         Check.Equal(40L * 20, totals.Sum(), "sum of the totals");
+    }
+
+    /// <summary>
+    /// Every kind of call in one batch: a store that takes a fast path for the common batch (PostgreSQL sends it in one
+    /// round trip) must still give each call the status it would get alone.
+    /// </summary>
+    private async Task MixedBatchAsync()
+    {
+        await Store.Ledger.WriteAsync(
+        [
+            Increment("acct", 3, key: "seen") with { Fingerprint = OneCall },
+            Increment("acct", 3, key: "seen-other") with { Fingerprint = OneCall },
+            Increment("full", Cap - 5),
+            Increment("full", Cap - 5, meter: Tokens),
+        ], Cancellation);
+
+        var statuses = await Store.Ledger.WriteAsync(
+        [
+            Increment("acct", 1, key: "new-1") with { Fingerprint = OneCall },                       // new
+            Increment("acct", 2, key: "seen") with { Fingerprint = OneCall },                        // recorded before, same call
+            Increment("acct", 4, key: "seen-other") with { Fingerprint = AnotherCall },              // recorded before, another call
+            Increment("acct", 1, key: "new-1") with { Fingerprint = OneCall },                       // repeats the first in the batch
+            Increment("full", 1, key: "call", meter: ApiCalls) with { PartIndex = 0, PartCount = 2 }, // one part of the call overflows
+            Increment("full", 6, key: "call", meter: Tokens) with { PartIndex = 1, PartCount = 2 },
+            Increment("full", 10),                                                                   // overflows alone
+            Increment("acct", 16),                                                                   // no key
+            Increment("acct", 32, key: "new-2"),                                                     // new
+        ], Cancellation);
+        var retry = await Store.Ledger.WriteAsync([Increment("full", 1, key: "call", meter: ApiCalls)], Cancellation);
+
+        Check.Equal(
+            new[]
+            {
+                UsageWriteStatus.Recorded, UsageWriteStatus.Duplicate, UsageWriteStatus.Conflict, UsageWriteStatus.Duplicate,
+                UsageWriteStatus.WouldOverflow, UsageWriteStatus.WouldOverflow, UsageWriteStatus.WouldOverflow,
+                UsageWriteStatus.Recorded, UsageWriteStatus.Recorded,
+            },
+            statuses,
+            "statuses");
+        Check.Equal(3L + 3 + 1 + 16 + 32, await TotalAsync("acct"), "total of acct: only the recorded calls counted");
+        Check.Equal(new[] { UsageWriteStatus.Recorded }, retry, "a retry of the refused call's key: the key was released");
+        Check.Equal(1L, await TotalAsync("full", ApiCalls), "total of full on api_calls: the refused call's part taken back, then the retry");
+        Check.Equal(Cap - 5, await TotalAsync("full", Tokens), "total of full on tokens");
+    }
+
+    private async Task SameKeyedBatchTwiceAsync()
+    {
+        var batch = Enumerable.Range(0, 40).Select(i => Increment($"a{i % 3}", 1 + i, key: $"k-{i}")).ToArray();
+
+        var first = await Store.Ledger.WriteAsync(batch, Cancellation);
+        var second = await Store.Ledger.WriteAsync(batch, Cancellation);
+
+        Check.Equal(Enumerable.Repeat(UsageWriteStatus.Recorded, 40), first, "statuses of the first batch");
+        Check.Equal(Enumerable.Repeat(UsageWriteStatus.Duplicate, 40), second, "statuses of the second batch");
+        Check.Equal((long)Enumerable.Range(1, 40).Sum(), await TotalAsync("a0") + await TotalAsync("a1") + await TotalAsync("a2"), "totals");
     }
 }
