@@ -3,7 +3,7 @@
 -- Every batch's transaction first inserts a mark the client chose (claimed = false). A store that lost the answer
 -- claims the same mark from a new connection (claimed = true, ON CONFLICT DO NOTHING): the claim waits while the
 -- batch is in progress; it finds the batch's mark when the batch committed; when it wins, the batch can never commit,
--- because its own insert of the mark would fail. Marks are kept an hour (longer than CommitOutcomeTimeout may be),
+-- because its own insert of the mark would fail. Marks are kept a day (far longer than CommitOutcomeTimeout may be),
 -- then swept with the expired idempotency keys. Safe to run again.
 
 CREATE TABLE IF NOT EXISTS {prefix}usage_commit_mark (
