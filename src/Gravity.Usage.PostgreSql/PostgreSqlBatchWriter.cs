@@ -50,7 +50,13 @@ internal sealed class PostgreSqlBatchWriter
         batch.BatchCommands.Add(PostgreSqlCommitOutcome.InsertMarkCommand(_queries, mark));
         var keyed = ClaimedParts(increments, claimants);
         var folded = FoldedInOrder(counters);
-        if (keyed.Count > 0 || folded.Count > 0)
+        if (keyed.Count == 0 && folded.Count > 0)
+        {
+            var statement = new NpgsqlBatchCommand(_queries.CountersInOneRoundTrip);
+            AddCounterParameters(statement.Parameters, folded, "counter_");
+            batch.BatchCommands.Add(statement);
+        }
+        else if (keyed.Count > 0)
         {
             var legacy = _queries.Keys.LegacyKeysLeft;
             var statement = new NpgsqlBatchCommand(legacy ? _queries.KeysBesideLegacyThenCountersInOneRoundTrip : _queries.KeysThenCountersInOneRoundTrip);

@@ -50,6 +50,18 @@ internal sealed class PostgreSqlQueries : CounterSql
                 AND (SELECT COUNT(*) FROM applied) = cardinality(@counter_accounts::text[]))
             """;
         KeysThenCountersInOneRoundTrip = KeysThenCountersSql(Keys.Insert, counter, holds);
+
+        // A batch without keys: its counters alone, so that the server plans no keys' insert for nothing.
+        CountersInOneRoundTrip = $"""
+            WITH applied AS (
+                INSERT INTO {counter} AS c (account, bucket_start, meter, quantity)
+                SELECT * FROM unnest(@counter_accounts::text[], @counter_bucket_starts::bigint[], @counter_meters::text[], @counter_quantities::bigint[])
+                ON CONFLICT (account, bucket_start, meter) DO UPDATE SET quantity = c.quantity + excluded.quantity
+                WHERE c.quantity <= {UsageBillingOptions.MaxCounterQuantity} - excluded.quantity
+                RETURNING 1
+            )
+            SELECT {Marks.OneRoundTripHolds}((SELECT COUNT(*) FROM applied) = cardinality(@counter_accounts::text[]))
+            """;
         KeysBesideLegacyThenCountersInOneRoundTrip = KeysThenCountersSql(Keys.InsertBesideLegacy, counter, holds);
 
         // SUM of bigint is numeric here: it cannot overflow, and the total is checked against long.MaxValue on reading.
@@ -95,6 +107,9 @@ internal sealed class PostgreSqlQueries : CounterSql
 
     /// <summary>Gets <see cref="KeysThenCounters"/> for a batch sent with its COMMIT: it fails the transaction unless every key was new and every counter applied.</summary>
     public string KeysThenCountersInOneRoundTrip { get; }
+
+    /// <summary>Gets <see cref="KeysThenCountersInOneRoundTrip"/> for a batch without keys: its counters alone.</summary>
+    public string CountersInOneRoundTrip { get; }
 
     /// <summary>Gets <see cref="KeysThenCountersInOneRoundTrip"/> beside keys stored as text before schema version 8.</summary>
     public string KeysBesideLegacyThenCountersInOneRoundTrip { get; }
