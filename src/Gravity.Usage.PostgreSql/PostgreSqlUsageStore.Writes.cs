@@ -59,11 +59,8 @@ public sealed partial class PostgreSqlUsageStore
                         }
                         catch (Exception ex) when (PostgreSqlCommitOutcome.MayHaveCommitted(ex))
                         {
-                            // The round trip that carried COMMIT, or its answer, was lost: report what really happened,
-                            // never a failure that committed. The connection goes back first: with a small pool the
-                            // claim would otherwise wait for the very connection it holds.
-                            await connection.CloseAsync().ConfigureAwait(false);
-                            await PostgreSqlCommitOutcome.ConfirmCommittedAsync(_dataSource, _queries, mark, ex, _commitOutcomeTimeout).ConfigureAwait(false);
+                            // The round trip that carried COMMIT, or its answer, was lost.
+                            await ConfirmCommittedAsync(connection, mark, ex).ConfigureAwait(false);
                             return plan.Statuses;
                         }
                         catch (PostgresException)
@@ -98,15 +95,24 @@ public sealed partial class PostgreSqlUsageStore
                     }
                     catch (Exception ex) when (PostgreSqlCommitOutcome.MayHaveCommitted(ex))
                     {
-                        // The COMMIT or its answer was lost: report what really happened, never a failure that committed.
-                        await connection.CloseAsync().ConfigureAwait(false);
-                        await PostgreSqlCommitOutcome.ConfirmCommittedAsync(_dataSource, _queries, mark, ex, _commitOutcomeTimeout).ConfigureAwait(false);
+                        // The COMMIT or its answer was lost.
+                        await ConfirmCommittedAsync(connection, mark, ex).ConfigureAwait(false);
                     }
 
                     return statuses;
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Reports what really happened to a batch whose COMMIT or its answer was lost, never a failure that committed. The
+    /// batch's connection goes back first: with a small pool the claim would otherwise wait for the very connection it holds.
+    /// </summary>
+    private async Task ConfirmCommittedAsync(NpgsqlConnection connection, Guid mark, Exception commitFailure)
+    {
+        await connection.CloseAsync().ConfigureAwait(false);
+        await PostgreSqlCommitOutcome.ConfirmCommittedAsync(_dataSource, _queries, mark, commitFailure, _commitOutcomeTimeout).ConfigureAwait(false);
     }
 
     /// <summary>Ends a transaction that BEGIN opened in a batch's round trip and a failed statement left aborted; best effort.</summary>

@@ -55,7 +55,7 @@ internal sealed class SqliteRawStatement : IDisposable
     /// <summary>Runs the statement to its end and returns the rows it changed; the bindings are cleared after.</summary>
     public int Execute()
     {
-        var started = Stopwatch.GetTimestamp();
+        long busySince = 0; // read only once the database is busy: the common step pays no clock read
         try
         {
             while (true)
@@ -72,10 +72,14 @@ internal sealed class SqliteRawStatement : IDisposable
 
                 // The error of the step, as sqlite3_reset reports it (its result code is the step's).
                 var error = raw.sqlite3_reset(_statement);
-                if (IsBusy(error == raw.SQLITE_OK ? rc : error) && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(_connection.DefaultTimeout))
+                if (IsBusy(error == raw.SQLITE_OK ? rc : error))
                 {
-                    Thread.Sleep(s_busyPause);
-                    continue;
+                    busySince = busySince == 0 ? Stopwatch.GetTimestamp() : busySince;
+                    if (Stopwatch.GetElapsedTime(busySince) < TimeSpan.FromSeconds(_connection.DefaultTimeout))
+                    {
+                        Thread.Sleep(s_busyPause);
+                        continue;
+                    }
                 }
 
                 SqliteException.ThrowExceptionForRC(error, _connection.Handle);

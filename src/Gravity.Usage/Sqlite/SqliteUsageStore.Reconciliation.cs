@@ -25,7 +25,11 @@ public sealed partial class SqliteUsageStore : IUsageReconciliationStore
     /// <inheritdoc />
     Task<UsageReport?> IUsageReconciliationStore.ResendUnknownAsync(long reportId, string newIdentifier, DateTimeOffset now, string note, CancellationToken cancellationToken)
     {
-        UsageRules.ValidateIdentifier(newIdentifier, nameof(newIdentifier), "A report identifier", 100);
+        if (UsageInput.CheckReportIdentifier(newIdentifier, nameof(newIdentifier)) is { } problem)
+        {
+            throw problem;
+        }
+
         ArgumentNullException.ThrowIfNull(note);
         return RunWriteTransactionAsync(
             (connection, transaction) => CorrectionWrites.ReplaceUnknownAsync(connection, transaction, _reportQueries, CorrectionSql, reportId, newIdentifier, now, note, CancellationToken.None),
